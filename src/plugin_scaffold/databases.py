@@ -1,0 +1,177 @@
+"""Database URLs, engines and throw-away databases (SQLite files, PostgreSQL and MariaDB/MySQL servers)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Engine
+
+#: The servers tests and scratch databases use, and the variable that points at each.
+SERVER_URL_VARIABLES = {
+    "postgresql": "SCAFFOLD_POSTGRES_URL",
+    "mysql": "SCAFFOLD_MYSQL_URL",
+}
+DEFAULT_SERVER_URLS = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    "mysql": "mysql+pymysql://root@127.0.0.1:3306/test",
+}
+#: Names accepted where a database kind is asked for (``--db``, ``SCAFFOLD_TEST_DB``).
+KINDS = ("sqlite", "postgresql", "mysql")
+_KIND_ALIASES = {"postgres": "postgresql", "pg": "postgresql", "mariadb": "mysql"}
+
+
+class ServerUnavailable(Exception):
+    """A database server that a test or a scratch database needs does not answer."""
+
+
+def parse_url(url: str) -> URL:
+    """Parse ``url``; a malformed one is a configuration error naming the URL (without password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"not a database URL: {url!r}") from None
+
+
+def redact(url: str | URL) -> str:
+    """The URL as it may be printed: never with its password."""
+    if isinstance(url, str):
+        try:
+            url = parse_url(url)
+        except ConfigError:
+            return "<unparsable URL>"
+    return url.render_as_string(hide_password=True)
+
+
+def kind_of(url: str | URL) -> str:
+    """``sqlite``, ``postgresql``, ``mysql`` (MariaDB included) or the dialect's own name."""
+    if isinstance(url, str):
+        url = parse_url(url)
+    name = url.get_backend_name()
+    return "mysql" if name == "mariadb" else name
+
+
+def normalize_kind(name: str) -> str:
+    kind = _KIND_ALIASES.get(name.lower(), name.lower())
+    if kind not in KINDS:
+        raise ConfigError(f"unknown database {name!r}: choose one of {', '.join(KINDS)}")
+    return kind
+
+
+def server_url(kind: str) -> str:
+    """The administrative URL of the server for ``kind``, from its variable or the default."""
+    kind = normalize_kind(kind)
+    return os.environ.get(SERVER_URL_VARIABLES[kind]) or DEFAULT_SERVER_URLS[kind]
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine for ``url``; on SQLite, DDL runs inside real transactions so a failed run rolls back.
+
+    pysqlite commits implicitly before DDL; with the driver's own transaction handling
+    switched off and an explicit BEGIN, SQLite keeps schema changes transactional.
+    """
+    from sqlalchemy import create_engine, event, pool
+
+    parsed = parse_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("poolclass", pool.NullPool)
+        return create_engine(parsed, **kwargs)
+    kwargs.setdefault("poolclass", pool.NullPool)
+    engine = create_engine(parsed, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_commits(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def check_server(url: str | URL) -> None:
+    """Raise :class:`ServerUnavailable` with a one-line reason if the server does not answer."""
+    from sqlalchemy import text
+
+    kind = kind_of(url)
+    try:
+        engine = make_engine(url, connect_args=_connect_timeout(kind))
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except ModuleNotFoundError as exc:
+        raise ServerUnavailable(
+            f"{kind}: driver {exc.name!r} is not installed (pip install plugin-scaffold[{kind}])"
+        ) from None
+    except Exception as exc:  # any driver error means "does not answer"
+        variable = SERVER_URL_VARIABLES.get(kind, "--url")
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ServerUnavailable(
+            f"{kind} server at {redact(url)} does not answer ({first_line[:120]}); "
+            f"set {variable} to point at one"
+        ) from None
+
+
+def _connect_timeout(kind: str) -> dict[str, Any]:
+    if kind == "postgresql":
+        return {"connect_timeout": 5}
+    if kind == "mysql":
+        return {"connect_timeout": 5}
+    return {}
+
+
+def unique_name(prefix: str = "scaffold") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+@contextlib.contextmanager
+def temporary_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterator[str]:
+    """Yield the URL of a new, uniquely named, empty database; drop it afterwards, even on failure.
+
+    ``kind_or_url`` is a kind (``sqlite``, ``postgresql``, ``mysql``), whose server comes from
+    :func:`server_url`, or a URL whose server (and credentials) the new database is made on.
+    An existing database is never touched.
+    """
+    if "://" in kind_or_url or kind_or_url.startswith("sqlite:"):
+        base = parse_url(kind_or_url)
+        kind = kind_of(base)
+    else:
+        kind = normalize_kind(kind_or_url)
+        base = parse_url("sqlite://") if kind == "sqlite" else parse_url(server_url(kind))
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as folder:
+            yield f"sqlite:///{Path(folder) / 'database.db'}"
+        return
+    if kind not in ("postgresql", "mysql"):
+        raise ConfigError(f"cannot make a scratch database on {kind} ({redact(base)})")
+    check_server(base)
+    name = unique_name(prefix)
+    admin = make_engine(base, isolation_level="AUTOCOMMIT")
+    quote = admin.dialect.identifier_preparer.quote
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {quote(name)}")
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                if kind == "postgresql":
+                    conn.exec_driver_sql(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                    )
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)}")
+    finally:
+        admin.dispose()

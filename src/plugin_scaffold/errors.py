@@ -1,0 +1,31 @@
+"""Typed errors of the core; the CLI turns each into one line and an exit code."""
+
+from __future__ import annotations
+
+
+class ScaffoldError(Exception):
+    """Base of every error that the CLI reports as one line."""
+
+    exit_code = 1
+
+
+class UsageError(ScaffoldError):
+    """Bad input, usage or configuration: exit code 2."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """A host, plugin or project is configured in a way scaffold cannot use."""
+
+
+class PluginError(UsageError):
+    """A plugin cannot be found, imported or loaded."""
+
+
+class OwnershipError(ScaffoldError):
+    """A plugin claims a table it does not own (prefix missing, or a host/other plugin table)."""
+
+
+class MigrationError(ScaffoldError):
+    """A migration or a check ran and failed."""
