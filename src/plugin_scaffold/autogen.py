@@ -1,0 +1,254 @@
+"""``scaffold revision``: the next revision of one plugin's branch, written inside the plugin.
+
+Autogenerate compares the models with a database at every head — the developer's own when it is
+there, else a scratch database of the same kind brought to the heads — and keeps only operations
+on tables the plugin owns. Host changes are left out and reported; nothing is written for an
+empty diff; the file appears in the plugin's folder in one step and never replaces another.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .databases import temporary_database
+from .environment import handed_in, run_env, translate
+from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
+from .plugin import PluginModels
+
+if TYPE_CHECKING:
+    from alembic.operations.ops import MigrationScript
+    from alembic.runtime.migration import MigrationContext
+
+    from .workspace import Workspace
+
+
+@dataclass
+class RevisionResult:
+    path: Path | None
+    revision: str | None
+    left_out: list[str] = field(default_factory=list)
+    compared_with: str = ""
+    operations: list[str] = field(default_factory=list)
+
+
+def check_ownership(models: dict[str, PluginModels], name: str) -> PluginModels:
+    """Refuse a plugin table without the plugin's prefix or claimed by another plugin."""
+    mine = models[name]
+    mine.check_prefix()
+    for other in models.values():
+        if other.plugin.name == name:
+            continue
+        for table in mine.table_names:
+            if table in other.table_names or table.startswith(f"{other.prefix}__"):
+                raise OwnershipError(
+                    f"plugin {name}: table {table!r} collides with plugin {other.plugin.name}'s tables"
+                )
+    return mine
+
+
+def describe(op: Any) -> str:
+    from alembic.operations import ops
+
+    table = table_of(op)
+    if isinstance(op, ops.ModifyTableOps):
+        inner = ", ".join(sorted({_op_name(o) for o in op.ops}))
+        return f"{table} ({inner})"
+    return f"{table} ({_op_name(op)})" if table else _op_name(op)
+
+
+def _op_name(op: Any) -> str:
+    from alembic.operations import ops
+
+    if isinstance(op, ops.AddColumnOp | ops.DropColumnOp):
+        return f"{op.__class__.__name__[:-2].replace('Column', '_column').lower()} {op.column_name}"
+    names = {
+        "CreateTableOp": "create_table", "DropTableOp": "drop_table",
+        "AlterColumnOp": "alter_column", "CreateIndexOp": "create_index",
+        "DropIndexOp": "drop_index", "CreateForeignKeyOp": "create_foreign_key",
+        "DropConstraintOp": "drop_constraint", "CreateUniqueConstraintOp": "create_unique",
+        "AddColumnOp": "add_column", "DropColumnOp": "drop_column",
+    }
+    return names.get(type(op).__name__, type(op).__name__)
+
+
+def table_of(op: Any) -> str | None:
+    return getattr(op, "table_name", None) or getattr(op, "source_table", None)
+
+
+def revision(
+    ws: Workspace,
+    *,
+    plugin_name: str | None,
+    message: str | None,
+    autogenerate: bool,
+    rev_id: str | None,
+    write: bool = True,
+) -> RevisionResult:
+    """Write the next revision of a plugin's branch (``write=False``: only compute the diff)."""
+    plugin = ws.plugin(plugin_name)
+    folder = plugin.migrations
+    models = ws.load_models() if autogenerate else {}
+    mine = check_ownership(models, plugin.name) if autogenerate else None
+    graph = ws.graph
+    if rev_id is not None and rev_id in {r.revision for r in graph.revisions}:
+        raise UsageError(f"revision id {rev_id!r} already exists")
+    head = graph.head_of(plugin.name)
+    placement: dict[str, Any]
+    if head is not None:
+        placement = {"head": f"{head.revision}"}
+    else:
+        # A branch with no revision yet gets a labelled root that depends on the host's heads,
+        # so that its tables come after every host table they may reference.
+        placement = {
+            "head": "base", "branch_label": plugin.name,
+            "depends_on": list(graph.host_heads) or None,
+        }
+    staging = Path(tempfile.mkdtemp(prefix=".scaffold-", dir=folder if write else None))
+    try:
+        if not autogenerate:
+            result = _write(ws, staging, message, rev_id, placement, None, None)
+        else:
+            assert mine is not None
+            result = _autogenerate(ws, staging, message, rev_id, placement, mine, write)
+        if result.path is not None:
+            result.path = _publish(result.path, folder)
+        return result
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _publish(staged: Path, folder: Path) -> Path:
+    """Move the finished file into the plugin's folder without ever replacing a file."""
+    final = folder / staged.name
+    try:
+        os.link(staged, final)
+    except FileExistsError:
+        raise UsageError(f"{final}: already exists; not overwritten") from None
+    return final
+
+
+def _write(
+    ws: Workspace,
+    staging: Path,
+    message: str | None,
+    rev_id: str | None,
+    placement: dict[str, Any],
+    url: str | None,
+    directives: Any,
+) -> RevisionResult:
+    from alembic import command
+    from alembic.util import CommandError
+
+    config = ws.make_config(url, extra=[staging])
+    try:
+        made = command.revision(
+            config, message=message, autogenerate=directives is not None, rev_id=rev_id,
+            version_path=str(staging), process_revision_directives=directives, **placement,
+        )
+    except ScaffoldError:
+        raise
+    except CommandError as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    script = made[0] if isinstance(made, list) else made
+    if script is None:
+        return RevisionResult(None, None)
+    return RevisionResult(Path(script.path), script.revision)
+
+
+def _autogenerate(
+    ws: Workspace,
+    staging: Path,
+    message: str | None,
+    rev_id: str | None,
+    placement: dict[str, Any],
+    mine: PluginModels,
+    write: bool,
+) -> RevisionResult:
+    left_out: list[str] = []
+    operations: list[str] = []
+
+    def keep_own_tables(context: MigrationContext, rev: Any, scripts: list[MigrationScript]) -> None:
+        # Batch operations run on SQLite and are plain ALTERs elsewhere.
+        context.opts["render_as_batch"] = True
+        script = scripts[0]
+        for container in (*script.upgrade_ops_list, *script.downgrade_ops_list):
+            kept = []
+            for op in container.ops:
+                if mine.owns(table_of(op)):
+                    kept.append(op)
+                elif container in script.upgrade_ops_list:
+                    left_out.append(describe(op))
+            container.ops = kept
+        operations.extend(describe(op) for c in script.upgrade_ops_list for op in c.ops)
+        if not write or all(c.is_empty() for c in script.upgrade_ops_list):
+            scripts[:] = []
+
+    url = ws.url
+    if url is not None and _at_heads(ws, url):
+        result = _run_autogen(ws, staging, message, rev_id, placement, url, keep_own_tables)
+        result.compared_with = "database"
+    else:
+        with temporary_database(url or "sqlite") as tmp:
+            try:
+                ws.upgrade("heads", url=tmp)
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"{exc}; scaffold cannot use a scratch database with this host: bring the "
+                    "database to every head (scaffold upgrade) and run revision again"
+                ) from None
+            result = _run_autogen(ws, staging, message, rev_id, placement, tmp, keep_own_tables)
+            result.compared_with = "scratch database"
+    result.left_out = left_out
+    result.operations = operations
+    return result
+
+
+def _at_heads(ws: Workspace, url: str) -> bool:
+    try:
+        current = [r.revision for r in ws.current(url)]
+    except MigrationError:
+        return False  # unreachable database: compare against a scratch one instead
+    return ws.graph.at_heads(current)
+
+
+def _run_autogen(
+    ws: Workspace,
+    staging: Path,
+    message: str | None,
+    rev_id: str | None,
+    placement: dict[str, Any],
+    url: str,
+    directives: Any,
+) -> RevisionResult:
+    config = ws.make_config(url, extra=[staging])
+    from alembic import command
+    from alembic.util import CommandError
+
+    with handed_in(config, url):
+        try:
+            made = command.revision(
+                config, message=message, autogenerate=True, rev_id=rev_id,
+                version_path=str(staging), process_revision_directives=directives, **placement,
+            )
+        except ScaffoldError:
+            raise
+        except CommandError as exc:
+            raise UsageError(str(exc).splitlines()[0]) from None
+        except Exception as exc:
+            raise translate(exc, ws.script, url) from exc
+    script = made[0] if isinstance(made, list) else made
+    if script is None:
+        return RevisionResult(None, None)
+    return RevisionResult(Path(script.path), script.revision)
+
+
+def check(ws: Workspace, *, plugin_name: str | None) -> RevisionResult:
+    """The differences between a plugin's models and its migrations (empty: they match)."""
+    return revision(
+        ws, plugin_name=plugin_name, message="check", autogenerate=True, rev_id=None, write=False
+    )

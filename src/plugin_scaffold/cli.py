@@ -1,0 +1,317 @@
+"""The ``scaffold`` command: parses arguments, calls the core, prints; holds no migration logic.
+
+Heavy modules (Alembic, SQLAlchemy, copier) are imported inside the commands, so that
+``scaffold --help`` starts as fast as ``alembic --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ScaffoldError
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _workspace(args: argparse.Namespace) -> Workspace:
+    from .workspace import Workspace
+
+    return Workspace.open(config=args.config, url=args.url)
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .template import render_plugin
+
+    answers = dict(_pairs(args.data))
+    answers["plugin_name"] = args.name
+    dest = Path(args.dest or args.name)
+    render_plugin(dest, answers)
+    _say(f"created plugin {args.name} in {dest}")
+    _say(f"next: cd {dest} && scaffold upgrade && scaffold revision -m 'first change' --autogenerate")
+    return 0
+
+
+def _pairs(items: Sequence[str]) -> list[tuple[str, str]]:
+    from .errors import UsageError
+
+    pairs = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--data takes KEY=VALUE, not {item!r}")
+        pairs.append((key, value))
+    return pairs
+
+
+def cmd_wire(args: argparse.Namespace) -> int:
+    from . import wiring
+
+    ws = _workspace(args)
+    plugin = ws.plugin(args.name)
+    change = wiring.wire(ws.host, plugin.name, plugin.package, plugin.migrations)
+    if change.changed:
+        _say(f"wired {plugin.name}: " + ", ".join(str(p) for p in change.changed))
+    else:
+        _say(f"{plugin.name} is already wired into {ws.host.described_as}")
+    return 0
+
+
+def cmd_unwire(args: argparse.Namespace) -> int:
+    from . import wiring
+
+    ws = _workspace(args)
+    known = {p.name: p.package for p in ws.plugins}
+    change = wiring.unwire(ws.host, args.name, known.get(args.name))
+    if change.changed:
+        _say(f"unwired {args.name}: " + ", ".join(str(p) for p in change.changed))
+    else:
+        _say(f"{args.name} is not wired into {ws.host.described_as}")
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    if not ws.plugins:
+        _say("no plugins found (a plugin project, an installed entry point, or a wired plugin)")
+        return 0
+    graph = ws.graph
+    for plugin in ws.plugins:
+        revisions = graph.revisions_of(plugin.name)
+        heads = ", ".join(h.revision for h in graph.heads_of(plugin.name)) or "no revision"
+        _say(
+            f"{plugin.name}  ({plugin.source}; package {plugin.package}; "
+            f"{len(revisions)} revision{'s' if len(revisions) != 1 else ''}; head {heads})"
+        )
+        if args.verbose:
+            _say(f"    migrations: {plugin.migrations}")
+    return 0
+
+
+def cmd_revision(args: argparse.Namespace) -> int:
+    from .autogen import revision
+
+    ws = _workspace(args)
+    result = revision(
+        ws, plugin_name=args.plugin, message=args.message, autogenerate=args.autogenerate,
+        rev_id=args.rev_id,
+    )
+    if result.left_out:
+        _say(
+            f"left out {len(result.left_out)} change(s) to tables the plugin does not own: "
+            + "; ".join(result.left_out)
+        )
+    if result.path is None:
+        _say("no changes in the plugin's tables; no revision written")
+        return 0
+    for line in result.operations:
+        _say(f"  {line}")
+    _say(f"wrote {result.path}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .autogen import check
+
+    ws = _workspace(args)
+    result = check(ws, plugin_name=args.plugin)
+    name = ws.plugin(args.plugin).name
+    if result.operations:
+        _say(f"plugin {name}: models and migrations differ: " + "; ".join(result.operations))
+        return 1
+    _say(f"plugin {name}: models match migrations")
+    return 0
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from .databases import redact
+
+    ws = _workspace(args)
+    target = args.revision
+    if args.plugin:
+        ws.graph.require_branch(args.plugin)
+        target = f"{args.plugin}@head"
+    ws.upgrade(target or "heads", sql=args.sql)
+    if not args.sql:
+        _say(f"upgraded {redact(ws.url) if ws.url else 'the database'} to {target or 'heads'}")
+    return 0
+
+
+def cmd_downgrade(args: argparse.Namespace) -> int:
+    from .databases import redact
+    from .errors import UsageError
+
+    ws = _workspace(args)
+    if args.plugin:
+        if args.revision:
+            raise UsageError("give a TARGET or --plugin, not both")
+        ws.graph.require_branch(args.plugin)
+        target = f"{args.plugin}@base"
+    elif args.revision:
+        target = args.revision
+    else:
+        raise UsageError("downgrade needs a TARGET revision or --plugin NAME")
+    ws.downgrade(target, sql=args.sql)
+    if not args.sql:
+        _say(f"downgraded {redact(ws.url) if ws.url else 'the database'} to {target}")
+    return 0
+
+
+def cmd_current(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    revisions = ws.current()
+    heads = set(ws.script.get_heads())
+    for rev in revisions:
+        owner = ws.graph.owner(rev) or "host"
+        labels = f" ({', '.join(sorted(rev.branch_labels))})" if rev.branch_labels else ""
+        head = " (head)" if rev.revision in heads else ""
+        _say(f"{rev.revision}{labels}{head}  [{owner}]")
+    if not revisions:
+        _say("the database has no revision applied")
+    return 0
+
+
+def cmd_heads(args: argparse.Namespace) -> int:
+    from alembic import command
+
+    ws = _workspace(args)
+    command.heads(ws.config, verbose=args.verbose, resolve_dependencies=args.resolve_dependencies)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from alembic import command
+
+    ws = _workspace(args)
+    rev_range = args.rev_range
+    if args.plugin:
+        ws.graph.require_branch(args.plugin)
+        rev_range = f"{args.plugin}@base:{args.plugin}@head"
+    command.history(ws.config, rev_range=rev_range, verbose=args.verbose)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.dir) if args.dir else None, say=_say)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="scaffold",
+        description="Plugins that own their tables and their Alembic branch in a host application.",
+    )
+    parser.add_argument("--version", action="version", version=f"plugin-scaffold {__version__}")
+    parser.add_argument(
+        "-c", "--config", metavar="PATH",
+        help="the host's alembic.ini, or a package:path of its script directory "
+        "(default: the plugin project's host-alembic, else ./alembic.ini)",
+    )
+    parser.add_argument("--url", help="database URL (overrides sqlalchemy.url)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more output; tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("new", cmd_new, "render a new plugin project from the bundled template")
+    p.add_argument("name", help="plugin name: a lowercase Python identifier, also its branch label")
+    p.add_argument("dest", nargs="?", help="folder to create (default: ./NAME)")
+    p.add_argument(
+        "-d", "--data", action="append", default=[], metavar="KEY=VALUE",
+        help="answer a template question, e.g. -d host_branch=core",
+    )
+
+    p = add("wire", cmd_wire, "make plain alembic in the host see a plugin's revisions and models")
+    p.add_argument("name", nargs="?", help="plugin name (default: this project's plugin)")
+    p = add("unwire", cmd_unwire, "undo `scaffold wire` exactly")
+    p.add_argument("name", help="plugin name")
+
+    add("plugins", cmd_plugins, "list the plugins found and their branches")
+
+    p = add("revision", cmd_revision, "write the next revision of a plugin's branch, in the plugin")
+    p.add_argument("-m", "--message", help="message of the revision")
+    p.add_argument(
+        "--autogenerate", action="store_true",
+        help="compare the models with the migrations; only the plugin's own tables",
+    )
+    p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
+    p.add_argument("--rev-id", help="revision id to use instead of a generated one")
+
+    p = add("upgrade", cmd_upgrade, "upgrade the database (default: to every head)")
+    p.add_argument("revision", nargs="?", metavar="TARGET", help="target (default: heads)")
+    p.add_argument("--plugin", metavar="NAME", help="only this plugin's branch and its dependencies")
+    p.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
+
+    p = add("downgrade", cmd_downgrade, "downgrade to TARGET, or remove one plugin's tables")
+    p.add_argument("revision", nargs="?", metavar="TARGET", help="target revision")
+    p.add_argument("--plugin", metavar="NAME", help="downgrade this plugin's branch to its base")
+    p.add_argument("--sql", action="store_true", help="print the SQL (needs a start:end range)")
+
+    add("current", cmd_current, "show the revisions the database is at")
+    p = add("heads", cmd_heads, "show the heads of the host and every plugin")
+    p.add_argument("--resolve-dependencies", action="store_true", help="treat dependencies as down revisions")
+    p = add("history", cmd_history, "list revisions")
+    p.add_argument("-r", "--rev-range", help="range, e.g. base:head")
+    p.add_argument("--plugin", metavar="NAME", help="only this plugin's branch")
+
+    p = add("check", cmd_check, "fail (exit 1) when a plugin's models and migrations differ")
+    p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
+
+    p = add("demo", cmd_demo, "render, wire, migrate and change a plugin for the example host")
+    p.add_argument("dir", nargs="?", help="folder to work in (default: a new temporary folder)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
+        return int(exc.code or 0)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args))
+    except ScaffoldError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"scaffold: error: {exc}", file=sys.stderr, flush=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("scaffold: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.verbose:
+            traceback.print_exc()
+        from .databases import redact  # noqa: F401  (messages never carry URLs with passwords)
+
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"scaffold: error: {type(exc).__name__}: {first} (run with -v for details)",
+              file=sys.stderr, flush=True)
+        return 1
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,160 @@
+"""Running the host's own ``env.py`` against the database scaffold was asked to use.
+
+scaffold hands the host a connection in the two ways hosts take one — Alembic's cookbook
+``config.attributes["connection"]`` and MediaGoblin's ``config.attributes["session"]`` — and sets
+``sqlalchemy.url`` for env.py files that build their own engine. Before any migration runs it
+checks that env.py really is on that database; an env.py that went elsewhere (Rattail reads its
+own config file) is refused with one line instead of migrating a database nobody named.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .databases import make_engine, parse_url, redact
+from .errors import ConfigError, MigrationError, ScaffoldError, UsageError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import URL, Connection
+
+MigrationFn = Callable[[Any, "MigrationContext"], Sequence[Any]]
+
+
+@contextlib.contextmanager
+def handed_in(config: Config, url: str | None) -> Iterator[Connection | None]:
+    """Open ``url`` and hand the connection to env.py; commit on success, roll back on error."""
+    if url is None:
+        yield None
+        return
+    from sqlalchemy.orm import Session
+
+    engine = make_engine(url)
+    try:
+        connection = engine.connect()
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"database driver {exc.name!r} for {redact(url)} is not installed") from None
+    except Exception as exc:
+        raise MigrationError(f"cannot connect to {redact(url)}: {_first_line(exc)}") from None
+    session = Session(bind=connection)
+    config.attributes["connection"] = connection
+    config.attributes["session"] = session
+    try:
+        yield connection
+        session.commit()
+        transaction = connection.get_transaction()
+        if transaction is not None and transaction.is_active:
+            transaction.commit()
+    except BaseException:
+        session.rollback()
+        transaction = connection.get_transaction()
+        if transaction is not None and transaction.is_active:
+            transaction.rollback()
+        raise
+    finally:
+        config.attributes.pop("connection", None)
+        config.attributes.pop("session", None)
+        session.close()
+        connection.close()
+        engine.dispose()
+
+
+def run_env(
+    config: Config,
+    script: ScriptDirectory,
+    fn: MigrationFn,
+    *,
+    connection: Connection | None,
+    url: str | None,
+    as_sql: bool = False,
+    **kwargs: Any,
+) -> None:
+    """Run the host's env.py with ``fn`` as the migration callback, as ``alembic.command`` does."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    def guarded(rev: Any, context: MigrationContext) -> Sequence[Any]:
+        if connection is not None and url is not None and not as_sql:
+            _check_same_database(context, connection, url, script)
+        return fn(rev, context)
+
+    try:
+        with EnvironmentContext(config, script, fn=guarded, as_sql=as_sql, **kwargs):
+            script.run_env()
+    except ScaffoldError:
+        raise
+    except Exception as exc:
+        raise translate(exc, script, url) from exc
+
+
+def translate(exc: Exception, script: ScriptDirectory, url: str | None) -> ScaffoldError:
+    """One line for an exception escaping Alembic, naming the revision or file at fault."""
+    from alembic.util import CommandError
+
+    where = redact(url) if url else "the host's database"
+    if isinstance(exc, CommandError):
+        return UsageError(str(exc).splitlines()[0] if str(exc) else "alembic command failed")
+    frames = traceback.extract_tb(exc.__traceback__)
+    env_py = str(script.env_py_location) if hasattr(script, "env_py_location") else ""
+    version_dirs = [str(Path(p)) for p in _version_dirs(script)]
+    for frame in reversed(frames):
+        filename = frame.filename
+        if any(filename.startswith(d) for d in version_dirs) and filename.endswith(".py"):
+            revision = Path(filename).name.split("_", 1)[0]
+            return MigrationError(
+                f"revision {revision} ({filename}:{frame.lineno}) failed on {where}: "
+                f"{_first_line(exc)}"
+            )
+        if filename == env_py or filename.endswith("env.py") and filename.startswith(
+            str(script.dir)
+        ):
+            return ConfigError(f"host env.py ({filename}:{frame.lineno}) failed: {_first_line(exc)}")
+    return MigrationError(f"migration on {where} failed: {_first_line(exc)}")
+
+
+def _version_dirs(script: ScriptDirectory) -> list[Path]:
+    try:
+        return list(script._version_locations)
+    except Exception:
+        return []
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else ""
+    name = type(exc).__name__
+    return f"{name}: {line}" if line else name
+
+
+def _check_same_database(
+    context: MigrationContext, expected: Connection, url: str, script: ScriptDirectory
+) -> None:
+    actual = context.connection
+    if actual is None or actual is expected:
+        return
+    if same_database(actual.engine.url, parse_url(url)):
+        return
+    raise ConfigError(
+        f"host env.py ({Path(script.dir) / 'env.py'}) connected to {redact(actual.engine.url)}, "
+        f"not to {redact(url)}: it ignores the connection and sqlalchemy.url scaffold hands in "
+        "(see docs/hosts.md)"
+    )
+
+
+def same_database(a: URL, b: URL) -> bool:
+    if a.get_backend_name() != b.get_backend_name():
+        return False
+    if a.get_backend_name() == "sqlite":
+        return _sqlite_path(a.database) == _sqlite_path(b.database)
+    return (a.host, a.port, a.database, a.username) == (b.host, b.port, b.database, b.username)
+
+
+def _sqlite_path(database: str | None) -> str:
+    if not database or database == ":memory:":
+        return ":memory:"
+    return str(Path(database).resolve())

@@ -1,0 +1,76 @@
+"""A plugin project on disk: the ``[tool.plugin-scaffold]`` table of its ``pyproject.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+
+ENTRY_POINT_GROUP = "plugin_scaffold.plugins"
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a plugin's source lives and which host it is written for."""
+
+    root: Path
+    plugin: str
+    package: str
+    host_alembic: str | None
+    host_base: str | None
+    url: str | None
+
+    @property
+    def pyproject(self) -> Path:
+        return self.root / "pyproject.toml"
+
+    @classmethod
+    def find(cls, start: Path) -> Project | None:
+        """The nearest project at or above ``start`` whose pyproject has ``[tool.plugin-scaffold]``."""
+        for folder in (start, *start.parents):
+            candidate = folder / "pyproject.toml"
+            if candidate.is_file():
+                project = cls.load(candidate)
+                if project is not None:
+                    return project
+        return None
+
+    @classmethod
+    def load(cls, pyproject: Path) -> Project | None:
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{pyproject}: not valid TOML ({exc})") from None
+        table = data.get("tool", {}).get("plugin-scaffold")
+        if table is None:
+            return None
+        plugin = table.get("plugin")
+        if not isinstance(plugin, str) or not plugin.isidentifier():
+            raise ConfigError(f"{pyproject}: [tool.plugin-scaffold] needs plugin = \"<name>\"")
+        entry_points = data.get("project", {}).get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
+        package = entry_points.get(plugin, plugin)
+        root = pyproject.parent.resolve()
+        return cls(
+            root=root,
+            plugin=plugin,
+            package=package.split(":")[0],
+            host_alembic=table.get("host-alembic"),
+            host_base=table.get("host-base"),
+            url=_resolve_sqlite(table.get("url"), root),
+        )
+
+    def source_dirs(self) -> list[Path]:
+        """Folders to put on ``sys.path`` so the plugin imports without being installed."""
+        return [folder for folder in (self.root / "src", self.root) if folder.is_dir()]
+
+
+def _resolve_sqlite(url: str | None, root: Path) -> str | None:
+    """Relative SQLite paths in a project are relative to the project, not to the shell."""
+    if not url or not url.startswith("sqlite") or ":///" not in url:
+        return url
+    scheme, path = url.split(":///", 1)
+    if not path or path.startswith("/") or path == ":memory:":
+        return url
+    return f"{scheme}:///{root / path}"

@@ -1,0 +1,162 @@
+"""What a command works on: the host, the plugins found for it, and the database named.
+
+Each method is one command as ``alembic.command`` would write it: build the objects, define the
+small migration callback, run the host's env.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import plugin as plugins_mod
+from .environment import handed_in, run_env
+from .errors import ConfigError, UsageError
+from .graph import Graph
+from .host import Host
+from .plugin import Plugin, PluginModels
+from .project import Project
+from .wiring import wired_plugins
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import Script, ScriptDirectory
+
+
+@dataclass
+class Workspace:
+    host: Host
+    plugins: list[Plugin]
+    project: Project | None = None
+    url: str | None = None
+    extra_locations: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, *, config: str | None, url: str | None, cwd: Path | None = None) -> Workspace:
+        """Find the host (``-c``, the plugin project's ``host-alembic``, or ``./alembic.ini``)."""
+        cwd = cwd or Path.cwd()
+        project = Project.find(cwd)
+        if config is not None:
+            host = Host.from_spec(config, base=cwd)
+        elif project is not None and project.host_alembic:
+            host = Host.from_spec(project.host_alembic, base=project.root)
+        elif (cwd / "alembic.ini").is_file():
+            host = Host.from_ini(cwd / "alembic.ini")
+        else:
+            raise ConfigError(
+                f"no alembic.ini in {cwd}: pass -c/--config with the host's alembic.ini, or run "
+                "inside a plugin project (pyproject.toml with [tool.plugin-scaffold])"
+            )
+        for folder in host.prepend_sys_path:
+            if str(folder) not in sys.path:
+                sys.path.insert(0, str(folder))
+        found = [plugins_mod.project_plugin(project)] if project is not None else []
+        wired = [Plugin(n, p, "wired") for n, p in wired_plugins(host).items()]
+        plugins = plugins_mod.collect(found, plugins_mod.entry_point_plugins(), wired)
+        chosen_url = url or (project.url if project is not None else None) or host.url
+        return cls(host=host, plugins=plugins, project=project, url=chosen_url)
+
+    # --- core objects -------------------------------------------------------------------------
+
+    def make_config(self, url: str | None = None, extra: list[Path] | None = None) -> Config:
+        locations = [p.migrations for p in self.plugins] + self.extra_locations + (extra or [])
+        return self.host.config(extra_locations=locations, url=url or self.url)
+
+    @cached_property
+    def config(self) -> Config:
+        return self.make_config()
+
+    @cached_property
+    def script(self) -> ScriptDirectory:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self.config)
+
+    @cached_property
+    def graph(self) -> Graph:
+        return Graph(self.script, self.plugins)
+
+    def plugin(self, name: str | None) -> Plugin:
+        """The plugin a command is about: ``--plugin``, else the project's, else the only one."""
+        by_name = {p.name: p for p in self.plugins}
+        if name is not None:
+            if name not in by_name:
+                known = ", ".join(by_name) or "none"
+                raise UsageError(f"no plugin named {name!r} (found: {known})")
+            return by_name[name]
+        if self.project is not None:
+            return by_name[self.project.plugin]
+        if len(self.plugins) == 1:
+            return self.plugins[0]
+        known = ", ".join(by_name) or "none found"
+        raise UsageError(f"which plugin? pass --plugin NAME ({known})")
+
+    def load_models(self) -> dict[str, PluginModels]:
+        """Import every plugin's models, so the host MetaData knows all plugin tables."""
+        return {p.name: p.load_models() for p in self.plugins}
+
+    # --- commands on a database ---------------------------------------------------------------
+
+    def upgrade(self, target: str = "heads", *, sql: bool = False, url: str | None = None) -> None:
+        url = url or self.url
+        config = self.make_config(url) if url != self.url else self.config
+        script = self.script
+        starting: str | None = None
+        if ":" in target:
+            if not sql:
+                raise UsageError("a range start:end is only allowed with --sql")
+            starting, target = target.split(":", 1)
+
+        def fn(rev: Any, context: MigrationContext) -> Any:
+            return script._upgrade_revs(target, rev)
+
+        with handed_in(config, None if sql else url) as connection:
+            run_env(
+                config, script, fn, connection=connection, url=url, as_sql=sql,
+                starting_rev=starting, destination_rev=target,
+            )
+
+    def downgrade(self, target: str, *, sql: bool = False) -> None:
+        script = self.script
+        starting: str | None = None
+        if ":" in target:
+            if not sql:
+                raise UsageError("a range start:end is only allowed with --sql")
+            starting, target = target.split(":", 1)
+        elif sql:
+            raise UsageError("downgrade with --sql needs a range, e.g. head:base")
+
+        def fn(rev: Any, context: MigrationContext) -> Any:
+            return script._downgrade_revs(target, rev)
+
+        with handed_in(self.config, None if sql else self.url) as connection:
+            run_env(
+                self.config, script, fn, connection=connection, url=self.url, as_sql=sql,
+                starting_rev=starting, destination_rev=target,
+            )
+
+    def current(self, url: str | None = None) -> list[Script]:
+        """The revisions the database is at (its rows in the version table)."""
+        url = url or self.url
+        config = self.make_config(url) if url != self.url else self.config
+        found: list[str] = []
+
+        def fn(rev: Any, context: MigrationContext) -> Any:
+            found.extend(context.get_current_heads())
+            return []
+
+        with handed_in(config, url) as connection:
+            run_env(config, self.script, fn, connection=connection, url=url, dont_mutate=True)
+        from alembic.util import CommandError
+
+        try:
+            return [r for r in self.script.get_revisions(tuple(found)) if r is not None]
+        except CommandError as exc:
+            raise UsageError(
+                f"the database is at a revision no known branch has ({exc}); was a plugin removed "
+                "without `scaffold downgrade --plugin`?"
+            ) from None
