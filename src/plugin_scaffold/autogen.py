@@ -64,8 +64,10 @@ def describe(op: Any) -> str:
 def _op_name(op: Any) -> str:
     from alembic.operations import ops
 
-    if isinstance(op, ops.AddColumnOp | ops.DropColumnOp):
-        return f"{op.__class__.__name__[:-2].replace('Column', '_column').lower()} {op.column_name}"
+    if isinstance(op, ops.AddColumnOp):
+        return f"add_column {op.column.name}"
+    if isinstance(op, ops.DropColumnOp | ops.AlterColumnOp):
+        return f"{'drop_column' if isinstance(op, ops.DropColumnOp) else 'alter_column'} {op.column_name}"
     names = {
         "CreateTableOp": "create_table", "DropTableOp": "drop_table",
         "AlterColumnOp": "alter_column", "CreateIndexOp": "create_index",
@@ -144,7 +146,7 @@ def _write(
     from alembic import command
     from alembic.util import CommandError
 
-    config = ws.make_config(url, extra=[staging])
+    config = ws.make_config(url, extra=[staging], quiet=True)
     try:
         made = command.revision(
             config, message=message, autogenerate=directives is not None, rev_id=rev_id,
@@ -154,7 +156,11 @@ def _write(
         raise
     except CommandError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
-    script = made[0] if isinstance(made, list) else made
+    return _result(made)
+
+
+def _result(made: Any) -> RevisionResult:
+    script = (made[0] if made else None) if isinstance(made, list) else made
     if script is None:
         return RevisionResult(None, None)
     return RevisionResult(Path(script.path), script.revision)
@@ -225,7 +231,7 @@ def _run_autogen(
     url: str,
     directives: Any,
 ) -> RevisionResult:
-    config = ws.make_config(url, extra=[staging])
+    config = ws.make_config(url, extra=[staging], quiet=True)
     from alembic import command
     from alembic.util import CommandError
 
@@ -241,10 +247,7 @@ def _run_autogen(
             raise UsageError(str(exc).splitlines()[0]) from None
         except Exception as exc:
             raise translate(exc, ws.script, url) from exc
-    script = made[0] if isinstance(made, list) else made
-    if script is None:
-        return RevisionResult(None, None)
-    return RevisionResult(Path(script.path), script.revision)
+    return _result(made)
 
 
 def check(ws: Workspace, *, plugin_name: str | None) -> RevisionResult:

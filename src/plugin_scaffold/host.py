@@ -127,14 +127,19 @@ class Host:
             described_as=str(ini),
         )
 
-    def config(self, *, extra_locations: list[Path], url: str | None) -> Config:
+    def config(
+        self, *, extra_locations: list[Path], url: str | None, quiet: bool = False
+    ) -> Config:
         """An Alembic ``Config`` for this host with the plugins' folders added to its versions."""
+        from argparse import Namespace
+
         from alembic.config import Config
 
+        options = Namespace(quiet=quiet)
         if self.ini_path is not None:
-            config = Config(str(self.ini_path), ini_section=self.ini_section)
+            config = Config(str(self.ini_path), ini_section=self.ini_section, cmd_opts=options)
         else:
-            config = Config(ini_section=self.ini_section)
+            config = Config(ini_section=self.ini_section, cmd_opts=options)
         seen: dict[Path, None] = {}
         for location in (*self.version_locations, *extra_locations):
             seen.setdefault(location.resolve(), None)

@@ -62,9 +62,11 @@ class Workspace:
 
     # --- core objects -------------------------------------------------------------------------
 
-    def make_config(self, url: str | None = None, extra: list[Path] | None = None) -> Config:
+    def make_config(
+        self, url: str | None = None, extra: list[Path] | None = None, quiet: bool = False
+    ) -> Config:
         locations = [p.migrations for p in self.plugins] + self.extra_locations + (extra or [])
-        return self.host.config(extra_locations=locations, url=url or self.url)
+        return self.host.config(extra_locations=locations, url=url or self.url, quiet=quiet)
 
     @cached_property
     def config(self) -> Config:
