@@ -1,0 +1,50 @@
+{%- set table = cookiecutter.table_prefix ~ "__" ~ cookiecutter.__starter_table -%}
+"""initial tables of the {{ cookiecutter.plugin_name }} plugin
+
+Revision ID: {{ cookiecutter.__initial_revision }}
+Revises:
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{{ cookiecutter.__initial_revision }}"
+down_revision = None
+branch_labels = ("{{ cookiecutter.plugin_name }}",)
+# The host's tables exist before this plugin's first revision runs.
+depends_on = "{{ cookiecutter.host_branch }}"
+
+
+def upgrade() -> None:
+    op.create_table(
+        "{{ table }}",
+{%- if cookiecutter.extends %}
+{%- set extended_table, extended_column = cookiecutter.extends.split(".") %}
+        sa.Column(
+            "{{ cookiecutter.__starter_key }}",
+            {{ cookiecutter.extends_type }},
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.Column("level", sa.Unicode(length=32), server_default="normal", nullable=False),
+        sa.Column("note", sa.UnicodeText(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["{{ cookiecutter.__starter_key }}"],
+            ["{{ cookiecutter.extends }}"],
+            name=op.f("fk_{{ table }}_{{ cookiecutter.__starter_key }}_{{ extended_table }}"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("{{ cookiecutter.__starter_key }}", name=op.f("pk_{{ table }}")),
+{%- else %}
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.Unicode(length=100), nullable=False),
+        sa.Column(
+            "created", sa.DateTime(), server_default=sa.func.current_timestamp(), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_{{ table }}")),
+{%- endif %}
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("{{ table }}")

@@ -1,0 +1,53 @@
+{%- set module, attribute = cookiecutter.host_base.split(":") -%}
+{%- set table = cookiecutter.table_prefix ~ "__" ~ cookiecutter.__starter_table -%}
+{%- set class_name = "Item" if cookiecutter.__starter_table == "items" else cookiecutter.__starter_table.split("_") | map("capitalize") | join -%}
+"""Tables of the {{ cookiecutter.plugin_name }} plugin, declared on the host's Base.
+
+Each table is named ``{{ cookiecutter.table_prefix }}__<name>`` and only changed by this plugin's revisions.
+A host table is never altered: it is extended with a one-to-one side table instead.
+After changing a model, run ``scaffold revision -m "what changed" --autogenerate``.
+"""
+
+import sqlalchemy as sa
+{% if "." in attribute %}
+from {{ module }} import {{ attribute.split(".")[0] }}
+
+Base = {{ attribute }}
+{%- elif attribute == "Base" %}
+from {{ module }} import Base
+{%- else %}
+from {{ module }} import {{ attribute }} as Base
+{%- endif %}
+
+#: Every table of this plugin is named TABLE_PREFIX + "__" + a name.
+TABLE_PREFIX = "{{ cookiecutter.table_prefix }}"
+
+{% if cookiecutter.extends %}
+{%- set extended_table, extended_column = cookiecutter.extends.split(".") %}
+class {{ class_name }}(Base):
+    """What this plugin keeps about a {{ extended_table }} row: one row at most for each."""
+
+    __tablename__ = "{{ table }}"
+
+    {{ cookiecutter.__starter_key }} = sa.Column(
+        {{ cookiecutter.extends_type }},
+        sa.ForeignKey("{{ cookiecutter.extends }}", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    level = sa.Column(sa.Unicode(32), nullable=False, server_default="normal")
+    note = sa.Column(sa.UnicodeText, nullable=True)
+{%- else %}
+class {{ class_name }}(Base):
+    """A standalone table of this plugin."""
+
+    __tablename__ = "{{ table }}"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.Unicode(100), nullable=False)
+    created = sa.Column(sa.DateTime, nullable=False, server_default=sa.func.current_timestamp())
+{%- endif %}
+
+
+#: The mapped classes of this plugin.
+MODELS = [{{ class_name }}]
