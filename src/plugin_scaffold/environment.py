@@ -78,13 +78,18 @@ def run_env(
     """Run the host's env.py with ``fn`` as the migration callback, as ``alembic.command`` does."""
     from alembic.runtime.environment import EnvironmentContext
 
-    def guarded(rev: Any, context: MigrationContext) -> Sequence[Any]:
-        if connection is not None and url is not None and not as_sql:
-            _check_same_database(context, connection, url, script)
-        return fn(rev, context)
+    environment = EnvironmentContext(config, script, fn=fn, as_sql=as_sql, **kwargs)
+    configure = environment.configure
 
+    def guarded_configure(*args: Any, **kw: Any) -> None:
+        # Checked inside configure(), before Alembic creates its version table or runs anything.
+        configure(*args, **kw)
+        if connection is not None and url is not None and not as_sql:
+            _check_same_database(environment.get_context(), connection, url, script)
+
+    environment.configure = guarded_configure  # type: ignore[method-assign]
     try:
-        with EnvironmentContext(config, script, fn=guarded, as_sql=as_sql, **kwargs):
+        with environment:
             script.run_env()
     except ScaffoldError:
         raise

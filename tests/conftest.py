@@ -1,0 +1,66 @@
+"""Shared fixtures: the scaffold command in a subprocess, and throw-away databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from plugin_scaffold.databases import ServerUnavailable, check_server, server_url, temporary_database
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_HOST = ROOT / "examples" / "examplehost"
+
+
+def run_scaffold(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, check: int | None = 0
+) -> subprocess.CompletedProcess[str]:
+    """Run ``scaffold`` as a user would, in its own process (plugin models are process-wide)."""
+    full_env = {**os.environ, **(env or {})}
+    result = subprocess.run(
+        [sys.executable, "-m", "plugin_scaffold", *args],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300,
+    )
+    if check is not None and result.returncode != check:
+        raise AssertionError(
+            f"scaffold {' '.join(args)} exited {result.returncode}, expected {check}\n"
+            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result
+
+
+def run_alembic(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=300,
+    )
+
+
+def require_server(kind: str) -> None:
+    """Skip (or, in CI, fail) when the server for ``kind`` does not answer."""
+    if kind == "sqlite":
+        return
+    try:
+        check_server(server_url(kind))
+    except ServerUnavailable as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI needs the {kind} server: {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, uniquely named database on SQLite and on PostgreSQL, dropped afterwards."""
+    require_server(request.param)
+    with temporary_database(request.param) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url() -> Iterator[str]:
+    with temporary_database("sqlite") as url:
+        yield url

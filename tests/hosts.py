@@ -1,0 +1,192 @@
+"""Host applications nobody wrote for plugin-scaffold, built the way their authors would.
+
+Each starts from a real ``alembic init`` and differs where real hosts differ: a labelled root
+(Rattail) or not (MediaGoblin), an env.py that builds its own engine from ``sqlalchemy.url``, takes
+``config.attributes["connection"]`` or wants a session, plain table names, many revisions.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MODELS = '''
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id = sa.Column(sa.Integer, primary_key=True)
+    email = sa.Column(sa.String(200), nullable=False)
+
+
+class Store(Base):
+    __tablename__ = "store"
+    uuid = sa.Column(sa.String(32), primary_key=True)
+    name = sa.Column(sa.String(100), nullable=False)
+'''
+
+FIRST = '''
+"""accounts and stores"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{rev}"
+down_revision = None
+branch_labels = {labels}
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "accounts",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("email", sa.String(200), nullable=False),
+    )
+    op.create_table(
+        "store",
+        sa.Column("uuid", sa.String(32), primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False),
+    )
+
+
+def downgrade():
+    op.drop_table("store")
+    op.drop_table("accounts")
+'''
+
+LATER = '''
+"""step {n}"""
+from alembic import op
+
+revision = "{rev}"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("SELECT {n}")
+
+
+def downgrade():
+    op.execute("SELECT -{n}")
+'''
+
+CONNECTION_ONLINE = '''
+def run_migrations_online() -> None:
+    connection = config.attributes["connection"]
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+'''
+
+SESSION_ONLINE = '''
+def run_migrations_online() -> None:
+    connection = config.attributes["session"].connection()
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+'''
+
+
+def revision_id(n: int) -> str:
+    return f"{n:04d}aaaa{n:04d}"
+
+
+def make_host(
+    root: Path,
+    *,
+    package: str = "acme",
+    labelled: bool = True,
+    env_style: str = "url",
+    revisions: int = 2,
+    url: str | None = None,
+) -> Path:
+    """Create a host in ``root`` and return its alembic.ini path."""
+    root.mkdir(parents=True, exist_ok=True)
+    ini = root / "alembic.ini"
+    command.init(Config(str(ini)), str(root / "migrations"))
+    (root / package).mkdir()
+    (root / package / "__init__.py").write_text("")
+    (root / package / "models.py").write_text(MODELS)
+    text = ini.read_text()
+    text = text.replace(
+        "sqlalchemy.url = driver://user:pass@localhost/dbname",
+        f"sqlalchemy.url = {url or 'sqlite:///%(here)s/host.db'}",
+    )
+    ini.write_text(text)
+    env = root / "migrations" / "env.py"
+    source = env.read_text()
+    source = source.replace(
+        "target_metadata = None", f"from {package}.models import Base\ntarget_metadata = Base.metadata"
+    )
+    if env_style in ("connection", "session"):
+        start = source.index("def run_migrations_online")
+        end = source.index("if context.is_offline_mode()")
+        replacement = CONNECTION_ONLINE if env_style == "connection" else SESSION_ONLINE
+        source = source[:start] + textwrap.dedent(replacement).lstrip() + "\n\n" + source[end:]
+    env.write_text(source)
+    versions = root / "migrations" / "versions"
+    labels = '("acme",)' if labelled else "None"
+    (versions / f"{revision_id(1)}_first.py").write_text(FIRST.format(rev=revision_id(1), labels=labels))
+    for n in range(2, revisions + 1):
+        (versions / f"{revision_id(n)}_step.py").write_text(
+            LATER.format(n=n, rev=revision_id(n), down=revision_id(n - 1))
+        )
+    return ini
+
+
+PLUGIN_MODELS = '''
+import sqlalchemy as sa
+from {package}.models import Base
+
+TABLE_PREFIX = "{prefix}"
+
+
+class StoreExtra(Base):
+    __tablename__ = "{prefix}__store_extra"
+    store_uuid = sa.Column(sa.String(32), sa.ForeignKey("store.uuid"), primary_key=True)
+    rating = sa.Column(sa.Integer, nullable=False, server_default="0")
+
+
+MODELS = [StoreExtra]
+'''
+
+
+def make_plugin(
+    root: Path, name: str, *, host_ini: Path, host_package: str = "acme", prefix: str | None = None
+) -> Path:
+    """A plugin project written by hand (no initial revision yet) for a host made above."""
+    prefix = prefix or name
+    (root / "src" / name / "migrations").mkdir(parents=True)
+    (root / "src" / name / "__init__.py").write_text("")
+    (root / "src" / name / "migrations" / "__init__.py").write_text("")
+    (root / "src" / name / "models.py").write_text(
+        PLUGIN_MODELS.format(package=host_package, prefix=prefix)
+    )
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f'''
+            [project]
+            name = "{name}"
+            version = "0.1"
+
+            [project.entry-points."plugin_scaffold.plugins"]
+            {name} = "{name}"
+
+            [tool.plugin-scaffold]
+            plugin = "{name}"
+            host-alembic = "{host_ini}"
+            host-base = "{host_package}.models:Base"
+            url = "sqlite:///dev.db"
+            '''
+        )
+    )
+    return root
