@@ -42,6 +42,9 @@ def handed_in(config: Config, url: str | None) -> Iterator[Connection | None]:
         raise ConfigError(f"database driver {exc.name!r} for {redact(url)} is not installed") from None
     except Exception as exc:
         raise MigrationError(f"cannot connect to {redact(url)}: {_first_line(exc)}") from None
+    # One transaction for the whole run, begun here: Alembic then leaves it to us, and a failing
+    # revision rolls back every revision of the run (SQLite included; MySQL commits DDL itself).
+    connection.begin()
     session = Session(bind=connection)
     config.attributes["connection"] = connection
     config.attributes["session"] = session
