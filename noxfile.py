@@ -1,0 +1,52 @@
+"""What is tested where: one session per job, the database for each from one place."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+TEST_DEPENDENCIES = nox.project.dependency_groups(PYPROJECT, "test")
+LINT_DEPENDENCIES = nox.project.dependency_groups(PYPROJECT, "lint")
+# The servers the tests use (see plugin_scaffold.databases); passed through unchanged.
+SERVER_VARIABLES = ("SCAFFOLD_POSTGRES_URL", "SCAFFOLD_MYSQL_URL", "CI")
+
+
+def _install_project(session: nox.Session) -> None:
+    session.install("-e", ".", "-e", "examples/examplehost", *TEST_DEPENDENCIES)
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """The whole test suite: SQLite, PostgreSQL and MariaDB, real copier and cookiecutter renders."""
+    _install_project(session)
+    env = {name: os.environ[name] for name in SERVER_VARIABLES if name in os.environ}
+    session.run("pytest", *session.posargs, env=env)
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """The main job: render a plugin for the example host, wire, migrate, change, autogenerate."""
+    session.install(".")
+    session.run("scaffold", "demo", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff and mypy, clean."""
+    _install_project(session)
+    session.install(*LINT_DEPENDENCIES)
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "bench")
+    session.run("mypy")
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Benchmarks against raw Alembic, measured side by side in one run."""
+    _install_project(session)
+    session.run("python", "bench/run.py", *session.posargs)
