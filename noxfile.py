@@ -23,7 +23,7 @@ def _install_project(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
-    """The whole test suite: SQLite, PostgreSQL and MariaDB, real copier and cookiecutter renders."""
+    """The whole test suite: real databases, real copier and cookiecutter renders."""
     _install_project(session)
     env = {name: os.environ[name] for name in SERVER_VARIABLES if name in os.environ}
     session.run("pytest", *session.posargs, env=env)

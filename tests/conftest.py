@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from plugin_scaffold.databases import ServerUnavailable, check_server, server_url, temporary_database
+from plugin_scaffold.databases import (
+    ServerUnavailable,
+    check_server,
+    server_url,
+    temporary_database,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_HOST = ROOT / "examples" / "examplehost"
@@ -23,7 +28,11 @@ def run_scaffold(
     full_env = {**os.environ, **(env or {})}
     result = subprocess.run(
         [sys.executable, "-m", "plugin_scaffold", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if check is not None and result.returncode != check:
         raise AssertionError(
@@ -33,10 +42,16 @@ def run_scaffold(
     return result
 
 
-def run_alembic(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_alembic(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "alembic", *args],
-        cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MODELS = '''
+MODELS = """
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base
 
@@ -30,7 +30,7 @@ class Store(Base):
     __tablename__ = "store"
     uuid = sa.Column(sa.String(32), primary_key=True)
     name = sa.Column(sa.String(100), nullable=False)
-'''
+"""
 
 FIRST = '''
 """accounts and stores"""
@@ -79,21 +79,21 @@ def downgrade():
     op.execute("SELECT -{n}")
 '''
 
-CONNECTION_ONLINE = '''
+CONNECTION_ONLINE = """
 def run_migrations_online() -> None:
     connection = config.attributes["connection"]
     context.configure(connection=connection, target_metadata=target_metadata)
     with context.begin_transaction():
         context.run_migrations()
-'''
+"""
 
-SESSION_ONLINE = '''
+SESSION_ONLINE = """
 def run_migrations_online() -> None:
     connection = config.attributes["session"].connection()
     context.configure(connection=connection, target_metadata=target_metadata)
     with context.begin_transaction():
         context.run_migrations()
-'''
+"""
 
 
 def revision_id(n: int) -> str:
@@ -125,7 +125,8 @@ def make_host(
     env = root / "migrations" / "env.py"
     source = env.read_text()
     source = source.replace(
-        "target_metadata = None", f"from {package}.models import Base\ntarget_metadata = Base.metadata"
+        "target_metadata = None",
+        f"from {package}.models import Base\ntarget_metadata = Base.metadata",
     )
     if env_style in ("connection", "session"):
         start = source.index("def run_migrations_online")
@@ -135,7 +136,9 @@ def make_host(
     env.write_text(source)
     versions = root / "migrations" / "versions"
     labels = '("acme",)' if labelled else "None"
-    (versions / f"{revision_id(1)}_first.py").write_text(FIRST.format(rev=revision_id(1), labels=labels))
+    (versions / f"{revision_id(1)}_first.py").write_text(
+        FIRST.format(rev=revision_id(1), labels=labels)
+    )
     for n in range(2, revisions + 1):
         (versions / f"{revision_id(n)}_step.py").write_text(
             LATER.format(n=n, rev=revision_id(n), down=revision_id(n - 1))
@@ -143,7 +146,7 @@ def make_host(
     return ini
 
 
-PLUGIN_MODELS = '''
+PLUGIN_MODELS = """
 import sqlalchemy as sa
 from {package}.models import Base
 
@@ -157,7 +160,7 @@ class StoreExtra(Base):
 
 
 MODELS = [StoreExtra]
-'''
+"""
 
 
 def make_plugin(

@@ -23,7 +23,9 @@ def versions(url: str) -> set[str]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return {row[0] for row in conn.execute(sa.text("SELECT version_num FROM alembic_version"))}
+            return {
+                row[0] for row in conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+            }
     finally:
         engine.dispose()
 
@@ -41,7 +43,10 @@ def test_walking_path_on_plain_alembic_host(
     written = sorted((project / "src/poser/migrations").glob("*_poser_tables.py"))
     assert len(written) == 1, first.stdout
     source = written[0].read_text()
-    assert "branch_labels = ('poser',)" in source or "branch_labels: Union[str, Sequence[str], None] = ('poser',)" in source
+    assert (
+        "branch_labels = ('poser',)" in source
+        or "branch_labels: Union[str, Sequence[str], None] = ('poser',)" in source
+    )
     assert "op.create_table('poser__store_extra'" in source
     assert "accounts" not in source and "'store'" not in source
 
@@ -69,13 +74,20 @@ def test_revision_leaves_host_changes_out_and_lists_them(tmp_path: Path, sqlite_
     ini = make_host(tmp_path / "host")
     models = tmp_path / "host/acme/models.py"
     # a pending host change: a new column on a host table
-    models.write_text(models.read_text().replace(
-        'email = sa.Column(sa.String(200), nullable=False)',
-        'email = sa.Column(sa.String(200), nullable=False)\n    phone = sa.Column(sa.String(20))',
-    ))
+    models.write_text(
+        models.read_text().replace(
+            "email = sa.Column(sa.String(200), nullable=False)",
+            "email = sa.Column(sa.String(200), nullable=False)\n"
+            "    phone = sa.Column(sa.String(20))",
+        )
+    )
     project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
-    out = run_scaffold("--url", sqlite_url, "revision", "-m", "one", "--autogenerate", cwd=project).stdout
-    assert "left out 1 change(s) to tables the plugin does not own: accounts (add_column phone)" in out
+    out = run_scaffold(
+        "--url", sqlite_url, "revision", "-m", "one", "--autogenerate", cwd=project
+    ).stdout
+    assert (
+        "left out 1 change(s) to tables the plugin does not own: accounts (add_column phone)" in out
+    )
     [written] = (project / "src/poser/migrations").glob("*_one.py")
     assert "phone" not in written.read_text()
     assert not list((tmp_path / "host/migrations/versions").glob("*_one.py"))
@@ -89,7 +101,9 @@ def test_revision_works_when_database_is_behind(tmp_path: Path, sqlite_url: str)
     # the developer's database was not touched
     assert versions(sqlite_url) == {revision_id(2)}
     # a second autogenerate against the (scratch) heads finds nothing more
-    out = run_scaffold("--url", sqlite_url, "revision", "-m", "two", "--autogenerate", cwd=project).stdout
+    out = run_scaffold(
+        "--url", sqlite_url, "revision", "-m", "two", "--autogenerate", cwd=project
+    ).stdout
     assert "no changes in the plugin's tables; no revision written" in out
     assert len(list((project / "src/poser/migrations").glob("*.py"))) == 2  # __init__ + one
 
@@ -100,17 +114,23 @@ def test_empty_diff_writes_no_file(tmp_path: Path, sqlite_url: str) -> None:
     run_scaffold("--url", sqlite_url, "revision", "-m", "one", "--autogenerate", cwd=project)
     run_scaffold("--url", sqlite_url, "upgrade", cwd=project)
     before = sorted(p.name for p in (project / "src/poser/migrations").iterdir())
-    out = run_scaffold("--url", sqlite_url, "revision", "-m", "nothing", "--autogenerate", cwd=project)
+    out = run_scaffold(
+        "--url", sqlite_url, "revision", "-m", "nothing", "--autogenerate", cwd=project
+    )
     assert "no revision written" in out.stdout
     assert sorted(p.name for p in (project / "src/poser/migrations").iterdir()) == before
 
 
-def test_model_without_prefix_is_refused_and_nothing_written(tmp_path: Path, sqlite_url: str) -> None:
+def test_model_without_prefix_is_refused_and_nothing_written(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     ini = make_host(tmp_path / "host")
     project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
     models = project / "src/poser/models.py"
     models.write_text(models.read_text().replace('"poser__store_extra"', '"store_extra"'))
-    result = run_scaffold("--url", sqlite_url, "revision", "-m", "x", "--autogenerate", cwd=project, check=1)
+    result = run_scaffold(
+        "--url", sqlite_url, "revision", "-m", "x", "--autogenerate", cwd=project, check=1
+    )
     assert "table 'store_extra'" in result.stderr and "prefix" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert [p.name for p in (project / "src/poser/migrations").iterdir()] == ["__init__.py"]
@@ -121,7 +141,9 @@ def test_model_colliding_with_host_table_is_refused(tmp_path: Path, sqlite_url: 
     project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
     models = project / "src/poser/models.py"
     models.write_text(models.read_text().replace('"poser__store_extra"', '"accounts"'))
-    result = run_scaffold("--url", sqlite_url, "revision", "-m", "x", "--autogenerate", cwd=project, check=1)
+    result = run_scaffold(
+        "--url", sqlite_url, "revision", "-m", "x", "--autogenerate", cwd=project, check=1
+    )
     assert "'accounts'" in result.stderr and "already defines" in result.stderr
     assert [p.name for p in (project / "src/poser/migrations").iterdir()] == ["__init__.py"]
 
@@ -131,7 +153,9 @@ def test_syntax_error_in_models_names_file_and_line(tmp_path: Path, sqlite_url: 
     project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
     models = project / "src/poser/models.py"
     models.write_text(models.read_text() + "\ndef broken(:\n")
-    result = run_scaffold("--url", sqlite_url, "revision", "-m", "x", "--autogenerate", cwd=project, check=2)
+    result = run_scaffold(
+        "--url", sqlite_url, "revision", "-m", "x", "--autogenerate", cwd=project, check=2
+    )
     assert f"{models}:" in result.stderr and "syntax error" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -148,14 +172,18 @@ def test_host_with_hundreds_of_revisions(tmp_path: Path, sqlite_url: str) -> Non
     assert revision_id(150) in history
 
 
-def test_env_py_that_ignores_the_url_is_refused_before_migrating(tmp_path: Path, sqlite_url: str) -> None:
-    ini = make_host(tmp_path / "host")
+def test_env_py_that_ignores_the_url_is_refused_before_migrating(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    make_host(tmp_path / "host")
     env = tmp_path / "host/migrations/env.py"
     elsewhere = tmp_path / "elsewhere.db"
-    env.write_text(env.read_text().replace(
-        "config.get_section(config.config_ini_section, {})",
-        f"{{'sqlalchemy.url': 'sqlite:///{elsewhere}'}}",
-    ))
+    env.write_text(
+        env.read_text().replace(
+            "config.get_section(config.config_ini_section, {})",
+            f"{{'sqlalchemy.url': 'sqlite:///{elsewhere}'}}",
+        )
+    )
     result = run_scaffold("--url", sqlite_url, "upgrade", cwd=tmp_path / "host", check=2)
     assert "ignores the connection" in result.stderr and str(elsewhere) in result.stderr
     assert "alembic_version" not in tables(f"sqlite:///{elsewhere}")
@@ -165,8 +193,13 @@ def test_env_py_that_ignores_the_url_is_refused_before_migrating(tmp_path: Path,
 def test_password_is_never_printed(tmp_path: Path) -> None:
     ini = make_host(tmp_path / "host")
     result = run_scaffold(
-        "-c", str(ini), "--url", "postgresql+psycopg://alice:s3cr3t@127.0.0.1:1/nodb", "upgrade",
-        cwd=tmp_path, check=1,
+        "-c",
+        str(ini),
+        "--url",
+        "postgresql+psycopg://alice:s3cr3t@127.0.0.1:1/nodb",
+        "upgrade",
+        cwd=tmp_path,
+        check=1,
     )
     assert "s3cr3t" not in result.stderr + result.stdout
     assert "alice:***@127.0.0.1:1/nodb" in result.stderr
@@ -191,7 +224,9 @@ def test_plain_alembic_sees_a_wired_plugin_and_unwire_restores_files(
     host = tmp_path / "host"
     upgrade = run_alembic("-x", "unused=1", "upgrade", "heads", cwd=host, env=plain_env)
     assert upgrade.returncode == 0, upgrade.stderr
-    auto = run_alembic("revision", "--autogenerate", "-m", "plain", "--head", "acme@head", cwd=host, env=plain_env)
+    auto = run_alembic(
+        "revision", "--autogenerate", "-m", "plain", "--head", "acme@head", cwd=host, env=plain_env
+    )
     assert auto.returncode == 0, auto.stderr
     [plain] = (host / "migrations/versions").glob("*_plain.py")
     assert "drop_table" not in plain.read_text()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .databases import temporary_database
-from .environment import handed_in, run_env, translate
+from .environment import handed_in, translate
 from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
 from .plugin import PluginModels
 
@@ -46,7 +46,8 @@ def check_ownership(models: dict[str, PluginModels], name: str) -> PluginModels:
         for table in mine.table_names:
             if table in other.table_names or table.startswith(f"{other.prefix}__"):
                 raise OwnershipError(
-                    f"plugin {name}: table {table!r} collides with plugin {other.plugin.name}'s tables"
+                    f"plugin {name}: table {table!r} collides with the tables of plugin "
+                    f"{other.plugin.name}"
                 )
     return mine
 
@@ -67,13 +68,19 @@ def _op_name(op: Any) -> str:
     if isinstance(op, ops.AddColumnOp):
         return f"add_column {op.column.name}"
     if isinstance(op, ops.DropColumnOp | ops.AlterColumnOp):
-        return f"{'drop_column' if isinstance(op, ops.DropColumnOp) else 'alter_column'} {op.column_name}"
+        verb = "drop_column" if isinstance(op, ops.DropColumnOp) else "alter_column"
+        return f"{verb} {op.column_name}"
     names = {
-        "CreateTableOp": "create_table", "DropTableOp": "drop_table",
-        "AlterColumnOp": "alter_column", "CreateIndexOp": "create_index",
-        "DropIndexOp": "drop_index", "CreateForeignKeyOp": "create_foreign_key",
-        "DropConstraintOp": "drop_constraint", "CreateUniqueConstraintOp": "create_unique",
-        "AddColumnOp": "add_column", "DropColumnOp": "drop_column",
+        "CreateTableOp": "create_table",
+        "DropTableOp": "drop_table",
+        "AlterColumnOp": "alter_column",
+        "CreateIndexOp": "create_index",
+        "DropIndexOp": "drop_index",
+        "CreateForeignKeyOp": "create_foreign_key",
+        "DropConstraintOp": "drop_constraint",
+        "CreateUniqueConstraintOp": "create_unique",
+        "AddColumnOp": "add_column",
+        "DropColumnOp": "drop_column",
     }
     return names.get(type(op).__name__, type(op).__name__)
 
@@ -107,7 +114,8 @@ def revision(
         # A branch with no revision yet gets a labelled root that depends on the host's heads,
         # so that its tables come after every host table they may reference.
         placement = {
-            "head": "base", "branch_label": plugin.name,
+            "head": "base",
+            "branch_label": plugin.name,
             "depends_on": list(graph.host_heads) or None,
         }
     staging = Path(tempfile.mkdtemp(prefix=".scaffold-", dir=folder if write else None))
@@ -149,8 +157,13 @@ def _write(
     config = ws.make_config(url, extra=[staging], quiet=True)
     try:
         made = command.revision(
-            config, message=message, autogenerate=directives is not None, rev_id=rev_id,
-            version_path=str(staging), process_revision_directives=directives, **placement,
+            config,
+            message=message,
+            autogenerate=directives is not None,
+            rev_id=rev_id,
+            version_path=str(staging),
+            process_revision_directives=directives,
+            **placement,
         )
     except ScaffoldError:
         raise
@@ -178,7 +191,9 @@ def _autogenerate(
     left_out: list[str] = []
     operations: list[str] = []
 
-    def keep_own_tables(context: MigrationContext, rev: Any, scripts: list[MigrationScript]) -> None:
+    def keep_own_tables(
+        context: MigrationContext, rev: Any, scripts: list[MigrationScript]
+    ) -> None:
         # Batch operations run on SQLite and are plain ALTERs elsewhere.
         context.opts["render_as_batch"] = True
         script = scripts[0]
@@ -238,8 +253,13 @@ def _run_autogen(
     with handed_in(config, url):
         try:
             made = command.revision(
-                config, message=message, autogenerate=True, rev_id=rev_id,
-                version_path=str(staging), process_revision_directives=directives, **placement,
+                config,
+                message=message,
+                autogenerate=True,
+                rev_id=rev_id,
+                version_path=str(staging),
+                process_revision_directives=directives,
+                **placement,
             )
         except ScaffoldError:
             raise

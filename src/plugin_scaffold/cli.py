@@ -39,7 +39,9 @@ def cmd_new(args: argparse.Namespace) -> int:
     dest = Path(args.dest or args.name)
     render_plugin(dest, answers)
     _say(f"created plugin {args.name} in {dest}")
-    _say(f"next: cd {dest} && scaffold upgrade && scaffold revision -m 'first change' --autogenerate")
+    _say(
+        f"next: cd {dest} && scaffold upgrade && scaffold revision -m 'first change' --autogenerate"
+    )
     return 0
 
 
@@ -104,7 +106,10 @@ def cmd_revision(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
     result = revision(
-        ws, plugin_name=args.plugin, message=args.message, autogenerate=args.autogenerate,
+        ws,
+        plugin_name=args.plugin,
+        message=args.message,
+        autogenerate=args.autogenerate,
         rev_id=args.rev_id,
     )
     if result.left_out:
@@ -217,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"plugin-scaffold {__version__}")
     parser.add_argument(
-        "-c", "--config", metavar="PATH",
+        "-c",
+        "--config",
+        metavar="PATH",
         help="the host's alembic.ini, or a package:path of its script directory "
         "(default: the plugin project's host-alembic, else ./alembic.ini)",
     )
@@ -234,7 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="plugin name: a lowercase Python identifier, also its branch label")
     p.add_argument("dest", nargs="?", help="folder to create (default: ./NAME)")
     p.add_argument(
-        "-d", "--data", action="append", default=[], metavar="KEY=VALUE",
+        "-d",
+        "--data",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="answer a template question, e.g. -d host_branch=core",
     )
 
@@ -248,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("revision", cmd_revision, "write the next revision of a plugin's branch, in the plugin")
     p.add_argument("-m", "--message", help="message of the revision")
     p.add_argument(
-        "--autogenerate", action="store_true",
+        "--autogenerate",
+        action="store_true",
         help="compare the models with the migrations; only the plugin's own tables",
     )
     p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
@@ -256,7 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("upgrade", cmd_upgrade, "upgrade the database (default: to every head)")
     p.add_argument("revision", nargs="?", metavar="TARGET", help="target (default: heads)")
-    p.add_argument("--plugin", metavar="NAME", help="only this plugin's branch and its dependencies")
+    p.add_argument(
+        "--plugin", metavar="NAME", help="only this plugin's branch and its dependencies"
+    )
     p.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
 
     p = add("downgrade", cmd_downgrade, "downgrade to TARGET, or remove one plugin's tables")
@@ -266,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("current", cmd_current, "show the revisions the database is at")
     p = add("heads", cmd_heads, "show the heads of the host and every plugin")
-    p.add_argument("--resolve-dependencies", action="store_true", help="treat dependencies as down revisions")
+    p.add_argument(
+        "--resolve-dependencies", action="store_true", help="treat dependencies as down revisions"
+    )
     p = add("history", cmd_history, "list revisions")
     p.add_argument("-r", "--rev-range", help="range, e.g. base:head")
     p.add_argument("--plugin", metavar="NAME", help="only this plugin's branch")
@@ -304,8 +320,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .databases import redact  # noqa: F401  (messages never carry URLs with passwords)
 
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"scaffold: error: {type(exc).__name__}: {first} (run with -v for details)",
-              file=sys.stderr, flush=True)
+        print(
+            f"scaffold: error: {type(exc).__name__}: {first} (run with -v for details)",
+            file=sys.stderr,
+            flush=True,
+        )
         return 1
 
 

@@ -1,4 +1,4 @@
-"""Database URLs, engines and throw-away databases (SQLite files, PostgreSQL and MariaDB/MySQL servers)."""
+"""Database URLs, engines and throw-away databases on SQLite, PostgreSQL and MariaDB/MySQL."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def server_url(kind: str) -> str:
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """An engine for ``url``; on SQLite, DDL runs inside real transactions so a failed run rolls back.
+    """An engine for ``url``; on SQLite, DDL runs in real transactions so a failed run rolls back.
 
     pysqlite commits implicitly before DDL; with the driver's own transaction handling
     switched off and an explicit BEGIN, SQLite keeps schema changes transactional.

@@ -45,7 +45,10 @@ def run_demo(folder: Path | None, *, say: Callable[[str], None]) -> int:
         module = "plugin_scaffold" if tool == "scaffold" else "alembic"
         done = subprocess.run(
             [sys.executable, "-m", module, *argv],
-            cwd=cwd, env=env, capture_output=True, text=True,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         output = done.stdout.rstrip()
         if output:
@@ -58,9 +61,13 @@ def run_demo(folder: Path | None, *, say: Callable[[str], None]) -> int:
     say(f"plugin-scaffold demo in {work}")
     step("1. render a plugin for the example host")
     run(
-        "new", PLUGIN, str(plugin),
-        "-d", f"host_alembic={host / 'alembic.ini'}",
-        "-d", f"host_requirement=examplehost @ {host.as_uri()}",
+        "new",
+        PLUGIN,
+        str(plugin),
+        "-d",
+        f"host_alembic={host / 'alembic.ini'}",
+        "-d",
+        f"host_requirement=examplehost @ {host.as_uri()}",
         cwd=work,
     )
     models = plugin / "src" / PLUGIN / "models.py"

@@ -39,7 +39,9 @@ def handed_in(config: Config, url: str | None) -> Iterator[Connection | None]:
     try:
         connection = engine.connect()
     except ModuleNotFoundError as exc:
-        raise ConfigError(f"database driver {exc.name!r} for {redact(url)} is not installed") from None
+        raise ConfigError(
+            f"database driver {exc.name!r} for {redact(url)} is not installed"
+        ) from None
     except Exception as exc:
         raise MigrationError(f"cannot connect to {redact(url)}: {_first_line(exc)}") from None
     # One transaction for the whole run, begun here: Alembic then leaves it to us, and a failing
@@ -118,10 +120,12 @@ def translate(exc: Exception, script: ScriptDirectory, url: str | None) -> Scaff
                 f"revision {revision} ({filename}:{frame.lineno}) failed on {where}: "
                 f"{_first_line(exc)}"
             )
-        if filename == env_py or filename.endswith("env.py") and filename.startswith(
-            str(script.dir)
+        if filename == env_py or (
+            filename.endswith("env.py") and filename.startswith(str(script.dir))
         ):
-            return ConfigError(f"host env.py ({filename}:{frame.lineno}) failed: {_first_line(exc)}")
+            return ConfigError(
+                f"host env.py ({filename}:{frame.lineno}) failed: {_first_line(exc)}"
+            )
     return MigrationError(f"migration on {where} failed: {_first_line(exc)}")
 
 

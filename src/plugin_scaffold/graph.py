@@ -75,7 +75,8 @@ class Graph:
     def require_branch(self, plugin: str) -> None:
         if not self.label_exists(plugin):
             raise UsageError(
-                f"plugin {plugin} has no revision labelled {plugin!r} in {self.plugins[plugin].migrations}"
+                f"plugin {plugin} has no revision labelled {plugin!r} "
+                f"in {self.plugins[plugin].migrations}"
                 if plugin in self.plugins
                 else f"no plugin named {plugin!r} (see scaffold plugins)"
             )

@@ -1,4 +1,4 @@
-"""Plugins: how they are found (project, entry points, wiring), their revisions folder and their tables."""
+"""Plugins: how they are found (project, entry points, wiring), their revisions and tables."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ class Plugin:
         tables = _tables_of(module)
         prefix = getattr(module, "TABLE_PREFIX", self.name)
         if not isinstance(prefix, str) or not prefix:
-            raise PluginError(f"plugin {self.name}: {self.models_module}.TABLE_PREFIX must be a name")
+            raise PluginError(
+                f"plugin {self.name}: {self.models_module}.TABLE_PREFIX must be a name"
+            )
         return PluginModels(self, module, prefix, tuple(tables))
 
 
@@ -74,7 +76,8 @@ class PluginModels:
         for table in self.tables:
             if not table.name.startswith(f"{self.prefix}__"):
                 raise OwnershipError(
-                    f"plugin {self.plugin.name}: table {table.name!r} in {self.plugin.models_module} "
+                    f"plugin {self.plugin.name}: table {table.name!r} in "
+                    f"{self.plugin.models_module} "
                     f"lacks the plugin's prefix (name it {self.prefix}__{table.name})"
                 )
 
@@ -85,7 +88,9 @@ def _find_spec(name: str, plugin: Plugin) -> Any:
     except ModuleNotFoundError:
         return None
     except Exception as exc:
-        raise PluginError(f"plugin {plugin.name}: importing {name} failed: {_one_line(exc)}") from None
+        raise PluginError(
+            f"plugin {plugin.name}: importing {name} failed: {_one_line(exc)}"
+        ) from None
 
 
 def _import(name: str, plugin: Plugin) -> ModuleType:
@@ -103,11 +108,15 @@ def _import(name: str, plugin: Plugin) -> ModuleType:
                 f"plugin {plugin.name}: {name} declares table {table!r}, which the host or "
                 "another plugin already defines"
             ) from None
-        raise PluginError(f"plugin {plugin.name}: importing {name} failed: {_one_line(exc)}") from None
+        raise PluginError(
+            f"plugin {plugin.name}: importing {name} failed: {_one_line(exc)}"
+        ) from None
     except ModuleNotFoundError as exc:
         raise PluginError(f"plugin {plugin.name}: cannot import {name}: {exc}") from None
     except Exception as exc:
-        raise PluginError(f"plugin {plugin.name}: importing {name} failed: {_one_line(exc)}") from None
+        raise PluginError(
+            f"plugin {plugin.name}: importing {name} failed: {_one_line(exc)}"
+        ) from None
 
 
 def _tables_of(module: ModuleType) -> list[Table]:

@@ -28,7 +28,7 @@ class Project:
 
     @classmethod
     def find(cls, start: Path) -> Project | None:
-        """The nearest project at or above ``start`` whose pyproject has ``[tool.plugin-scaffold]``."""
+        """The nearest project at or above ``start`` with ``[tool.plugin-scaffold]``."""
         for folder in (start, *start.parents):
             candidate = folder / "pyproject.toml"
             if candidate.is_file():
@@ -48,7 +48,7 @@ class Project:
             return None
         plugin = table.get("plugin")
         if not isinstance(plugin, str) or not plugin.isidentifier():
-            raise ConfigError(f"{pyproject}: [tool.plugin-scaffold] needs plugin = \"<name>\"")
+            raise ConfigError(f'{pyproject}: [tool.plugin-scaffold] needs plugin = "<name>"')
         entry_points = data.get("project", {}).get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
         package = entry_points.get(plugin, plugin)
         root = pyproject.parent.resolve()

@@ -19,7 +19,9 @@ from .host import Host, is_resource
 
 MARK = "plugin-scaffold: wired"
 ADDED_MARK = "# plugin-scaffold: version_locations added by `scaffold wire`"
-_WIRED_LINE = re.compile(r"^import (?P<package>[\w.]+)\.models\b.*# " + MARK + r" (?P<name>\w+)\s*$")
+_WIRED_LINE = re.compile(
+    r"^import (?P<package>[\w.]+)\.models\b.*# " + MARK + r" (?P<name>\w+)\s*$"
+)
 _SEPARATOR_CHARS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
 
 
@@ -173,7 +175,7 @@ def _add_location(text: str, host: Host, package: str, migrations: Path, ini: Pa
         if separator == "\n":
             lines.insert(j, f"    {entry}{newline}")
         else:
-            joiner = " " if separator is None else (separator if separator == " " else separator)
+            joiner = separator or " "
             lines[j - 1] = plain[j - 1].rstrip() + joiner + entry + newline
         return "".join(lines)
     location = _find_option(plain, "script_location", start, end)

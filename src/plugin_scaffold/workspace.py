@@ -118,8 +118,14 @@ class Workspace:
 
         with handed_in(config, None if sql else url) as connection:
             run_env(
-                config, script, fn, connection=connection, url=url, as_sql=sql,
-                starting_rev=starting, destination_rev=target,
+                config,
+                script,
+                fn,
+                connection=connection,
+                url=url,
+                as_sql=sql,
+                starting_rev=starting,
+                destination_rev=target,
             )
 
     def downgrade(self, target: str, *, sql: bool = False) -> None:
@@ -137,8 +143,14 @@ class Workspace:
 
         with handed_in(self.config, None if sql else self.url) as connection:
             run_env(
-                self.config, script, fn, connection=connection, url=self.url, as_sql=sql,
-                starting_rev=starting, destination_rev=target,
+                self.config,
+                script,
+                fn,
+                connection=connection,
+                url=self.url,
+                as_sql=sql,
+                starting_rev=starting,
+                destination_rev=target,
             )
 
     def current(self, url: str | None = None) -> list[Script]:
