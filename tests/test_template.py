@@ -315,7 +315,7 @@ def test_remote_sources_are_installed_from_the_commit_rendered(src: str, expecte
     questions = yaml.safe_load((ROOT / "copier.yml").read_text())
     env = SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
     location = env.from_string(questions["template_location"]["default"]).render(
-        _copier_answers={"_src_path": src}, _copier_conf={"vcs_ref_hash": "abc"}
+        _src_path=src, _copier_conf={"vcs_ref_hash": "abc"}
     )
     assert location == expected
 
