@@ -34,23 +34,48 @@ class ServerUnavailable(Exception):
 
 
 def parse_url(url: str) -> URL:
-    """Parse ``url``; a malformed one is a configuration error naming the URL (without password)."""
+    """Parse ``url``; a malformed one is a configuration error naming the URL (without password).
+
+    SQLAlchemy 1.4 has no ``psycopg`` (3) dialect: there, ``postgresql+psycopg`` URLs — the
+    defaults of this project — are read as ``postgresql+psycopg2``.
+    """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(url)
+        parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(f"not a database URL: {url!r}") from None
+        raise ConfigError(f"not a database URL: {redact_text(url)!r}") from None
+    if parsed.drivername == "postgresql+psycopg" and _sqlalchemy_major() < 2:
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed
+
+
+def usable_url(url: str) -> str:
+    """``url`` as this SQLAlchemy can use it (see :func:`parse_url`), password kept."""
+    return parse_url(url).render_as_string(hide_password=False)
+
+
+def redact_text(text: str) -> str:
+    """Hide anything that looks like the password of a URL in a free-form string."""
+    import re
+
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+
+
+def _sqlalchemy_major() -> int:
+    import sqlalchemy
+
+    return int(sqlalchemy.__version__.split(".", 1)[0])
 
 
 def redact(url: str | URL) -> str:
     """The URL as it may be printed: never with its password."""
     if isinstance(url, str):
         try:
-            url = parse_url(url)
+            return parse_url(url).render_as_string(hide_password=True)
         except ConfigError:
-            return "<unparsable URL>"
+            return redact_text(url)
     return url.render_as_string(hide_password=True)
 
 

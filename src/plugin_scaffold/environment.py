@@ -33,11 +33,14 @@ def handed_in(config: Config, url: str | None) -> Iterator[Connection | None]:
     if url is None:
         yield None
         return
+    from sqlalchemy.exc import NoSuchModuleError
     from sqlalchemy.orm import Session
 
-    engine = make_engine(url)
     try:
+        engine = make_engine(url)
         connection = engine.connect()
+    except NoSuchModuleError:
+        raise ConfigError(f"SQLAlchemy has no dialect for {redact(url)}") from None
     except ModuleNotFoundError as exc:
         raise ConfigError(
             f"database driver {exc.name!r} for {redact(url)} is not installed"

@@ -168,6 +168,9 @@ def split_option(options: dict[str, str], name: str) -> list[str]:
     if not value:
         return []
     separator = options.get("path_separator") or options.get("version_path_separator")
+    if separator is not None:
+        # Alembic 1.13's own `alembic init` writes "os  # Use os.pathsep. ..." here.
+        separator = separator.split("#", 1)[0].strip()
     if separator is None:
         import re
 

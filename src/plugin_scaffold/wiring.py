@@ -19,6 +19,7 @@ from .host import Host, is_resource
 
 MARK = "plugin-scaffold: wired"
 ADDED_MARK = "# plugin-scaffold: version_locations added by `scaffold wire`"
+MOVED_MARK = "# plugin-scaffold: `scaffold wire` took the inline comment off the next line: "
 _WIRED_LINE = re.compile(
     r"^import (?P<package>[\w.]+)\.models\b.*# " + MARK + r" (?P<name>\w+)\s*$"
 )
@@ -159,11 +160,40 @@ def _is_entry_for(token: str, package: str) -> bool:
     return tuple(parts[-len(wanted) :]) == wanted
 
 
+def _move_separator_comment(
+    lines: list[str], plain: list[str], start: int, end: int, newline: str
+) -> bool:
+    """Alembic reads ``path_separator = os  # comment`` as a value with the comment in it (the
+    ini `alembic init` wrote in 1.13) and fails once version_locations is set; move the
+    comment onto a marker line of its own, which unwire puts back."""
+    for name in ("path_separator", "version_path_separator"):
+        found = _find_option(plain, name, start, end)
+        if not found:
+            continue
+        line = plain[found[0]]
+        value = line.split("=", 1)[-1]
+        if "#" in value and value.split("#", 1)[0].strip() in _SEPARATOR_CHARS:
+            clean = f"{name} = {value.split('#', 1)[0].strip()}"
+            lines[found[0] : found[0] + 1] = [MOVED_MARK + line + newline, clean + newline]
+            return True
+    return False
+
+
+def _restore_separator_comment(lines: list[str]) -> None:
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith(MOVED_MARK):
+            newline = "\r\n" if line.endswith("\r\n") else "\n"
+            lines[i : i + 2] = [line.rstrip("\r\n")[len(MOVED_MARK) :] + newline]
+            return
+
+
 def _add_location(text: str, host: Host, package: str, migrations: Path, ini: Path) -> str:
     lines = text.splitlines(keepends=True)
     newline = "\r\n" if text.endswith("\r\n") else "\n"
     start, end = _section_bounds([line.rstrip("\r\n") for line in lines], host.ini_section, ini)
     plain = [line.rstrip("\r\n") for line in lines]
+    if _move_separator_comment(lines, plain, start, end, newline):
+        return _add_location("".join(lines), host, package, migrations, ini)
     separator = _separator(plain, start, end)
     entry = _entry(package, migrations, separator)
     found = _find_option(plain, "version_locations", start, end)
@@ -208,6 +238,7 @@ def _remove_location(text: str, host: Host, package: str) -> str:
     raw_script = plain[script[0]].split("=", 1)[1].strip().rstrip("/") if script else ""
     if added_by_us and kept == [f"{raw_script}/versions"]:
         del lines[i - 1 : j]
+        _restore_separator_comment(lines)
         return "".join(lines)
     if separator == "\n":
         body = [f"version_locations = {kept[0] if kept else ''}{newline}"]

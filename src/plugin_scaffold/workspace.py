@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import plugin as plugins_mod
+from .databases import usable_url
 from .environment import handed_in, run_env
 from .errors import ConfigError, UsageError
 from .graph import Graph
@@ -58,7 +59,12 @@ class Workspace:
         wired = [Plugin(n, p, "wired") for n, p in wired_plugins(host).items()]
         plugins = plugins_mod.collect(found, plugins_mod.entry_point_plugins(), wired)
         chosen_url = url or (project.url if project is not None else None) or host.url
-        return cls(host=host, plugins=plugins, project=project, url=chosen_url)
+        return cls(
+            host=host,
+            plugins=plugins,
+            project=project,
+            url=usable_url(chosen_url) if chosen_url else None,
+        )
 
     # --- core objects -------------------------------------------------------------------------
 
