@@ -1,0 +1,42 @@
+"""The README's first command: the demo runs the main job end to end on SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from conftest import run_scaffold
+
+
+def test_demo_renders_wires_migrates_changes_and_autogenerates(tmp_path: Path) -> None:
+    work = tmp_path / "demo"
+    out = run_scaffold("demo", str(work), cwd=tmp_path).stdout
+    assert "$ scaffold wire" in out and "$ alembic heads" in out
+    assert "(flair) (head)" in out
+    assert "flair__media_security (add_column reviewed_at)" in out
+    assert "plugin flair: models match migrations" in out
+
+    revisions = sorted((work / "flair/src/flair/migrations").glob("*_add_reviewed_at.py"))
+    assert len(revisions) == 1
+    # written into the plugin, not into the host's versions folder
+    assert not list((work / "examplehost/examplehost/migrations/versions").glob("*reviewed*"))
+
+    engine = sa.create_engine(f"sqlite:///{work / 'flair/dev.db'}")
+    try:
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("flair__media_security")}
+        with engine.connect() as conn:
+            versions = {
+                r[0] for r in conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+            }
+    finally:
+        engine.dispose()
+    assert "reviewed_at" in columns
+    assert revisions[0].name.split("_", 1)[0] in versions
+
+
+def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    result = run_scaffold("demo", str(tmp_path), cwd=tmp_path, check=2)
+    assert "not empty" in result.stderr
+    assert (tmp_path / "keep.txt").read_text() == "mine"
