@@ -1,0 +1,422 @@
+"""scaffold against raw Alembic, measured side by side in one run.
+
+Four measurements, each the median wall-clock time of the two commands run as a user runs them (a
+subprocess, the console scripts of this Python's environment), alternating which goes first:
+
+1. ``scaffold --help`` vs ``alembic --help``;
+2. ``heads`` on a generated host with a short core chain and many plugin branches;
+3. ``upgrade`` of that host to every head, on a fresh SQLite file each run;
+4. ``revision --autogenerate`` of one plugin with one pending model change, against a database at
+   every head (the file written is deleted after each run, so every run is the same).
+
+Prints a table and exits 0 whatever the ratios are (it is a report); exits 1 when a command
+fails or the two tools did not do the same work, 2 on bad arguments. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hostgen import CORE_REVISIONS, Layout, generate
+
+DEFAULT_REPEAT = 9
+DEFAULT_PLUGINS = 50
+DEFAULT_REVISIONS = 20
+QUICK = {"repeat": 1, "plugins": 5, "revisions": 4}
+TIMEOUT = 600  # seconds for one command: far more than any should take
+
+
+class BenchError(Exception):
+    """A command failed, or the two tools did not do the same work."""
+
+
+# --- running and timing commands ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    """One run of one tool: what to run, where, and what to clean up afterwards (not timed)."""
+
+    argv: list[str]
+    cwd: Path
+    after: Callable[[], None] | None = None
+
+
+@dataclass
+class Case:
+    """One measurement: the raw Alembic command and the scaffold command that do the same work.
+
+    ``raw`` and ``scaffold`` make the command of run ``i`` (-1 for the checked, untimed run).
+    """
+
+    name: str
+    target: float
+    raw: Callable[[int], Command]
+    scaffold: Callable[[int], Command]
+    check: Callable[[Case, dict[str, str]], None]
+    raw_times: list[float] = field(default_factory=list)
+    scaffold_times: list[float] = field(default_factory=list)
+
+    @property
+    def raw_median(self) -> float:
+        return statistics.median(self.raw_times)
+
+    @property
+    def scaffold_median(self) -> float:
+        return statistics.median(self.scaffold_times)
+
+    @property
+    def ratio(self) -> float:
+        return self.scaffold_median / self.raw_median
+
+
+def tool(name: str) -> str:
+    """The console script of this Python's environment (the one nox or the venv installed)."""
+    local = Path(sys.executable).parent / name
+    if local.is_file():
+        return str(local)
+    found = shutil.which(name)
+    if found is None:
+        raise BenchError(f"no {name!r} command next to {sys.executable} or on PATH")
+    return found
+
+
+def timed(command: Command, env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run ``command`` and return its wall-clock time; a failure is a :class:`BenchError`."""
+    shown = " ".join(command.argv)
+    start = time.perf_counter()
+    try:
+        result = subprocess.run(
+            command.argv, cwd=command.cwd, env=env, capture_output=True, text=True,
+            timeout=TIMEOUT, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BenchError(f"`{shown}` (in {command.cwd}) did not run: {exc}") from None
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise BenchError(f"`{shown}` (in {command.cwd}) exited {result.returncode}:\n{tail}")
+    if command.after is not None:
+        command.after()
+    return elapsed, result
+
+
+def measure(case: Case, repeat: int, env: dict[str, str], log: Callable[[str], None]) -> None:
+    """Run both tools ``repeat`` times, alternating which goes first, and keep the wall times."""
+    for i in range(repeat):
+        order = [(case.raw, case.raw_times), (case.scaffold, case.scaffold_times)]
+        for make, times in order if i % 2 == 0 else reversed(order):
+            times.append(timed(make(i), env)[0])
+        log(
+            f"  {case.name}: run {i + 1}/{repeat}: alembic {case.raw_times[-1]:.3f}s, "
+            f"scaffold {case.scaffold_times[-1]:.3f}s"
+        )
+
+
+# --- the four measurements, each checked by one untimed run first -----------------------------
+
+
+class Cases:
+    """The four cases on one generated host, and the checks that both tools did the same work.
+
+    The checked run of each command also warms it up: bytecode caches, the OS's file cache.
+    """
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.alembic = tool("alembic")
+        self.scaffold = tool("scaffold")
+        self.folder = layout.migrations(layout.chosen)
+        self.existing = {p.name for p in self.folder.glob("*.py")}
+
+    def all(self) -> list[Case]:
+        return [self.help(), self.heads(), self.upgrade(), self.autogenerate()]
+
+    def help(self) -> Case:
+        return Case(
+            "--help", 1.0,
+            raw=lambda i: Command([self.alembic, "--help"], self.layout.root),
+            scaffold=lambda i: Command([self.scaffold, "--help"], self.layout.root),
+            check=self._check_help,
+        )
+
+    def heads(self) -> Case:
+        ini = str(self.layout.ini)
+        return Case(
+            f"heads ({self.layout.total_revisions:,} revisions, {self.layout.plugins} plugins)",
+            1.2,
+            raw=lambda i: Command([self.alembic, "heads"], self.layout.host),
+            scaffold=lambda i: Command([self.scaffold, "-c", ini, "heads"], self.layout.host),
+            check=self._check_heads,
+        )
+
+    def _database(self, who: str, i: int) -> Path:
+        """The fresh SQLite file of run ``i`` of ``who``."""
+        return self.layout.databases / f"{who}-{'check' if i < 0 else i}.db"
+
+    def upgrade(self) -> Case:
+        ini = str(self.layout.ini)
+
+        def raw(i: int) -> Command:
+            path = self._database("alembic", i)
+            path.unlink(missing_ok=True)
+            argv = [self.alembic, "-x", f"url=sqlite:///{path}", "upgrade", "heads"]
+            return Command(argv, self.layout.host, path.unlink)
+
+        def scaffold(i: int) -> Command:
+            path = self._database("scaffold", i)
+            path.unlink(missing_ok=True)
+            argv = [self.scaffold, "-c", ini, "--url", f"sqlite:///{path}", "upgrade"]
+            return Command(argv, self.layout.host, path.unlink)
+
+        return Case(
+            "upgrade heads (fresh SQLite file)", 1.1, raw=raw, scaffold=scaffold,
+            check=self._check_upgrade,
+        )
+
+    def autogenerate(self) -> Case:
+        name = self.layout.chosen
+        raw_argv = [
+            self.alembic, "revision", "--autogenerate", "-m", "x", "--head", f"{name}@head",
+            "--version-path", str(self.folder),
+        ]
+        scaffold_argv = [self.scaffold, "revision", "-m", "x", "--autogenerate"]
+        return Case(
+            f"revision --autogenerate (plugin {name})", 1.25,
+            raw=lambda i: Command(raw_argv, self.layout.host, self._forget),
+            scaffold=lambda i: Command(scaffold_argv, self.layout.project(name), self._forget),
+            check=self._check_autogenerate,
+        )
+
+    def _written(self) -> list[Path]:
+        return sorted(p for p in self.folder.glob("*.py") if p.name not in self.existing)
+
+    def _forget(self) -> None:
+        """Delete what a revision command wrote, so that every run starts from the same files."""
+        for path in self._written():
+            path.unlink()
+            for cached in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
+                cached.unlink()
+
+    # -- the checks --
+
+    def _check_help(self, case: Case, env: dict[str, str]) -> None:
+        for make, prog in ((case.raw, "alembic"), (case.scaffold, "scaffold")):
+            _, result = timed(make(-1), env)
+            if f"usage: {prog}" not in result.stdout:
+                raise BenchError(f"{prog} --help printed no usage line:\n{result.stdout[:500]}")
+
+    def _check_heads(self, case: Case, env: dict[str, str]) -> None:
+        raw = timed(case.raw(-1), env)[1].stdout
+        ours = timed(case.scaffold(-1), env)[1].stdout
+        # Every plugin's head, and the core head (a dependency is not a down revision).
+        wanted = self.layout.plugins + 1
+        if sorted(raw.splitlines()) != sorted(ours.splitlines()) or len(raw.splitlines()) != wanted:
+            raise BenchError(
+                f"heads differ or are not {wanted}:\nalembic:\n{raw}\nscaffold:\n{ours}"
+            )
+
+    def _check_upgrade(self, case: Case, env: dict[str, str]) -> None:
+        found = []
+        for make, who in ((case.raw, "alembic"), (case.scaffold, "scaffold")):
+            command = make(-1)
+            timed(Command(command.argv, command.cwd), env)  # no clean-up: look at the file first
+            path = self._database(who, -1)
+            found.append(_schema(path))
+            path.unlink()
+        # The core head has no row of its own: every plugin's root depends on it.
+        wanted = self.layout.plugins
+        if found[0] != found[1] or len(found[0][0]) != wanted:
+            raise BenchError(
+                f"the two upgrades differ or are not at the {wanted} plugin heads: "
+                f"alembic {found[0]}, scaffold {found[1]}"
+            )
+
+    def _check_autogenerate(self, case: Case, env: dict[str, str]) -> None:
+        table = f"{self.layout.chosen}__items"
+        for make, who in ((case.raw, "alembic"), (case.scaffold, "scaffold")):
+            command = make(-1)
+            timed(Command(command.argv, command.cwd), env)
+            texts = [p.read_text(encoding="utf-8") for p in self._written()]
+            self._forget()
+            if len(texts) != 1:
+                raise BenchError(f"{who} wrote {len(texts)} revision files in {self.folder}")
+            text = texts[0]
+            only_pending = "pending" in text and table in text and "core__" not in text
+            if not only_pending or "drop_table" in text:
+                raise BenchError(
+                    f"{who}'s revision is not just the column added to {table}:\n{text}"
+                )
+
+
+def _schema(path: Path) -> tuple[list[str], list[str]]:
+    """The version rows and table names of a SQLite file."""
+    db = sqlite3.connect(path)
+    try:
+        versions = sorted(r[0] for r in db.execute("SELECT version_num FROM alembic_version"))
+        tables = sorted(
+            r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        )
+    finally:
+        db.close()
+    return versions, tables
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def table(cases: Sequence[Case]) -> str:
+    header = ("measurement", "alembic", "scaffold", "ratio", "target", "result")
+    rows = [header]
+    for case in cases:
+        rows.append(
+            (
+                case.name,
+                f"{case.raw_median:.3f}s",
+                f"{case.scaffold_median:.3f}s",
+                f"{case.ratio:.2f}x",
+                f"<= {case.target:.2f}x",
+                "ok" if case.ratio <= case.target else "over",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  ".join(cells))
+        if n == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+# --- where it runs ----------------------------------------------------------------------------
+
+
+def _memory_folder() -> Path | None:
+    """A RAM-backed folder when there is one: SQLite's fsyncs then cost nothing."""
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+@contextmanager
+def folders(keep: Path | None, db_dir: Path | None) -> Iterator[tuple[Path, Path]]:
+    """The folder for the host and its plugins, and the folder for its SQLite databases."""
+    with tempfile.TemporaryDirectory(prefix="scaffold-bench-") as temporary:
+        root = Path(temporary).resolve()
+        if keep is not None:
+            if keep.exists() and any(keep.iterdir()):
+                raise BenchError(f"--keep {keep}: not an empty folder")
+            keep.mkdir(parents=True, exist_ok=True)
+            root = keep.resolve()
+        base = db_dir or _memory_folder()
+        if base is None:
+            databases = root / "databases"
+            databases.mkdir()
+        else:
+            databases = Path(tempfile.mkdtemp(prefix="scaffold-bench-db-", dir=base)).resolve()
+        try:
+            yield root, databases
+        finally:
+            if keep is None and base is not None:
+                shutil.rmtree(databases, ignore_errors=True)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py", description="scaffold vs raw Alembic, side by side in one run."
+    )
+    parser.add_argument(
+        "--repeat", type=int, metavar="N",
+        help=f"timed runs of each command, median taken (default {DEFAULT_REPEAT})",
+    )
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="smoke run: {plugins} plugins x {revisions} revisions, {repeat} timed run each".format(
+            **QUICK
+        ),
+    )
+    parser.add_argument(
+        "--plugins", type=int, metavar="N", help=f"plugin branches (default {DEFAULT_PLUGINS})"
+    )
+    parser.add_argument(
+        "--revisions", type=int, metavar="N",
+        help=f"revisions per plugin (default {DEFAULT_REVISIONS})",
+    )
+    parser.add_argument(
+        "--db-dir", type=Path, metavar="DIR",
+        help="make the SQLite files in DIR (default: /dev/shm when there is one, so that the "
+        "disk's fsyncs are not measured)",
+    )
+    parser.add_argument(
+        "--no-bytecode", action="store_true",
+        help="as with PYTHONDONTWRITEBYTECODE=1: every process compiles every revision file",
+    )
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR",
+        help="generate the host in DIR (new or empty) and leave it there, e.g. to profile",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every run's times")
+    args = parser.parse_args(argv)
+    defaults = QUICK if args.quick else {
+        "repeat": DEFAULT_REPEAT, "plugins": DEFAULT_PLUGINS, "revisions": DEFAULT_REVISIONS
+    }
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.db_dir is not None and not args.db_dir.is_dir():
+        parser.error(f"--db-dir {args.db_dir}: no such folder")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+
+    def log(text: str) -> None:
+        if args.verbose:
+            print(text, flush=True)
+
+    try:
+        with folders(args.keep, args.db_dir) as (root, databases):
+            layout = Layout(root, databases, args.plugins, args.revisions)
+            generate(layout)
+            env = layout.env(bytecode=not args.no_bytecode)
+            cases = Cases(layout)
+            # The database autogenerate compares with, at every head (made by Alembic itself).
+            timed(Command([cases.alembic, "upgrade", "heads"], layout.host), env)
+            print(
+                f"host: {layout.total_revisions:,} revisions ({CORE_REVISIONS} core, "
+                f"{layout.plugins} plugins x {layout.revisions}) in {root}; databases in "
+                f"{databases}; {'no ' if args.no_bytecode else ''}bytecode caches; "
+                f"median of {args.repeat} run(s) of each command",
+                flush=True,
+            )
+            measured = cases.all()
+            for case in measured:
+                case.check(case, env)
+                measure(case, args.repeat, env, log)
+    except (BenchError, OSError) as exc:
+        print(f"bench: error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    print(table(measured))
+    print(f"({time.perf_counter() - started:.0f}s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
