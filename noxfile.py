@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
     """ruff and mypy, clean."""
     _install_project(session)
     session.install(*LINT_DEPENDENCIES)
-    session.run("ruff", "check", "src", "tests", "noxfile.py", "bench")
+    session.run("ruff", "check", ".")
     session.run("mypy")
 
 

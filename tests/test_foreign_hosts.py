@@ -234,3 +234,78 @@ def test_plain_alembic_sees_a_wired_plugin_and_unwire_restores_files(
 
     run_scaffold("unwire", "poser", cwd=project)
     assert {ini: ini.read_bytes(), env: env.read_bytes()} == original
+
+
+def test_password_in_a_malformed_url_is_never_printed(tmp_path: Path) -> None:
+    ini = make_host(tmp_path / "host")
+    for url in ("alice:s3cr3t@127.0.0.1/db", "postgresql://alice:s3cr3t@127.0.0.1:port/db"):
+        result = run_scaffold("-c", str(ini), "--url", url, "current", cwd=tmp_path, check=2)
+        assert "s3cr3t" not in result.stderr + result.stdout
+        assert "not a database URL" in result.stderr
+
+
+def test_models_on_their_own_base_are_refused(tmp_path: Path, sqlite_url: str) -> None:
+    ini = make_host(tmp_path / "host")
+    project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
+    models = project / "src/poser/models.py"
+    models.write_text(
+        models.read_text()
+        .replace(
+            "from acme.models import Base",
+            "from sqlalchemy.orm import declarative_base\nBase = declarative_base()",
+        )
+        .replace('sa.ForeignKey("store.uuid"), ', "")
+    )
+    result = run_scaffold(
+        "--url", sqlite_url, "revision", "-m", "x", "--autogenerate", cwd=project, check=2
+    )
+    assert "not on the MetaData the host's env.py compares" in result.stderr
+    assert [p.name for p in (project / "src/poser/migrations").iterdir()] == ["__init__.py"]
+
+
+def test_a_dependency_the_host_lacks_names_the_revision(tmp_path: Path) -> None:
+    ini = make_host(tmp_path / "host")
+    project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
+    (project / "src/poser/migrations/aaa111_root.py").write_text(
+        'revision = "aaa111"\ndown_revision = None\nbranch_labels = ("poser",)\n'
+        'depends_on = "rattail"\n\ndef upgrade():\n    pass\n\ndef downgrade():\n    pass\n'
+    )
+    for command in ("heads", "upgrade", "plugins"):
+        result = run_scaffold(command, cwd=project, check=2)
+        assert "revision aaa111" in result.stderr and "'rattail' in depends_on" in result.stderr
+
+
+def test_env_py_reads_x_arguments_and_options_go_after_the_command(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    ini = make_host(tmp_path / "host")
+    env = tmp_path / "host/migrations/env.py"
+    env.write_text(
+        env.read_text().replace(
+            "target_metadata = Base.metadata",
+            "target_metadata = Base.metadata\nprint('tenant', context.get_x_argument(as_dictionary=True).get('tenant'))",
+        )
+    )
+    out = run_scaffold(
+        "upgrade", "-c", str(ini), "--url", sqlite_url, "-x", "tenant=blue", cwd=tmp_path
+    )
+    assert "tenant blue" in out.stdout
+
+
+def test_unwire_works_when_the_wired_plugin_is_no_longer_installed(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    ini = make_host(tmp_path / "host")
+    text = ini.read_text().replace("path_separator = os", "path_separator = space")
+    ini.write_text(text)
+    env = tmp_path / "host/migrations/env.py"
+    original = (ini.read_bytes(), env.read_bytes())
+    project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
+    run_scaffold("--url", sqlite_url, "revision", "-m", "one", "--autogenerate", cwd=project)
+    run_scaffold("wire", cwd=project)
+    assert "poser:migrations" in ini.read_text()
+    # from the host folder, where the plugin is not importable
+    heads = run_scaffold("heads", cwd=tmp_path / "host", check=2)
+    assert "poser" in heads.stderr and "scaffold unwire poser" in heads.stderr
+    run_scaffold("unwire", "poser", cwd=tmp_path / "host")
+    assert (ini.read_bytes(), env.read_bytes()) == original

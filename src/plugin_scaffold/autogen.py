@@ -172,6 +172,18 @@ def _write(
     return _result(made)
 
 
+def _require_host_metadata(context: MigrationContext, mine: PluginModels) -> None:
+    """The plugin's tables must be on the MetaData env.py compares, or nothing is compared."""
+    target = context.opts.get("target_metadata")
+    metadatas = list(target) if isinstance(target, list | tuple) else [target]
+    strays = [t.name for t in mine.tables if not any(t.metadata is m for m in metadatas)]
+    if strays:
+        raise ConfigError(
+            f"plugin {mine.plugin.name}: table {strays[0]!r} is not on the MetaData the host's "
+            "env.py compares (target_metadata): declare the plugin's models on the host's Base"
+        )
+
+
 def _result(made: Any) -> RevisionResult:
     script = (made[0] if made else None) if isinstance(made, list) else made
     if script is None:
@@ -194,6 +206,7 @@ def _autogenerate(
     def keep_own_tables(
         context: MigrationContext, rev: Any, scripts: list[MigrationScript]
     ) -> None:
+        _require_host_metadata(context, mine)
         # Batch operations run on SQLite and are plain ALTERs elsewhere.
         context.opts["render_as_batch"] = True
         script = scripts[0]

@@ -24,7 +24,7 @@ Handler = Callable[[argparse.Namespace], int]
 def _workspace(args: argparse.Namespace) -> Workspace:
     from .workspace import Workspace
 
-    return Workspace.open(config=args.config, url=args.url)
+    return Workspace.open(config=args.config, url=args.url, x_args=args.x)
 
 
 def _say(text: str) -> None:
@@ -163,6 +163,8 @@ def cmd_downgrade(args: argparse.Namespace) -> int:
             raise UsageError("give a TARGET or --plugin, not both")
         ws.graph.require_branch(args.plugin)
         target = f"{args.plugin}@base"
+        if args.sql:
+            target = f"{args.plugin}@head:{target}"
     elif args.revision:
         target = args.revision
     else:
@@ -191,7 +193,7 @@ def cmd_heads(args: argparse.Namespace) -> int:
     from alembic import command
 
     ws = _workspace(args)
-    command.heads(ws.config, verbose=args.verbose, resolve_dependencies=args.resolve_dependencies)
+    ws.alembic(command.heads, verbose=args.verbose, resolve_dependencies=args.resolve_dependencies)
     return 0
 
 
@@ -203,7 +205,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.plugin:
         ws.graph.require_branch(args.plugin)
         rev_range = f"{args.plugin}@base:{args.plugin}@head"
-    command.history(ws.config, rev_range=rev_range, verbose=args.verbose)
+    ws.alembic(command.history, rev_range=rev_range, verbose=args.verbose)
     return 0
 
 
@@ -211,6 +213,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo(Path(args.dir) if args.dir else None, say=_say)
+
+
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "-c",
+        "--config",
+        metavar="PATH",
+        default=default(None),
+        help="the host's alembic.ini, or a package:path of its script directory "
+        "(default: the plugin project's host-alembic, else ./alembic.ini)",
+    )
+    parser.add_argument(
+        "--url", default=default(None), help="database URL (overrides sqlalchemy.url)"
+    )
+    parser.add_argument(
+        "-x",
+        action="append",
+        dest="x",
+        metavar="KEY=VALUE",
+        default=default([]),
+        help="additional argument for the host's env.py (context.get_x_argument()), as alembic -x",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default(False),
+        help="more output; tracebacks",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,19 +255,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plugins that own their tables and their Alembic branch in a host application.",
     )
     parser.add_argument("--version", action="version", version=f"plugin-scaffold {__version__}")
-    parser.add_argument(
-        "-c",
-        "--config",
-        metavar="PATH",
-        help="the host's alembic.ini, or a package:path of its script directory "
-        "(default: the plugin project's host-alembic, else ./alembic.ini)",
-    )
-    parser.add_argument("--url", help="database URL (overrides sqlalchemy.url)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="more output; tracebacks")
+    _global_options(parser, defaults=True)
+    # The same options after the command name (`scaffold heads -v`), without overriding
+    # values given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, defaults=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_)
+        p = sub.add_parser(name, help=help_, description=help_, parents=[common])
         p.set_defaults(handler=handler)
         return p
 
@@ -309,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScaffoldError as exc:
         if args.verbose:
             traceback.print_exc()
-        print(f"scaffold: error: {exc}", file=sys.stderr, flush=True)
+        print(f"scaffold: error: {_safe(str(exc))}", file=sys.stderr, flush=True)
         return exc.exit_code
     except KeyboardInterrupt:
         print("scaffold: interrupted", file=sys.stderr)
@@ -317,15 +347,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.verbose:
             traceback.print_exc()
-        from .databases import redact  # noqa: F401  (messages never carry URLs with passwords)
-
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(
-            f"scaffold: error: {type(exc).__name__}: {first} (run with -v for details)",
+            f"scaffold: error: {type(exc).__name__}: {_safe(first)} (run with -v for details)",
             file=sys.stderr,
             flush=True,
         )
         return 1
+
+
+def _safe(message: str) -> str:
+    """No message leaves scaffold with a password in it, whatever produced it."""
+    from .databases import redact_text
+
+    return redact_text(message)
 
 
 def run() -> None:

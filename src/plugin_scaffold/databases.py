@@ -44,7 +44,7 @@ def parse_url(url: str) -> URL:
 
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise ConfigError(f"not a database URL: {redact_text(url)!r}") from None
     if parsed.drivername == "postgresql+psycopg" and _sqlalchemy_major() < 2:
         parsed = parsed.set(drivername="postgresql+psycopg2")
@@ -60,7 +60,8 @@ def redact_text(text: str) -> str:
     """Hide anything that looks like the password of a URL in a free-form string."""
     import re
 
-    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+    # user:password@host, with or without a scheme in front
+    return re.sub(r"([\w.%+-]+:)[^@\s/:]+@", r"\1***@", text)
 
 
 def _sqlalchemy_major() -> int:
@@ -126,7 +127,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     return engine
 
 
-def check_server(url: str | URL) -> None:
+def check_server(url: str | URL, *, from_variable: bool = True) -> None:
     """Raise :class:`ServerUnavailable` with a one-line reason if the server does not answer."""
     from sqlalchemy import text
 
@@ -141,11 +142,11 @@ def check_server(url: str | URL) -> None:
             f"{kind}: driver {exc.name!r} is not installed (pip install plugin-scaffold[{kind}])"
         ) from None
     except Exception as exc:  # any driver error means "does not answer"
-        variable = SERVER_URL_VARIABLES.get(kind, "--url")
+        variable = SERVER_URL_VARIABLES.get(kind) if from_variable else None
+        where = f"set {variable} to point at one" if variable else "check the URL given"
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ServerUnavailable(
-            f"{kind} server at {redact(url)} does not answer ({first_line[:120]}); "
-            f"set {variable} to point at one"
+            f"{kind} server at {redact(url)} does not answer ({first_line[:120]}); {where}"
         ) from None
 
 
@@ -169,7 +170,8 @@ def temporary_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterato
     :func:`server_url`, or a URL whose server (and credentials) the new database is made on.
     An existing database is never touched.
     """
-    if "://" in kind_or_url or kind_or_url.startswith("sqlite:"):
+    given = "://" in kind_or_url or kind_or_url.startswith("sqlite:")
+    if given:
         base = parse_url(kind_or_url)
         kind = kind_of(base)
     else:
@@ -181,7 +183,7 @@ def temporary_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterato
         return
     if kind not in ("postgresql", "mysql"):
         raise ConfigError(f"cannot make a scratch database on {kind} ({redact(base)})")
-    check_server(base)
+    check_server(base, from_variable=not given)
     name = unique_name(prefix)
     admin = make_engine(base, isolation_level="AUTOCOMMIT")
     quote = admin.dialect.identifier_preparer.quote

@@ -126,8 +126,9 @@ def translate(exc: Exception, script: ScriptDirectory, url: str | None) -> Scaff
         if filename == env_py or (
             filename.endswith("env.py") and filename.startswith(str(script.dir))
         ):
+            hint = "" if url else " (no database URL was given: pass --url or set sqlalchemy.url)"
             return ConfigError(
-                f"host env.py ({filename}:{frame.lineno}) failed: {_first_line(exc)}"
+                f"host env.py ({filename}:{frame.lineno}) failed: {_first_line(exc)}{hint}"
             )
     return MigrationError(f"migration on {where} failed: {_first_line(exc)}")
 

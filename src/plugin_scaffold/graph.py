@@ -50,7 +50,7 @@ class Graph:
     def heads_of(self, plugin: str) -> list[Script]:
         mine = self.revisions_of(plugin)
         ids = {r.revision for r in mine}
-        parents = {d for r in mine for d in r._all_down_revisions if d in ids}
+        parents = {d for r in mine for d in _downs(r) if d in ids}
         return [r for r in mine if r.revision not in parents]
 
     def head_of(self, plugin: str) -> Script | None:
@@ -86,3 +86,10 @@ class Graph:
         return set(self.script.get_revisions(tuple(current))) == set(
             self.script.get_revisions("heads")
         )
+
+
+def _downs(revision: Script) -> tuple[str, ...]:
+    down = revision.down_revision
+    if down is None:
+        return ()
+    return (down,) if isinstance(down, str) else tuple(down)

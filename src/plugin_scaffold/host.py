@@ -59,6 +59,7 @@ class Host:
     prepend_sys_path: tuple[Path, ...] = ()
     url: str | None = None
     described_as: str = ""
+    unresolved: tuple[str, ...] = ()
     _options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     @classmethod
@@ -113,13 +114,21 @@ class Host:
         script = resolve_location(location, ini.parent)
         if not (script / "env.py").is_file():
             raise ConfigError(f"{ini}: script_location {location!r} has no env.py ({script})")
-        versions = split_option(options, "version_locations")
+        versions: list[Path] = []
+        unresolved: list[str] = []
+        for entry in split_option(options, "version_locations"):
+            try:
+                versions.append(resolve_location(entry, ini.parent))
+            except ConfigError:
+                # e.g. a wired plugin that is not installed: reported when the graph is
+                # needed, so that `scaffold unwire` still works
+                unresolved.append(entry)
         return cls(
             script_location=script,
             ini_path=ini,
             ini_section=section,
-            version_locations=tuple(resolve_location(v, ini.parent) for v in versions)
-            or (script / "versions",),
+            version_locations=tuple(versions) or (script / "versions",),
+            unresolved=tuple(unresolved),
             prepend_sys_path=tuple(
                 resolve_location(p, ini.parent) for p in split_option(options, "prepend_sys_path")
             ),
@@ -128,14 +137,27 @@ class Host:
         )
 
     def config(
-        self, *, extra_locations: list[Path], url: str | None, quiet: bool = False
+        self,
+        *,
+        extra_locations: list[Path],
+        url: str | None,
+        quiet: bool = False,
+        x_args: list[str] | None = None,
     ) -> Config:
         """An Alembic ``Config`` for this host with the plugins' folders added to its versions."""
         from argparse import Namespace
 
         from alembic.config import Config
 
-        options = Namespace(quiet=quiet)
+        if self.unresolved:
+            entry = self.unresolved[0]
+            raise ConfigError(
+                f"{self.described_as}: version_locations entry {entry!r} cannot be imported "
+                f"(install its package, or `scaffold unwire` the plugin it belongs to)"
+            )
+
+        # What alembic's own command line would have parsed: env.py files read -x from here.
+        options = Namespace(quiet=quiet, x=list(x_args or []))
         if self.ini_path is not None:
             config = Config(str(self.ini_path), ini_section=self.ini_section, cmd_opts=options)
         else:

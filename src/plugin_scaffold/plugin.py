@@ -34,7 +34,13 @@ class Plugin:
         """The plugin's ``migrations`` package folder: its revisions live directly in it."""
         spec = _find_spec(f"{self.package}.migrations", self)
         if spec is None or not spec.submodule_search_locations:
-            raise PluginError(f"plugin {self.name}: package {self.package}.migrations not found")
+            hint = (
+                f": install it, or `scaffold unwire {self.name}`" if self.source == "wired" else ""
+            )
+            raise PluginError(
+                f"plugin {self.name} ({self.source}): package {self.package}.migrations "
+                f"not found{hint}"
+            )
         return Path(next(iter(spec.submodule_search_locations))).resolve()
 
     def load_models(self) -> PluginModels:

@@ -160,6 +160,15 @@ def _is_entry_for(token: str, package: str) -> bool:
     return tuple(parts[-len(wanted) :]) == wanted
 
 
+def _default_versions(script_line: str, host: Host, separator: str | None) -> str:
+    """The entry that stands for Alembic's default versions folder of this host."""
+    raw = script_line.split("=", 1)[1].strip().rstrip("/")
+    if is_resource(raw) and separator in (":", os.pathsep) and os.pathsep == ":":
+        # a package:path cannot be written where ':' separates the entries
+        return str(host.script_location / "versions")
+    return f"{raw}/versions"
+
+
 def _move_separator_comment(
     lines: list[str], plain: list[str], start: int, end: int, newline: str
 ) -> bool:
@@ -211,8 +220,7 @@ def _add_location(text: str, host: Host, package: str, migrations: Path, ini: Pa
     location = _find_option(plain, "script_location", start, end)
     if location is None:
         raise ConfigError(f"{ini}: [{host.ini_section}] has no script_location")
-    raw = plain[location[0]].split("=", 1)[1].strip().rstrip("/")
-    default = f"{raw}/versions"
+    default = _default_versions(plain[location[0]], host, separator)
     joiner = "\n    " if separator == "\n" else (separator or " ")
     added = [ADDED_MARK + newline, f"version_locations = {default}{joiner}{entry}{newline}"]
     lines[location[1] : location[1]] = added
@@ -235,14 +243,19 @@ def _remove_location(text: str, host: Host, package: str) -> str:
         return text
     added_by_us = i > 0 and plain[i - 1].strip() == ADDED_MARK
     script = _find_option(plain, "script_location", start, end)
-    raw_script = plain[script[0]].split("=", 1)[1].strip().rstrip("/") if script else ""
-    if added_by_us and kept == [f"{raw_script}/versions"]:
+    default = _default_versions(plain[script[0]], host, separator) if script else ""
+    if added_by_us and kept == [default]:
         del lines[i - 1 : j]
         _restore_separator_comment(lines)
         return "".join(lines)
     if separator == "\n":
-        body = [f"version_locations = {kept[0] if kept else ''}{newline}"]
-        body += [f"    {t}{newline}" for t in kept[1:]]
+        # Each entry sits on a line of its own: drop just the plugin's lines.
+        for k in range(j - 1, i, -1):
+            if _is_entry_for(plain[k].strip(), package):
+                del lines[k]
+        if _is_entry_for(_option_value(plain, i, i + 1).strip(), package):
+            lines[i] = f"version_locations ={newline}"
+        return "".join(lines)
     else:
         joiner = " " if separator is None else separator
         body = [f"version_locations = {joiner.join(kept)}{newline}"]

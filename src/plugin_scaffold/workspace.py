@@ -7,6 +7,7 @@ small migration callback, run the host's env.py.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -35,12 +36,22 @@ class Workspace:
     project: Project | None = None
     url: str | None = None
     extra_locations: list[Path] = field(default_factory=list)
+    x_args: list[str] = field(default_factory=list)
 
     @classmethod
-    def open(cls, *, config: str | None, url: str | None, cwd: Path | None = None) -> Workspace:
+    def open(
+        cls,
+        *,
+        config: str | None,
+        url: str | None,
+        cwd: Path | None = None,
+        x_args: list[str] | None = None,
+    ) -> Workspace:
         """Find the host (``-c``, the plugin project's ``host-alembic``, or ``./alembic.ini``)."""
         cwd = cwd or Path.cwd()
         project = Project.find(cwd)
+        # The project's own sources first: the host's ini may name the plugin as package:path.
+        found = [plugins_mod.project_plugin(project)] if project is not None else []
         if config is not None:
             host = Host.from_spec(config, base=cwd)
         elif project is not None and project.host_alembic:
@@ -55,7 +66,6 @@ class Workspace:
         for folder in host.prepend_sys_path:
             if str(folder) not in sys.path:
                 sys.path.insert(0, str(folder))
-        found = [plugins_mod.project_plugin(project)] if project is not None else []
         wired = [Plugin(n, p, "wired") for n, p in wired_plugins(host).items()]
         plugins = plugins_mod.collect(found, plugins_mod.entry_point_plugins(), wired)
         chosen_url = url or (project.url if project is not None else None) or host.url
@@ -64,6 +74,7 @@ class Workspace:
             plugins=plugins,
             project=project,
             url=usable_url(chosen_url) if chosen_url else None,
+            x_args=list(x_args or []),
         )
 
     # --- core objects -------------------------------------------------------------------------
@@ -72,7 +83,9 @@ class Workspace:
         self, url: str | None = None, extra: list[Path] | None = None, quiet: bool = False
     ) -> Config:
         locations = [p.migrations for p in self.plugins] + self.extra_locations + (extra or [])
-        return self.host.config(extra_locations=locations, url=url or self.url, quiet=quiet)
+        return self.host.config(
+            extra_locations=locations, url=url or self.url, quiet=quiet, x_args=self.x_args
+        )
 
     @cached_property
     def config(self) -> Config:
@@ -82,7 +95,12 @@ class Workspace:
     def script(self) -> ScriptDirectory:
         from alembic.script import ScriptDirectory
 
-        return ScriptDirectory.from_config(self.config)
+        script = ScriptDirectory.from_config(self.config)
+        try:
+            script.revision_map.heads  # noqa: B018  (read the graph now, to report it well)
+        except Exception as exc:
+            raise ConfigError(_graph_error(script, exc)) from None
+        return script
 
     @cached_property
     def graph(self) -> Graph:
@@ -106,6 +124,18 @@ class Workspace:
     def load_models(self) -> dict[str, PluginModels]:
         """Import every plugin's models, so the host MetaData knows all plugin tables."""
         return {p.name: p.load_models() for p in self.plugins}
+
+    def alembic(self, command: Callable[..., Any], **kwargs: Any) -> None:
+        """Run one of ``alembic.command``'s read-only commands on this workspace's config."""
+        from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
+
+        try:
+            command(self.config, **kwargs)
+        except CommandError as exc:
+            raise UsageError(str(exc).splitlines()[0]) from None
+        except (KeyError, ValueError, LookupError) as exc:
+            raise ConfigError(_graph_error(ScriptDirectory.from_config(self.config), exc)) from None
 
     # --- commands on a database ---------------------------------------------------------------
 
@@ -180,3 +210,27 @@ class Workspace:
                 f"the database is at a revision no known branch has ({exc}); was a plugin removed "
                 "without `scaffold downgrade --plugin`?"
             ) from None
+
+
+def _graph_error(script: ScriptDirectory, exc: Exception) -> str:
+    """Name the revision file whose down_revision or depends_on points at nothing."""
+    try:
+        revisions = list(script._load_revisions())
+    except Exception as load_error:
+        return f"the revision graph cannot be read: {load_error}"
+    known = {r.revision for r in revisions}
+    known |= {label for r in revisions for label in (r.branch_labels or ())}
+    for rev in revisions:
+        for field_name, names in (
+            ("down_revision", rev.down_revision),
+            ("depends_on", rev.dependencies),
+        ):
+            values = (names,) if isinstance(names, str) else tuple(names or ())
+            for name in values:
+                if name not in known and not any(k.startswith(name) for k in known):
+                    return (
+                        f"revision {rev.revision} ({rev.path}) names {name!r} in {field_name}, "
+                        "which no revision of this host or its plugins has (a plugin written "
+                        "for another host, or a host revision missing?)"
+                    )
+    return f"the revision graph cannot be read: {type(exc).__name__}: {exc}"

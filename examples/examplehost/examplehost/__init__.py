@@ -1,1 +1,1 @@
-"""A small MediaGoblin-like host application: core tables, a declarative Base, an Alembic environment."""
+"""A small MediaGoblin-like host: core tables, a declarative Base, an Alembic environment."""
