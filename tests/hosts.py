@@ -193,3 +193,112 @@ def make_plugin(
         )
     )
     return root
+
+
+MG_MODELS = """
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class User(Base):
+    __tablename__ = "core__users"
+    id = sa.Column(sa.Integer, primary_key=True)
+    username = sa.Column(sa.Unicode(64), nullable=False)
+
+
+class MediaEntry(Base):
+    __tablename__ = "core__media_entries"
+    id = sa.Column(sa.Integer, primary_key=True)
+    uploader = sa.Column(sa.Integer, sa.ForeignKey("core__users.id"), nullable=False)
+    title = sa.Column(sa.Unicode(255), nullable=False)
+
+
+class SubtitleFile(Base):
+    __tablename__ = "core__subtitle_files"
+    id = sa.Column(sa.Integer, primary_key=True)
+    media_entry = sa.Column(sa.Integer, sa.ForeignKey("core__media_entries.id"), nullable=False)
+"""
+
+# As MediaGoblin's mediagoblin/db/migrations/env.py: no engine of its own, a session handed in.
+MG_ENV = """
+from alembic import context
+
+from {package}.db.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_offline():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    connection = config.attributes["session"].connection()
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+"""
+
+MG_REVISIONS = {
+    # an unlabelled root, as MediaGoblin's 52bf0ccbedc1
+    "52bf0ccbedc1_initial_revision.py": (
+        "52bf0ccbedc1",
+        None,
+        None,
+        """    op.create_table("core__users", sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("username", sa.Unicode(64), nullable=False))
+    op.create_table("core__media_entries", sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("uploader", sa.Integer(), sa.ForeignKey("core__users.id"), nullable=False),
+        sa.Column("title", sa.Unicode(255), nullable=False))""",
+        """    op.drop_table("core__media_entries")
+    op.drop_table("core__users")""",
+    ),
+    "228916769bd2_core_step.py": ("228916769bd2", "52bf0ccbedc1", None, "    pass", "    pass"),
+    # two heads: a core one, and a plugin's revision kept in the core folder
+    "cc3651803714_core_head.py": ("cc3651803714", "228916769bd2", None, "    pass", "    pass"),
+    "afd3d1da5e29_subtitle_plugin.py": (
+        "afd3d1da5e29",
+        "228916769bd2",
+        ("subtitles_plugin",),
+        """    op.create_table("core__subtitle_files", sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("media_entry", sa.Integer(), sa.ForeignKey("core__media_entries.id"),
+                  nullable=False))""",
+        """    op.drop_table("core__subtitle_files")""",
+    ),
+}
+
+
+def make_mediagoblin_host(root: Path, package: str = "mgoblin") -> Path:
+    """A host built to MediaGoblin's conventions; returns the folder to put on sys.path.
+
+    Its Alembic environment is the package resource ``<package>.db:migrations`` with an
+    alembic.ini beside env.py (``script_location = %(here)s``), env.py wants a session in
+    ``config.attributes``, the root is unlabelled and there are two heads.
+    """
+    migrations = root / package / "db" / "migrations"
+    (migrations / "versions").mkdir(parents=True)
+    for folder in (root / package, root / package / "db", migrations):
+        (folder / "__init__.py").write_text("")
+    (root / package / "db" / "models.py").write_text(MG_MODELS)
+    (migrations / "env.py").write_text(MG_ENV.format(package=package))
+    (migrations / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s\n")
+    mako = Path(command.__file__).parent / "templates" / "generic" / "script.py.mako"
+    (migrations / "script.py.mako").write_text(mako.read_text())
+    for name, (rev, down, labels, up, down_body) in MG_REVISIONS.items():
+        (migrations / "versions" / name).write_text(
+            "import sqlalchemy as sa\nfrom alembic import op\n\n"
+            f"revision = {rev!r}\ndown_revision = {down!r}\nbranch_labels = {labels!r}\n"
+            f"depends_on = None\n\n\ndef upgrade():\n{up}\n\n\ndef downgrade():\n{down_body}\n"
+        )
+    return root
