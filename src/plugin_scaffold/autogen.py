@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .databases import temporary_database
-from .environment import handed_in, translate
+from .environment import handed_in, run_env
 from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
-from .plugin import PluginModels
+from .plugin import Plugin, PluginModels
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrationScript
@@ -101,6 +101,27 @@ def revision(
     """Write the next revision of a plugin's branch (``write=False``: only compute the diff)."""
     plugin = ws.plugin(plugin_name)
     folder = plugin.migrations
+    # Alembic writes the file into a staging folder that is one of the version locations; it is
+    # published into the plugin only when complete. Added before the graph is first read, so
+    # that the graph is read once.
+    staging = Path(tempfile.mkdtemp(prefix=".scaffold-", dir=folder if write else None))
+    ws.extra_locations.append(staging)
+    try:
+        return _revision(ws, plugin, folder, staging, message, autogenerate, rev_id, write)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _revision(
+    ws: Workspace,
+    plugin: Plugin,
+    folder: Path,
+    staging: Path,
+    message: str | None,
+    autogenerate: bool,
+    rev_id: str | None,
+    write: bool,
+) -> RevisionResult:
     models = ws.load_models() if autogenerate else {}
     mine = check_ownership(models, plugin.name) if autogenerate else None
     graph = ws.graph
@@ -118,18 +139,14 @@ def revision(
             "branch_label": plugin.name,
             "depends_on": list(graph.host_heads) or None,
         }
-    staging = Path(tempfile.mkdtemp(prefix=".scaffold-", dir=folder if write else None))
-    try:
-        if not autogenerate:
-            result = _write(ws, staging, message, rev_id, placement, None, None)
-        else:
-            assert mine is not None
-            result = _autogenerate(ws, staging, message, rev_id, placement, mine, write)
-        if result.path is not None:
-            result.path = _publish(result.path, folder)
-        return result
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    if not autogenerate:
+        result = _generate(ws, staging, message, rev_id, placement, None, None)
+    else:
+        assert mine is not None
+        result = _autogenerate(ws, staging, message, rev_id, placement, mine, write)
+    if result.path is not None:
+        result.path = _publish(result.path, folder)
+    return result
 
 
 def _publish(staged: Path, folder: Path) -> Path:
@@ -140,36 +157,6 @@ def _publish(staged: Path, folder: Path) -> Path:
     except FileExistsError:
         raise UsageError(f"{final}: already exists; not overwritten") from None
     return final
-
-
-def _write(
-    ws: Workspace,
-    staging: Path,
-    message: str | None,
-    rev_id: str | None,
-    placement: dict[str, Any],
-    url: str | None,
-    directives: Any,
-) -> RevisionResult:
-    from alembic import command
-    from alembic.util import CommandError
-
-    config = ws.make_config(url, extra=[staging], quiet=True)
-    try:
-        made = command.revision(
-            config,
-            message=message,
-            autogenerate=directives is not None,
-            rev_id=rev_id,
-            version_path=str(staging),
-            process_revision_directives=directives,
-            **placement,
-        )
-    except ScaffoldError:
-        raise
-    except CommandError as exc:
-        raise UsageError(str(exc).splitlines()[0]) from None
-    return _result(made)
 
 
 def _require_host_metadata(context: MigrationContext, mine: PluginModels) -> None:
@@ -224,7 +211,7 @@ def _autogenerate(
 
     url = ws.url
     if url is not None and _at_heads(ws, url):
-        result = _run_autogen(ws, staging, message, rev_id, placement, url, keep_own_tables)
+        result = _generate(ws, staging, message, rev_id, placement, url, keep_own_tables)
         result.compared_with = "database"
     else:
         with temporary_database(url or "sqlite") as tmp:
@@ -235,7 +222,7 @@ def _autogenerate(
                     f"{exc}; scaffold cannot use a scratch database with this host: bring the "
                     "database to every head (scaffold upgrade) and run revision again"
                 ) from None
-            result = _run_autogen(ws, staging, message, rev_id, placement, tmp, keep_own_tables)
+            result = _generate(ws, staging, message, rev_id, placement, tmp, keep_own_tables)
             result.compared_with = "scratch database"
     result.left_out = left_out
     result.operations = operations
@@ -250,37 +237,56 @@ def _at_heads(ws: Workspace, url: str) -> bool:
     return ws.graph.at_heads(current)
 
 
-def _run_autogen(
+def _generate(
     ws: Workspace,
     staging: Path,
     message: str | None,
     rev_id: str | None,
     placement: dict[str, Any],
-    url: str,
+    url: str | None,
     directives: Any,
 ) -> RevisionResult:
-    config = ws.make_config(url, extra=[staging], quiet=True)
-    from alembic import command
+    """``alembic.command.revision`` over the workspace's own script directory (read once)."""
+    from alembic.autogenerate import RevisionContext
     from alembic.util import CommandError
 
-    with handed_in(config, url):
-        try:
-            made = command.revision(
-                config,
-                message=message,
-                autogenerate=True,
-                rev_id=rev_id,
-                version_path=str(staging),
-                process_revision_directives=directives,
-                **placement,
-            )
-        except ScaffoldError:
-            raise
-        except CommandError as exc:
-            raise UsageError(str(exc).splitlines()[0]) from None
-        except Exception as exc:
-            raise translate(exc, ws.script, url) from exc
-    return _result(made)
+    config = ws.make_config(url, quiet=True)
+    script = ws.script
+    command_args: dict[str, Any] = {
+        "message": message,
+        "autogenerate": directives is not None,
+        "sql": False,
+        "head": "head",
+        "splice": False,
+        "branch_label": None,
+        "version_path": str(staging),
+        "rev_id": rev_id,
+        "depends_on": None,
+        **placement,
+    }
+    context = RevisionContext(config, script, command_args, process_revision_directives=directives)
+
+    def retrieve(rev: Any, migration_context: MigrationContext) -> list[Any]:
+        context.run_autogenerate(rev, migration_context)
+        return []
+
+    try:
+        if directives is not None:
+            with handed_in(config, url) as connection:
+                run_env(
+                    config,
+                    script,
+                    retrieve,
+                    connection=connection,
+                    url=url,
+                    template_args=context.template_args,
+                    revision_context=context,
+                )
+        return _result(list(context.generate_scripts()))
+    except ScaffoldError:
+        raise
+    except CommandError as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
 
 
 def check(ws: Workspace, *, plugin_name: str | None) -> RevisionResult:

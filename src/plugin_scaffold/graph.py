@@ -42,7 +42,8 @@ class Graph:
 
     def owner(self, revision: Script) -> str | None:
         """The plugin name owning ``revision``, or None for a host revision."""
-        return self._folders.get(Path(revision.path).resolve().parent)
+        # Alembic gives each revision's path already resolved.
+        return self._folders.get(Path(revision.path).parent)
 
     def revisions_of(self, plugin: str) -> list[Script]:
         return [r for r in self.revisions if self.owner(r) == plugin]
