@@ -112,3 +112,55 @@ def test_rendered_plugin_works_with_gmg_dbupdate(tmp_path: Path, db_url: str) ->
     # and scaffold agrees the database is at every head
     current = run_scaffold("--url", db_url, "current", cwd=project, env=env).stdout
     assert "(mediasec) (head)" in current
+
+
+ARCHIVALOOK = """import sqlalchemy as sa
+from alembic import op
+
+revision = "b10b5f822789"
+down_revision = "52bf0ccbedc1"
+branch_labels = ("archivalook_plugin",)
+depends_on = None
+
+
+def upgrade():
+    op.create_table("archivalook__featured", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade():
+    op.drop_table("archivalook__featured")
+"""
+
+
+def test_other_enabled_plugins_are_named_in_version_locations(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    project, env = render(tmp_path)
+    # a plugin the host enables in its own config (mediagoblin.ini [plugins]), not ours
+    other = tmp_path / "mghost/mgoblin/plugins/archivalook"
+    (other / "migrations").mkdir(parents=True)
+    (other.parent / "__init__.py").write_text("")
+    (other / "__init__.py").write_text("")
+    (other / "migrations/b10b5f822789_archivalook.py").write_text(ARCHIVALOOK)
+    done = subprocess.run(
+        [sys.executable, "-c", GMG_DBUPDATE, sqlite_url, "mediasec", "mgoblin.plugins.archivalook"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+    lost = run_scaffold("--url", sqlite_url, "current", cwd=project, env=env, check=2)
+    assert "b10b5f822789" in lost.stderr
+
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.plugin-scaffold]\n",
+            '[tool.plugin-scaffold]\nversion-locations = ["mgoblin.plugins.archivalook:migrations"]\n',
+        )
+    )
+    current = run_scaffold("--url", sqlite_url, "current", cwd=project, env=env).stdout
+    assert "b10b5f822789 (archivalook_plugin) (head)" in current
+    assert "(mediasec) (head)" in current

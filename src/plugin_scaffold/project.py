@@ -21,6 +21,9 @@ class Project:
     host_alembic: str | None
     host_base: str | None
     url: str | None
+    #: More folders of revisions the host loads at run time (``package:path`` or paths), e.g.
+    #: the other MediaGoblin plugins enabled in mediagoblin.ini.
+    version_locations: tuple[str, ...] = ()
 
     @property
     def pyproject(self) -> Path:
@@ -59,11 +62,18 @@ class Project:
             host_alembic=table.get("host-alembic"),
             host_base=table.get("host-base"),
             url=_resolve_sqlite(table.get("url"), root),
+            version_locations=tuple(_strings(table.get("version-locations", []), pyproject)),
         )
 
     def source_dirs(self) -> list[Path]:
         """Folders to put on ``sys.path`` so the plugin imports without being installed."""
         return [folder for folder in (self.root / "src", self.root) if folder.is_dir()]
+
+
+def _strings(value: object, pyproject: Path) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{pyproject}: version-locations must be a list of strings")
+    return list(value)
 
 
 def _resolve_sqlite(url: str | None, root: Path) -> str | None:

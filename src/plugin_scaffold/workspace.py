@@ -18,7 +18,7 @@ from .databases import usable_url
 from .environment import handed_in, run_env
 from .errors import ConfigError, UsageError
 from .graph import Graph
-from .host import Host
+from .host import Host, resolve_location
 from .plugin import Plugin, PluginModels
 from .project import Project
 from .wiring import wired_plugins
@@ -69,10 +69,16 @@ class Workspace:
         wired = [Plugin(n, p, "wired") for n, p in wired_plugins(host).items()]
         plugins = plugins_mod.collect(found, plugins_mod.entry_point_plugins(), wired)
         chosen_url = url or (project.url if project is not None else None) or host.url
+        extra = (
+            [resolve_location(entry, project.root) for entry in project.version_locations]
+            if project is not None
+            else []
+        )
         return cls(
             host=host,
             plugins=plugins,
             project=project,
+            extra_locations=extra,
             url=usable_url(chosen_url) if chosen_url else None,
             x_args=list(x_args or []),
         )
