@@ -158,7 +158,8 @@ def test_other_enabled_plugins_are_named_in_version_locations(
     pyproject.write_text(
         pyproject.read_text().replace(
             "[tool.plugin-scaffold]\n",
-            '[tool.plugin-scaffold]\nversion-locations = ["mgoblin.plugins.archivalook:migrations"]\n',
+            "[tool.plugin-scaffold]\n"
+            'version-locations = ["mgoblin.plugins.archivalook:migrations"]\n',
         )
     )
     current = run_scaffold("--url", sqlite_url, "current", cwd=project, env=env).stdout
