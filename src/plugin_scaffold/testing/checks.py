@@ -1,0 +1,594 @@
+"""The checks of one plugin's migrations on a real database, each a method that fails in one line.
+
+Every check that needs a database makes its own (a fresh, uniquely named one, dropped afterwards)
+on the server ``database`` names, and runs the host's env.py through the same core objects as
+the ``scaffold`` command. They are branch-aware: the host and other plugins are brought to their
+heads in one run each; only the plugin's own revisions are stepped through one at a time.
+A failure names the revision (and its file), the database and the fault.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..databases import kind_of, make_engine, redact, temporary_database
+from ..errors import ConfigError, MigrationError, ScaffoldError
+from . import rows as rows_mod
+from .schema import Snapshot, contents, differences, reflect, row_differences
+
+if TYPE_CHECKING:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import Script
+
+    from ..graph import Graph
+    from ..plugin import Plugin, PluginModels
+    from ..workspace import Workspace
+
+#: Rows for the data check: revision id -> table name -> rows (column name -> value).
+RowsByRevision = Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]]
+
+
+class CheckFailed(MigrationError):
+    """A check ran and found a fault; the message names the revision, the database and the fault."""
+
+
+class NothingToCheck(ScaffoldError):
+    """A check has nothing to work on (e.g. no rows were given); reported as a skip."""
+
+
+@dataclass(frozen=True)
+class _Inserted:
+    index: int  # position in the branch of the revision the row was given for
+    revision: str
+    table: str
+    row: dict[str, Any]
+
+
+@dataclass
+class MigrationChecks:
+    """The checks of one plugin's branch, on scratch databases of one kind.
+
+    ``database`` is a kind (``sqlite``, ``postgresql``, ``mysql``: servers from
+    ``SCAFFOLD_POSTGRES_URL``/``SCAFFOLD_MYSQL_URL``) or the URL of a server to make scratch
+    databases on. ``rows`` and ``expect`` feed :meth:`data_survives`.
+    """
+
+    workspace: Workspace
+    plugin_name: str | None = None
+    database: str = "sqlite"
+    rows: RowsByRevision = field(default_factory=dict)
+    expect: RowsByRevision = field(default_factory=dict)
+
+    # --- what the checks work on --------------------------------------------------------------
+
+    @cached_property
+    def plugin(self) -> Plugin:
+        return self.workspace.plugin(self.plugin_name)
+
+    @property
+    def name(self) -> str:
+        return self.plugin.name
+
+    @property
+    def graph(self) -> Graph:
+        return self.workspace.graph
+
+    @cached_property
+    def models(self) -> PluginModels:
+        return self.workspace.load_models()[self.name]
+
+    @cached_property
+    def order(self) -> list[Script]:
+        """The plugin's revisions, each after the ones it builds on."""
+        return list(reversed(self.graph.revisions_of(self.name)))
+
+    @cached_property
+    def other_heads(self) -> list[str]:
+        """Heads of the host and of every other plugin: "the plugin never installed"."""
+        script = self.workspace.script
+        return [
+            head
+            for head in script.get_heads()
+            if self.graph.owner(script.get_revision(head)) != self.name  # type: ignore[arg-type]
+        ]
+
+    def is_host_table(self, name: str) -> bool:
+        return not self.models.owns(name)
+
+    @contextlib.contextmanager
+    def scratch_database(self) -> Iterator[str]:
+        with temporary_database(self.database, prefix=f"scaffold_{self.name}") as url:
+            yield url
+
+    def bound(self, url: str) -> Workspace:
+        """The workspace, on the database at ``url``."""
+        from ..workspace import Workspace
+
+        ws = self.workspace
+        bound = Workspace(
+            host=ws.host,
+            plugins=ws.plugins,
+            project=ws.project,
+            url=url,
+            extra_locations=list(ws.extra_locations),
+        )
+        # The revision files do not depend on the database: share what was read from them.
+        bound.__dict__["script"] = ws.script
+        bound.__dict__["graph"] = ws.graph
+        return bound
+
+    def where(self, url: str) -> str:
+        return f"{kind_of(url)} ({redact(url)})"
+
+    def describe(self, revision: Script) -> str:
+        return f"revision {revision.revision} ({_relative(Path(revision.path))})"
+
+    # --- graph hygiene ------------------------------------------------------------------------
+
+    def graph_hygiene(self) -> None:
+        """One head, one label (its name, on its root), rooted on the host, every file its own."""
+        faults = self.graph_faults()
+        if faults:
+            raise CheckFailed(f"branch {self.name}: " + "; ".join(faults))
+
+    def graph_faults(self) -> list[str]:
+        name = self.name
+        graph = self.graph
+        try:
+            everything = graph.revisions
+            folder = self.plugin.migrations
+        except ScaffoldError as exc:
+            return [str(exc)]
+        mine = graph.revisions_of(name)
+        if not mine:
+            return [f"no revision in {_relative(folder)}"]
+        faults: list[str] = []
+        ids = {r.revision for r in mine}
+
+        files: dict[str, list[Path]] = {}
+        for script in self.workspace.script._load_revisions():
+            files.setdefault(script.revision, []).append(Path(script.path))
+        for revision_id, paths in sorted(files.items()):
+            if len(paths) > 1 and any(p.resolve().parent == folder for p in paths):
+                shown = ", ".join(_relative(p) for p in paths)
+                faults.append(f"revision id {revision_id} is used by {len(paths)} files ({shown})")
+
+        if not any(name in (r._orig_branch_labels or ()) for r in mine):
+            faults.append(
+                f"no revision carries the branch label {name!r} (its root needs "
+                f"branch_labels = ({name!r},))"
+            )
+        for revision in mine:
+            extra = sorted(set(revision._orig_branch_labels or ()) - {name})
+            if extra:
+                faults.append(
+                    f"{self.describe(revision)} adds branch label(s) {', '.join(extra)}: a "
+                    f"plugin's branch has one label, {name!r}, on its root"
+                )
+        for revision in everything:
+            if graph.owner(revision) != name and name in (revision._orig_branch_labels or ()):
+                faults.append(
+                    f"{self.describe(revision)} outside the plugin uses its label {name!r}"
+                )
+
+        heads = graph.heads_of(name)
+        if len(heads) > 1:
+            listed = " ".join(h.revision for h in heads)
+            faults.append(
+                f"{len(heads)} heads ({', '.join(self.describe(h) for h in heads)}): merge them "
+                f"(alembic merge -m 'merge' {listed})"
+            )
+
+        for revision in everything:
+            if name in revision.branch_labels and graph.owner(revision) != name:
+                faults.append(
+                    f"{self.describe(revision)} is on the branch but lives outside "
+                    f"{_relative(folder)}"
+                )
+        for revision in mine:
+            if name not in revision.branch_labels:
+                faults.append(
+                    f"{self.describe(revision)} is in the plugin's migrations but not on its "
+                    f"branch (it does not descend from the root labelled {name!r})"
+                )
+
+        for root in (r for r in mine if not set(r._all_down_revisions) & ids):
+            dependencies = getattr(root, "_resolved_dependencies", ()) or ()
+            below = tuple(root._versioned_down_revisions)
+            on_host = [
+                d
+                for d in (*dependencies, *below)
+                if graph.owner(self.workspace.script.get_revision(d)) is None  # type: ignore[arg-type]
+            ]
+            if not on_host:
+                faults.append(
+                    f"root {self.describe(root)} does not depend on the host, so nothing makes "
+                    f"the host's tables exist before it runs: add depends_on = "
+                    f"{self._host_anchor()!r}"
+                )
+        return faults
+
+    def _host_anchor(self) -> str:
+        """What a plugin root should depend on: the host's branch label, else its head."""
+        labels = sorted(
+            str(label)
+            for r in self.graph.revisions
+            if self.graph.owner(r) is None
+            for label in (r._orig_branch_labels or ())
+        )
+        if labels:
+            return labels[0]
+        heads = self.graph.host_heads
+        return heads[0] if heads else "<host revision>"
+
+    # --- upgrades -----------------------------------------------------------------------------
+
+    def upgrade_to_heads(self) -> None:
+        """An empty database upgrades to every head in one run; a failure names the revision."""
+        with self.scratch_database() as url:
+            ws = self.bound(url)
+            self._run(f"upgrading an empty database to heads on {self.where(url)}", ws.upgrade)
+            current = [r.revision for r in ws.current()]
+            if not self.graph.at_heads(current):
+                raise CheckFailed(
+                    f"after upgrading to heads on {self.where(url)} the database is at "
+                    f"{', '.join(current) or 'no revision'}, not at every head"
+                )
+
+    def install_alone(self) -> None:
+        """``<plugin>@head`` on an empty database brings what the plugin needs, then the plugin."""
+        target = f"{self.name}@head"
+        with self.scratch_database() as url:
+            ws = self.bound(url)
+            self._run(
+                f"upgrading an empty database to {target} alone on {self.where(url)}",
+                ws.upgrade,
+                target,
+            )
+            engine = make_engine(url)
+            try:
+                with engine.connect() as connection:
+                    from sqlalchemy import inspect
+
+                    inspector = inspect(connection)
+                    present = set(inspector.get_table_names())
+                    for table in sorted(t for t in present if self.models.owns(t)):
+                        for fk in inspector.get_foreign_keys(table):
+                            if fk["referred_table"] not in present:
+                                raise CheckFailed(
+                                    f"after upgrading an empty database to {target} alone on "
+                                    f"{self.where(url)}, table {table} has a foreign key to "
+                                    f"{fk['referred_table']}, which does not exist: the root "
+                                    f"revision must depend on the host (depends_on = "
+                                    f"{self._host_anchor()!r})"
+                                )
+            finally:
+                engine.dispose()
+
+    def _run(self, doing: str, operation: Callable[..., Any], *args: Any) -> None:
+        try:
+            operation(*args)
+        except ScaffoldError as exc:
+            raise CheckFailed(f"{doing}: {exc}") from exc
+
+    # --- models -------------------------------------------------------------------------------
+
+    def models_match(self) -> None:
+        """Autogenerate finds no difference in the plugin's tables (types, server defaults)."""
+        from ..autogen import check
+
+        with self.scratch_database() as url:
+            ws = self.bound(url)
+            self._run(f"upgrading to heads on {self.where(url)}", ws.upgrade)
+            try:
+                result = check(ws, plugin_name=self.name)
+            except ScaffoldError as exc:
+                raise CheckFailed(f"comparing models with migrations: {exc}") from exc
+            if result.operations:
+                head = self.graph.head_of(self.name)
+                at = f" (head {head.revision})" if head is not None else ""
+                raise CheckFailed(
+                    f"the models of plugin {self.name} differ from its migrations{at} on "
+                    f"{self.where(url)}: {'; '.join(result.operations)}; the revision for this "
+                    f"change is missing (scaffold revision -m '...' --autogenerate)"
+                )
+
+    def fresh_install(self) -> None:
+        """Tables made from the models, stamped at the head, equal the migrated tables."""
+        with self.scratch_database() as migrated_url, self.scratch_database() as created_url:
+            migrated = self.bound(migrated_url)
+            self._run(f"upgrading to heads on {self.where(migrated_url)}", migrated.upgrade)
+            created = self.bound(created_url)
+            for head in self.other_heads:
+                self._run(
+                    f"upgrading to {head} on {self.where(created_url)}", created.upgrade, head
+                )
+            engine = make_engine(created_url)
+            try:
+                with engine.begin() as connection:
+                    metadata = self.models.metadata
+                    if metadata is not None:
+                        metadata.create_all(connection, tables=list(self.models.tables))
+            finally:
+                engine.dispose()
+            target = f"{self.name}@head"
+            self._run(f"stamping {target} on {self.where(created_url)}", _stamp, created, target)
+            found = differences(
+                self.snapshot(migrated_url, versions=False),
+                self.snapshot(created_url, versions=False),
+                gone="only in the migrated database",
+                new="only in the one created from the models",
+            )
+            if found:
+                raise CheckFailed(
+                    f"tables created from the models of plugin {self.name} (then stamped "
+                    f"{target}) differ from its migrated tables on {kind_of(created_url)} "
+                    f"(migrated -> created): {'; '.join(found)}"
+                )
+
+    # --- every revision, one at a time ---------------------------------------------------------
+
+    def below(self, revision: Script) -> str:
+        """The target that undoes ``revision`` alone, when the database is at it."""
+        # Its down revisions only: the dependencies (depends_on) stay where they are.
+        down = revision._versioned_down_revisions
+        return str(down[0]) if down else f"{self.name}@base"
+
+    def snapshot(self, url: str, *, versions: bool = True) -> Snapshot:
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                return reflect(connection, versions=versions)
+        finally:
+            engine.dispose()
+
+    def prepare(self, url: str) -> Workspace:
+        """The database at the heads of everything but this plugin."""
+        ws = self.bound(url)
+        for head in self.other_heads:
+            self._run(f"upgrading to {head} on {self.where(url)}", ws.upgrade, head)
+        return ws
+
+    def round_trips(self) -> None:
+        """Each revision up, down, up: the host untouched, the downgrade a true undo."""
+        with self.scratch_database() as url:
+            ws = self.prepare(url)
+            where = self.where(url)
+            before = self.snapshot(url)
+            for revision in self.order:
+                described = self.describe(revision)
+                self._run(f"upgrading on {where}", ws.upgrade, revision.revision)
+                after = self.snapshot(url)
+                touched = differences(
+                    before.only(self.is_host_table), after.only(self.is_host_table)
+                )
+                if touched:
+                    raise CheckFailed(
+                        f"{described} alters host tables on {where}: {'; '.join(touched)}; a "
+                        f"plugin never changes a host table (extend it with a side table)"
+                    )
+                self._run(f"downgrading {described} on {where}", ws.downgrade, self.below(revision))
+                undone = differences(before, self.snapshot(url), gone="missing", new="left behind")
+                if undone:
+                    raise CheckFailed(
+                        f"downgrading {described} on {where} does not undo it: {'; '.join(undone)}"
+                    )
+                self._run(f"upgrading {described} again on {where}", ws.upgrade, revision.revision)
+                again = differences(after, self.snapshot(url))
+                if again:
+                    raise CheckFailed(
+                        f"upgrading {described} again after its downgrade on {where} gives a "
+                        f"different database: {'; '.join(again)}"
+                    )
+                before = after
+
+    # --- uninstall ----------------------------------------------------------------------------
+
+    def uninstall(self) -> None:
+        """``downgrade <plugin>@base`` leaves the database as if the plugin was never installed."""
+        target = f"{self.name}@base"
+        with self.scratch_database() as url:
+            where = self.where(url)
+            ws = self.prepare(url)
+            engine = make_engine(url)
+
+            def host_rows() -> dict[str, list[tuple[Any, ...]]]:
+                with engine.connect() as connection:
+                    return contents(connection, host_tables)
+
+            try:
+                host_tables = _fill_every_table(engine, self.is_host_table)
+                before, rows_before = self.snapshot(url), host_rows()
+                self._run(
+                    f"installing plugin {self.name} on {where}", ws.upgrade, f"{self.name}@head"
+                )
+                changed = row_differences(rows_before, host_rows())
+                if changed:
+                    raise CheckFailed(
+                        f"installing plugin {self.name} on {where} changes rows of host tables: "
+                        f"{'; '.join(changed)}"
+                    )
+                # Plugin rows may bring new host rows (the parents they refer to): those stay.
+                _fill_every_table(engine, self.models.owns)
+                rows_installed = host_rows()
+                self._run(f"downgrading {target} on {where}", ws.downgrade, target)
+                after = self.snapshot(url)
+                faults = differences(before, after, gone="missing", new="left behind")
+                if set(host_tables) <= set(after.tables):
+                    faults += row_differences(rows_installed, host_rows())
+            finally:
+                engine.dispose()
+        if faults:
+            raise CheckFailed(
+                f"uninstalling plugin {self.name} (downgrade {target}) on {where} does not give "
+                f"back the database it was installed on: {'; '.join(faults)}"
+            )
+
+    # --- data -----------------------------------------------------------------------------------
+
+    def data_survives(self) -> None:
+        """Rows given for a revision survive every later revision and a round trip of each."""
+        given = self._by_index(self.rows, "rows")
+        expected = self._by_index(self.expect, "expect")
+        if not given:
+            raise NothingToCheck(
+                f"no rows given for the revisions of {self.name} (see docs/testing.md, "
+                "'Rows that must survive')"
+            )
+        with self.scratch_database() as url:
+            where = self.where(url)
+            ws = self.prepare(url)
+            inserted: list[_Inserted] = []
+            engine = make_engine(url)
+            try:
+                for index, revision in enumerate(self.order):
+                    described = self.describe(revision)
+                    if inserted:
+                        holding = ", ".join(sorted({i.revision for i in inserted}))
+                        self._run(
+                            f"with the rows given for {holding} in place, upgrading on {where}",
+                            ws.upgrade,
+                            revision.revision,
+                        )
+                        self._verify(engine, index, inserted, expected, f"{described}", where)
+                        self._run(
+                            f"with rows in place, downgrading {described} on {where}",
+                            ws.downgrade,
+                            self.below(revision),
+                        )
+                        self._verify(
+                            engine, index - 1, inserted, expected, f"downgrading {described}", where
+                        )
+                        self._run(
+                            f"with rows in place, upgrading {described} again on {where}",
+                            ws.upgrade,
+                            revision.revision,
+                        )
+                        self._verify(
+                            engine, index, inserted, expected, f"upgrading {described} again", where
+                        )
+                    else:
+                        self._run(f"upgrading on {where}", ws.upgrade, revision.revision)
+                    for table, table_rows in given.get(index, {}).items():
+                        for row in table_rows:
+                            inserted.append(
+                                _Inserted(
+                                    index,
+                                    revision.revision,
+                                    table,
+                                    self._insert(engine, table, row, revision, where),
+                                )
+                            )
+            finally:
+                engine.dispose()
+
+    def _by_index(
+        self, data: RowsByRevision, attribute: str
+    ) -> dict[int, Mapping[str, Sequence[Mapping[str, Any]]]]:
+        """``data`` keyed by the position of its revision in the branch (ids may be prefixes)."""
+        found: dict[int, Mapping[str, Sequence[Mapping[str, Any]]]] = {}
+        for key, tables in data.items():
+            matches = [i for i, r in enumerate(self.order) if r.revision.startswith(key)]
+            if len(matches) != 1:
+                known = ", ".join(r.revision for r in self.order)
+                raise ConfigError(
+                    f"{attribute}: {key!r} is {'no' if not matches else 'more than one'} revision "
+                    f"of plugin {self.name} (its revisions: {known})"
+                )
+            found[matches[0]] = tables
+        return found
+
+    def _insert(
+        self, engine: Any, table: str, row: Mapping[str, Any], revision: Script, where: str
+    ) -> dict[str, Any]:
+        try:
+            with engine.begin() as connection:
+                return rows_mod.insert(connection, table, row)
+        except Exception as exc:  # the driver's own error, said in one line
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CheckFailed(
+                f"the row given for {self.describe(revision)} in table {table} cannot be "
+                f"inserted on {where}: {rows_mod.shown(row)}: {text}"
+            ) from exc
+
+    def _verify(
+        self,
+        engine: Any,
+        index: int,
+        inserted: list[_Inserted],
+        expected: dict[int, Mapping[str, Sequence[Mapping[str, Any]]]],
+        after: str,
+        where: str,
+    ) -> None:
+        """The rows that must be there when the database is at position ``index`` are there."""
+        from sqlalchemy import inspect
+
+        wanted: list[tuple[str, str, Mapping[str, Any]]] = []
+        replaced: dict[str, int] = {}
+        for at in sorted(i for i in expected if i <= index):
+            for table, table_rows in expected[at].items():
+                replaced[table] = at
+                wanted = [w for w in wanted if w[1] != table]
+                origin = f"expect[{self.order[at].revision!r}]"
+                wanted += [(origin, table, row) for row in table_rows]
+        for item in inserted:
+            if item.index <= index and item.index >= replaced.get(item.table, -1):
+                wanted.append((f"the row given for revision {item.revision}", item.table, item.row))
+        with engine.connect() as connection:
+            present = set(inspect(connection).get_table_names())
+            tables: dict[str, Any] = {}
+            for origin, table, row in wanted:
+                if table not in present:
+                    raise CheckFailed(
+                        f"after {after} on {where}, table {table} is gone, with {origin}; if "
+                        f"that is intended, say what remains in expect"
+                    )
+                if table not in tables:
+                    tables[table] = rows_mod.reflect_table(connection, table)
+                if not rows_mod.find(connection, tables[table], row):
+                    raise CheckFailed(
+                        f"after {after} on {where}, table {table} lost {origin}: "
+                        f"{rows_mod.shown(row)}"
+                    )
+
+
+def _fill_every_table(engine: Any, keep: Callable[[str], bool]) -> list[str]:
+    """Insert one sample row into each table ``keep`` accepts (where one can be made)."""
+    from sqlalchemy import MetaData
+
+    metadata = MetaData()
+    with engine.connect() as connection:
+        metadata.reflect(connection)
+    names = [t.name for t in metadata.sorted_tables if keep(t.name) and t.name != "alembic_version"]
+    for name in names:
+        try:
+            with engine.begin() as connection:
+                rows_mod.insert(connection, name, {})
+        except Exception:  # a table no sample fits (checks, triggers) keeps no row
+            pass
+    return names
+
+
+def _stamp(ws: Workspace, target: str) -> None:
+    """``alembic stamp`` on the workspace's database, through the host's env.py."""
+    from ..environment import handed_in, run_env
+
+    script = ws.script
+
+    def fn(rev: Any, context: MigrationContext) -> Any:
+        return script._stamp_revs(target, rev)
+
+    with handed_in(ws.config, ws.url) as connection:
+        run_env(ws.config, script, fn, connection=connection, url=ws.url, destination_rev=target)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

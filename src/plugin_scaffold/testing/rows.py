@@ -1,0 +1,135 @@
+"""Rows for the checks: the author's, completed with values for every column that needs one.
+
+A row names the columns that matter to the author; a required column left out gets a sample
+value, and a required foreign key gets a new parent row (filled the same way). The row as
+inserted, generated keys included, is what later checks look for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import itertools
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column, Table
+    from sqlalchemy.engine import Connection
+
+Row = dict[str, Any]
+
+_serial = itertools.count(1)
+_MAX_DEPTH = 8  # parent rows of parent rows...; deeper than any sensible schema
+
+
+class RowError(Exception):
+    """A row cannot be inserted as given (unknown table or column)."""
+
+
+def reflect_table(connection: Connection, name: str) -> Table:
+    from sqlalchemy import MetaData, Table
+
+    return Table(name, MetaData(), autoload_with=connection)
+
+
+def insert(connection: Connection, table_name: str, given: Mapping[str, Any]) -> Row:
+    """Insert ``given`` into ``table_name``, filling what must be filled; return the row."""
+    from sqlalchemy import inspect
+
+    if not inspect(connection).has_table(table_name):
+        raise RowError(f"table {table_name} does not exist")
+    return _insert(connection, reflect_table(connection, table_name), dict(given), 0)
+
+
+def _insert(connection: Connection, table: Table, given: Row, depth: int) -> Row:
+    unknown = sorted(set(given) - set(table.columns.keys()))
+    if unknown:
+        raise RowError(f"table {table.name} has no column {', '.join(unknown)}")
+    values = dict(given)
+    for column in table.columns:
+        if column.name in values or not _needs_value(column):
+            continue
+        if column.foreign_keys and depth < _MAX_DEPTH:
+            reference = next(iter(column.foreign_keys)).column
+            parent = _insert(connection, reference.table, {}, depth + 1)
+            values[column.name] = parent[reference.name]
+        else:
+            values[column.name] = sample(column)
+    result = connection.execute(table.insert().values(values))
+    inserted = dict(values)
+    for column, key in zip(
+        table.primary_key.columns, result.inserted_primary_key or (), strict=False
+    ):
+        if key is not None:
+            inserted.setdefault(column.name, key)
+    return inserted
+
+
+def _needs_value(column: Column[Any]) -> bool:
+    if column.nullable or column.server_default is not None or column.computed is not None:
+        return False
+    # An integer primary key of its own is numbered by the database.
+    return not (
+        column.primary_key
+        and not column.foreign_keys
+        and _python_type(column) is int
+        and len(column.table.primary_key.columns) == 1
+    )
+
+
+def _python_type(column: Column[Any]) -> type:
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return object
+
+
+def sample(column: Column[Any]) -> Any:
+    """A value of the column's type, distinct from every other sample of this process."""
+    enums = getattr(column.type, "enums", None)
+    if enums:
+        return enums[0]
+    python_type = _python_type(column)
+    n = next(_serial)
+    if python_type is bool:
+        return False
+    if python_type is int:
+        return n
+    if python_type is float:
+        return float(n)
+    if python_type is decimal.Decimal:
+        return decimal.Decimal(n)
+    if python_type is datetime.datetime:
+        return datetime.datetime(2000, 1, 1) + datetime.timedelta(seconds=n)
+    if python_type is datetime.date:
+        return datetime.date(2000, 1, 1) + datetime.timedelta(days=n)
+    if python_type is datetime.time:
+        return datetime.time(n % 24, 0)
+    if python_type is bytes:
+        return f"b{n}".encode()
+    if python_type is uuid.UUID:
+        return uuid.uuid4()
+    if python_type in (dict, list):
+        return python_type()
+    length = getattr(column.type, "length", None) or 16
+    return f"s{n}"[:length]
+
+
+def find(connection: Connection, table: Table, row: Mapping[str, Any]) -> bool:
+    """True when ``table`` holds a row equal to ``row`` on the columns it still has."""
+    from sqlalchemy import and_, select
+
+    present = {k: v for k, v in row.items() if k in table.columns}
+    if not present:
+        return True  # every column of the row is gone: nothing left to compare
+    condition = and_(
+        *(table.c[k].is_(None) if v is None else table.c[k] == v for k, v in present.items())
+    )
+    return connection.execute(select(table).where(condition).limit(1)).first() is not None
+
+
+def shown(row: Mapping[str, Any]) -> str:
+    text = "{" + ", ".join(f"{k}: {v!r}" for k, v in row.items()) + "}"
+    return text if len(text) <= 160 else text[:157] + "...}"

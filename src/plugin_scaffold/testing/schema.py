@@ -1,0 +1,236 @@
+"""What a database holds, as reflected: tables, columns, constraints, enum types, sequences.
+
+Two snapshots are compared object by object; each difference is one short line that names the
+table, column, index or type, so that a failing check can say what changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+VERSION_TABLE = "alembic_version"
+
+#: One reflected object, as comparable data: ``{aspect: value}``.
+Description = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A database's schema (and its ``alembic_version`` rows), reflected."""
+
+    tables: Mapping[str, Mapping[str, Description]]
+    enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sequences: frozenset[str] = frozenset()
+    views: frozenset[str] = frozenset()
+    versions: tuple[str, ...] = ()
+
+    def only(self, keep: Callable[[str], bool]) -> Snapshot:
+        """Just the tables whose names ``keep`` accepts."""
+        return Snapshot(tables={name: t for name, t in self.tables.items() if keep(name)})
+
+
+def reflect(connection: Connection, *, versions: bool = True) -> Snapshot:
+    """Reflect everything scaffold compares, on any dialect (PostgreSQL types and sequences too)."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(connection)
+    dialect = connection.dialect
+    tables: dict[str, dict[str, Description]] = {}
+    for name in sorted(inspector.get_table_names()):
+        if name == VERSION_TABLE:
+            continue
+        tables[name] = _table(inspector, name, dialect)
+    enums: dict[str, tuple[str, ...]] = {}
+    sequences: frozenset[str] = frozenset()
+    if dialect.name == "postgresql":
+        for enum in inspector.get_enums():  # type: ignore[attr-defined]
+            enums[str(enum["name"])] = tuple(enum["labels"])
+        sequences = frozenset(inspector.get_sequence_names())
+    found_versions: tuple[str, ...] = ()
+    if versions and inspector.has_table(VERSION_TABLE):
+        from sqlalchemy import text
+
+        rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+        found_versions = tuple(sorted(str(r[0]) for r in rows))
+    return Snapshot(
+        tables=tables,
+        enums=enums,
+        sequences=sequences,
+        views=frozenset(inspector.get_view_names()),
+        versions=found_versions,
+    )
+
+
+def _table(inspector: Any, name: str, dialect: Any) -> dict[str, Description]:
+    """``{"column x": {...}, "index y": {...}, ...}`` for one table."""
+    found: dict[str, Description] = {}
+    for column in inspector.get_columns(name):
+        found[f"column {column['name']}"] = {
+            "type": _type_text(column["type"], dialect),
+            "nullable": bool(column.get("nullable", True)),
+            "default": _sql_text(column.get("default")),
+            **(
+                {"computed": _sql_text(column["computed"]["sqltext"])}
+                if column.get("computed")
+                else {}
+            ),
+        }
+    primary = inspector.get_pk_constraint(name)
+    if primary and primary.get("constrained_columns"):
+        found["primary key"] = {
+            "name": primary.get("name"),
+            "columns": tuple(primary["constrained_columns"]),
+        }
+    for fk in inspector.get_foreign_keys(name):
+        options = {k: str(v).upper() for k, v in (fk.get("options") or {}).items() if v}
+        key = f"foreign key {fk.get('name') or ','.join(fk['constrained_columns'])}"
+        found[key] = {
+            "columns": tuple(fk["constrained_columns"]),
+            "references": f"{fk['referred_table']}({', '.join(fk['referred_columns'])})",
+            **{k: v for k, v in sorted(options.items()) if k in ("ondelete", "onupdate")},
+        }
+    for index in inspector.get_indexes(name):
+        columns = tuple(str(c) for c in index.get("column_names") or ())
+        expressions = tuple(str(e) for e in index.get("expressions") or ())
+        found[f"index {index.get('name') or ','.join(columns)}"] = {
+            "columns": columns or expressions,
+            "unique": bool(index.get("unique")),
+        }
+    for unique in _optional(inspector.get_unique_constraints, name):
+        columns = tuple(unique["column_names"])
+        found[f"unique constraint {unique.get('name') or ','.join(columns)}"] = {"columns": columns}
+    for check in _optional(inspector.get_check_constraints, name):
+        found[f"check constraint {check.get('name') or check['sqltext']}"] = {
+            "sql": _sql_text(check["sqltext"])
+        }
+    return found
+
+
+def _optional(method: Callable[[str], Iterable[Any]], name: str) -> list[Any]:
+    """Reflections some dialects do not implement count as empty."""
+    try:
+        return list(method(name))
+    except NotImplementedError:
+        return []
+
+
+def _type_text(type_: Any, dialect: Any) -> str:
+    try:
+        return str(type_.compile(dialect=dialect))
+    except Exception:  # a type the dialect cannot render back: its repr is still comparable
+        return repr(type_)
+
+
+def _sql_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
+# --- differences ------------------------------------------------------------------------------
+
+
+def differences(
+    before: Snapshot, after: Snapshot, *, gone: str = "removed", new: str = "added"
+) -> list[str]:
+    """What changed from ``before`` to ``after``, one line per object, in a stable order.
+
+    ``gone`` and ``new`` are the words for an object only in ``before`` or only in ``after``
+    (e.g. "left behind" reads better than "added" after a downgrade).
+    """
+    lines: list[str] = []
+    for name in sorted(before.tables.keys() | after.tables.keys()):
+        if name not in after.tables:
+            lines.append(f"table {name} {gone}")
+        elif name not in before.tables:
+            lines.append(f"table {name} {new}")
+        else:
+            lines.extend(
+                f"table {name}: {line}"
+                for line in _described(before.tables[name], after.tables[name], gone, new)
+            )
+    for enum in sorted(before.enums.keys() | after.enums.keys()):
+        if enum not in after.enums:
+            lines.append(f"PostgreSQL enum type {enum} {gone}")
+        elif enum not in before.enums:
+            lines.append(f"PostgreSQL enum type {enum} {new}")
+        elif before.enums[enum] != after.enums[enum]:
+            lines.append(
+                f"PostgreSQL enum type {enum}: values {list(before.enums[enum])} "
+                f"-> {list(after.enums[enum])}"
+            )
+    for kind, old, now in (
+        ("sequence", before.sequences, after.sequences),
+        ("view", before.views, after.views),
+    ):
+        lines.extend(f"{kind} {name} {gone}" for name in sorted(old - now))
+        lines.extend(f"{kind} {name} {new}" for name in sorted(now - old))
+    if before.versions != after.versions:
+        lines.append(f"{VERSION_TABLE} rows {list(before.versions)} -> {list(after.versions)}")
+    return lines
+
+
+def _described(
+    before: Mapping[str, Description], after: Mapping[str, Description], gone: str, new: str
+) -> list[str]:
+    lines = []
+    for key in sorted(before.keys() | after.keys()):
+        if key not in after:
+            lines.append(f"{key} {gone}")
+        elif key not in before:
+            lines.append(f"{key} {new}")
+        elif before[key] != after[key]:
+            changed = [
+                f"{aspect} {before[key].get(aspect)!r} -> {after[key].get(aspect)!r}"
+                for aspect in sorted(before[key].keys() | after[key].keys())
+                if before[key].get(aspect) != after[key].get(aspect)
+            ]
+            lines.append(f"{key}: {', '.join(changed)}")
+    return lines
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+
+def contents(connection: Connection, tables: Iterable[str]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of each table, in a stable order (to tell that rows were left intact)."""
+    from sqlalchemy import MetaData, Table, select
+
+    metadata = MetaData()
+    found = {}
+    for name in sorted(tables):
+        table = Table(name, metadata, autoload_with=connection)
+        rows = connection.execute(select(table)).all()
+        found[name] = sorted((tuple(row) for row in rows), key=repr)
+    return found
+
+
+def row_differences(
+    before: Mapping[str, list[tuple[Any, ...]]], after: Mapping[str, list[tuple[Any, ...]]]
+) -> list[str]:
+    lines = []
+    for name in sorted(before):
+        old, now = before[name], after.get(name)
+        if now is None:
+            lines.append(f"table {name} and its {len(old)} row(s) are gone")
+        elif old != now:
+            lost = [row for row in old if row not in now]
+            added = [row for row in now if row not in old]
+            detail = []
+            if lost:
+                detail.append(f"{len(lost)} row(s) lost or changed, e.g. {_short(lost[0])}")
+            if added:
+                detail.append(f"{len(added)} row(s) added or changed, e.g. {_short(added[0])}")
+            lines.append(f"table {name}: " + "; ".join(detail or ["rows differ"]))
+    return lines
+
+
+def _short(row: tuple[Any, ...]) -> str:
+    text = repr(row)
+    return text if len(text) <= 120 else text[:117] + "..."
