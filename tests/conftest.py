@@ -55,6 +55,30 @@ def run_alembic(
     )
 
 
+def tables(url: str) -> set[str]:
+    """The tables a database has, reflected."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def versions(url: str) -> set[str]:
+    """The rows of a database's alembic_version table."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+            return {row[0] for row in rows}
+    finally:
+        engine.dispose()
+
+
 def require_server(kind: str) -> None:
     """Skip (or, in CI, fail) when the server for ``kind`` does not answer."""
     if kind == "sqlite":

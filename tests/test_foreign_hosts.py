@@ -7,27 +7,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from conftest import run_alembic, run_scaffold
+from conftest import run_alembic, run_scaffold, tables, versions
 from hosts import make_host, make_plugin, revision_id
-
-
-def tables(url: str) -> set[str]:
-    engine = sa.create_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
-def versions(url: str) -> set[str]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {
-                row[0] for row in conn.execute(sa.text("SELECT version_num FROM alembic_version"))
-            }
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("labelled", [True, False], ids=["labelled-root", "unlabelled-root"])
@@ -283,7 +264,8 @@ def test_env_py_reads_x_arguments_and_options_go_after_the_command(
     env.write_text(
         env.read_text().replace(
             "target_metadata = Base.metadata",
-            "target_metadata = Base.metadata\nprint('tenant', context.get_x_argument(as_dictionary=True).get('tenant'))",
+            "target_metadata = Base.metadata\n"
+            "print('tenant', context.get_x_argument(as_dictionary=True).get('tenant'))",
         )
     )
     out = run_scaffold(

@@ -13,9 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import sqlalchemy as sa
-
-from conftest import run_scaffold
+from conftest import run_scaffold, tables
 from hosts import make_mediagoblin_host
 
 ANSWERS = {
@@ -49,14 +47,6 @@ cfg.set_main_option("version_locations", " ".join(locations))
 command.upgrade(cfg, "heads")
 session.commit()
 """
-
-
-def tables(url: str) -> set[str]:
-    engine = sa.create_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def render(tmp_path: Path) -> tuple[Path, dict[str, str]]:

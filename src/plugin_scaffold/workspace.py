@@ -146,9 +146,25 @@ class Workspace:
     # --- commands on a database ---------------------------------------------------------------
 
     def upgrade(self, target: str = "heads", *, sql: bool = False, url: str | None = None) -> None:
+        script = self.script
+        self._migrate(
+            lambda destination, rev: script._upgrade_revs(destination, rev), target, sql, url
+        )
+
+    def downgrade(self, target: str, *, sql: bool = False, url: str | None = None) -> None:
+        if sql and ":" not in target:
+            raise UsageError("downgrade with --sql needs a range, e.g. head:base")
+        script = self.script
+        self._migrate(
+            lambda destination, rev: script._downgrade_revs(destination, rev), target, sql, url
+        )
+
+    def _migrate(
+        self, steps: Callable[[str, Any], Any], target: str, sql: bool, url: str | None
+    ) -> None:
+        """Run env.py with ``steps`` towards ``target`` (``start:end`` only with --sql)."""
         url = url or self.url
         config = self.make_config(url) if url != self.url else self.config
-        script = self.script
         starting: str | None = None
         if ":" in target:
             if not sql:
@@ -156,40 +172,15 @@ class Workspace:
             starting, target = target.split(":", 1)
 
         def fn(rev: Any, context: MigrationContext) -> Any:
-            return script._upgrade_revs(target, rev)
+            return steps(target, rev)
 
         with handed_in(config, None if sql else url) as connection:
             run_env(
                 config,
-                script,
+                self.script,
                 fn,
                 connection=connection,
                 url=url,
-                as_sql=sql,
-                starting_rev=starting,
-                destination_rev=target,
-            )
-
-    def downgrade(self, target: str, *, sql: bool = False) -> None:
-        script = self.script
-        starting: str | None = None
-        if ":" in target:
-            if not sql:
-                raise UsageError("a range start:end is only allowed with --sql")
-            starting, target = target.split(":", 1)
-        elif sql:
-            raise UsageError("downgrade with --sql needs a range, e.g. head:base")
-
-        def fn(rev: Any, context: MigrationContext) -> Any:
-            return script._downgrade_revs(target, rev)
-
-        with handed_in(self.config, None if sql else self.url) as connection:
-            run_env(
-                self.config,
-                script,
-                fn,
-                connection=connection,
-                url=self.url,
                 as_sql=sql,
                 starting_rev=starting,
                 destination_rev=target,
