@@ -67,9 +67,10 @@ def _op_name(op: Any) -> str:
 
     if isinstance(op, ops.AddColumnOp):
         return f"add_column {op.column.name}"
-    if isinstance(op, ops.DropColumnOp | ops.AlterColumnOp):
-        verb = "drop_column" if isinstance(op, ops.DropColumnOp) else "alter_column"
-        return f"{verb} {op.column_name}"
+    if isinstance(op, ops.DropColumnOp):
+        return f"drop_column {op.column_name}"
+    if isinstance(op, ops.AlterColumnOp):
+        return f"alter_column {op.column_name}{_changes(op)}"
     names = {
         "CreateTableOp": "create_table",
         "DropTableOp": "drop_table",
@@ -83,6 +84,27 @@ def _op_name(op: Any) -> str:
         "DropColumnOp": "drop_column",
     }
     return names.get(type(op).__name__, type(op).__name__)
+
+
+def _changes(op: Any) -> str:
+    """What an alter_column changes, database side first: `` (type VARCHAR(32) -> TEXT)``."""
+    changes = []
+    if op.modify_type is not None:
+        changes.append(f"type {op.existing_type} -> {op.modify_type}")
+    if op.modify_nullable is not None:
+        changes.append(f"nullable {op.existing_nullable} -> {op.modify_nullable}")
+    if op.modify_server_default is not False:
+        before = _default_text(op.existing_server_default)
+        changes.append(f"server_default {before} -> {_default_text(op.modify_server_default)}")
+    return f" ({'; '.join(changes)})" if changes else ""
+
+
+def _default_text(default: Any) -> str:
+    if default is None or default is False:
+        return "none"
+    value = getattr(default, "arg", default)
+    # Reflected defaults are SQL text already ('normal'::character varying); a model's are values.
+    return str(value.text) if hasattr(value, "text") else repr(value)
 
 
 def table_of(op: Any) -> str | None:
@@ -210,7 +232,8 @@ def _autogenerate(
             scripts[:] = []
 
     url = ws.url
-    if url is not None and _at_heads(ws, url):
+    # With no URL, env.py's own database (one it reads from its own config file) may be at heads.
+    if _at_heads(ws, url):
         result = _generate(ws, staging, message, rev_id, placement, url, keep_own_tables)
         result.compared_with = "database"
     else:
@@ -229,11 +252,15 @@ def _autogenerate(
     return result
 
 
-def _at_heads(ws: Workspace, url: str) -> bool:
+def _at_heads(ws: Workspace, url: str | None) -> bool:
     try:
         current = [r.revision for r in ws.current(url)]
     except MigrationError:
         return False  # unreachable database: compare against a scratch one instead
+    except ConfigError:
+        if url is None:
+            return False  # env.py needs a database handed in: a scratch one, then
+        raise
     return ws.graph.at_heads(current)
 
 
@@ -267,6 +294,7 @@ def _generate(
     context = RevisionContext(config, script, command_args, process_revision_directives=directives)
 
     def retrieve(rev: Any, migration_context: MigrationContext) -> list[Any]:
+        _compare_types_and_server_defaults(migration_context)
         context.run_autogenerate(rev, migration_context)
         return []
 
@@ -287,6 +315,18 @@ def _generate(
         raise
     except CommandError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
+
+
+def _compare_types_and_server_defaults(context: MigrationContext) -> None:
+    """Compare column types and server defaults even where env.py did not ask for it.
+
+    Alembic leaves server defaults out unless configure() says otherwise; a plugin's models and
+    migrations must agree on them too. An env.py's own comparison function is kept.
+    """
+    if context._user_compare_type is False:
+        context._user_compare_type = True
+    if context._user_compare_server_default is False:
+        context._user_compare_server_default = True
 
 
 def check(ws: Workspace, *, plugin_name: str | None) -> RevisionResult:

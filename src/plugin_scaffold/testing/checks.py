@@ -316,8 +316,7 @@ class MigrationChecks:
                         metadata.create_all(connection, tables=list(self.models.tables))
             finally:
                 engine.dispose()
-            target = f"{self.name}@head"
-            self._run(f"stamping {target} on {self.where(created_url)}", _stamp, created, target)
+            self._run(f"stamping heads on {self.where(created_url)}", _stamp, created, "heads")
             found = differences(
                 self.snapshot(migrated_url, versions=False),
                 self.snapshot(created_url, versions=False),
@@ -326,18 +325,20 @@ class MigrationChecks:
             )
             if found:
                 raise CheckFailed(
-                    f"tables created from the models of plugin {self.name} (then stamped "
-                    f"{target}) differ from its migrated tables on {kind_of(created_url)} "
+                    f"tables created from the models of plugin {self.name} (then stamped at "
+                    f"its head) differ from its migrated tables on {kind_of(created_url)} "
                     f"(migrated -> created): {'; '.join(found)}"
                 )
 
     # --- every revision, one at a time ---------------------------------------------------------
 
     def below(self, revision: Script) -> str:
-        """The target that undoes ``revision`` alone, when the database is at it."""
-        # Its down revisions only: the dependencies (depends_on) stay where they are.
-        down = revision._versioned_down_revisions
-        return str(down[0]) if down else f"{self.name}@base"
+        """The target that undoes ``revision`` alone, while the database is at it.
+
+        ``<id>@-1`` steps back from that revision only: its siblings on a branched graph and
+        the host revisions it depends on stay where they are.
+        """
+        return f"{revision.revision}@-1"
 
     def snapshot(self, url: str, *, versions: bool = True) -> Snapshot:
         engine = make_engine(url)
@@ -397,16 +398,14 @@ class MigrationChecks:
             ws = self.prepare(url)
             engine = make_engine(url)
 
-            def host_rows() -> dict[str, list[tuple[Any, ...]]]:
+            def host_rows() -> dict[str, list[dict[str, Any]]]:
                 with engine.connect() as connection:
                     return contents(connection, host_tables)
 
             try:
                 host_tables = _fill_every_table(engine, self.is_host_table)
                 before, rows_before = self.snapshot(url), host_rows()
-                self._run(
-                    f"installing plugin {self.name} on {where}", ws.upgrade, f"{self.name}@head"
-                )
+                self._run(f"installing plugin {self.name} on {where}", ws.upgrade, "heads")
                 changed = row_differences(rows_before, host_rows())
                 if changed:
                     raise CheckFailed(

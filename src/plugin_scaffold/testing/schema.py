@@ -198,36 +198,44 @@ def _described(
 # --- rows -------------------------------------------------------------------------------------
 
 
-def contents(connection: Connection, tables: Iterable[str]) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of each table, in a stable order (to tell that rows were left intact)."""
+def contents(connection: Connection, tables: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """Every row of each table (to tell that rows were left intact)."""
     from sqlalchemy import MetaData, Table, select
 
     metadata = MetaData()
     found = {}
     for name in sorted(tables):
         table = Table(name, metadata, autoload_with=connection)
-        rows = connection.execute(select(table)).all()
-        found[name] = sorted((tuple(row) for row in rows), key=repr)
+        found[name] = [dict(row._mapping) for row in connection.execute(select(table))]
     return found
 
 
 def row_differences(
-    before: Mapping[str, list[tuple[Any, ...]]], after: Mapping[str, list[tuple[Any, ...]]]
+    before: Mapping[str, list[dict[str, Any]]], after: Mapping[str, list[dict[str, Any]]]
 ) -> list[str]:
+    """Rows of ``before`` that ``after`` lost or changed, and rows it gained.
+
+    Rows are compared on the columns ``before`` had: a column added since (a schema change,
+    reported as such) does not make every row differ.
+    """
     lines = []
     for name in sorted(before):
-        old, now = before[name], after.get(name)
-        if now is None:
-            lines.append(f"table {name} and its {len(old)} row(s) are gone")
-        elif old != now:
-            lost = [row for row in old if row not in now]
-            added = [row for row in now if row not in old]
-            detail = []
-            if lost:
-                detail.append(f"{len(lost)} row(s) lost or changed, e.g. {_short(lost[0])}")
-            if added:
-                detail.append(f"{len(added)} row(s) added or changed, e.g. {_short(added[0])}")
-            lines.append(f"table {name}: " + "; ".join(detail or ["rows differ"]))
+        if name not in after:
+            lines.append(f"table {name} and its {len(before[name])} row(s) are gone")
+            continue
+        columns = list(before[name][0]) if before[name] else []
+        old = sorted((tuple(r.get(c) for c in columns) for r in before[name]), key=repr)
+        now = sorted((tuple(r.get(c) for c in columns) for r in after[name]), key=repr)
+        if old == now:
+            continue
+        lost = [row for row in old if row not in now]
+        added = [row for row in now if row not in old]
+        detail = []
+        if lost:
+            detail.append(f"{len(lost)} row(s) lost or changed, e.g. {_short(lost[0])}")
+        if added:
+            detail.append(f"{len(added)} row(s) added or changed, e.g. {_short(added[0])}")
+        lines.append(f"table {name}: " + "; ".join(detail or ["rows differ"]))
     return lines
 
 

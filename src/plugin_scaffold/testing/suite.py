@@ -12,8 +12,7 @@ The database comes from ``--scaffold-db`` or ``SCAFFOLD_TEST_DB`` (see the pytes
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
@@ -25,12 +24,11 @@ if TYPE_CHECKING:
     from ..workspace import Workspace
 
 
-@contextlib.contextmanager
-def reported() -> Iterator[None]:
-    """A failed check is one line in pytest's report, not a traceback into plugin-scaffold."""
+def reported(check: Callable[[], None]) -> None:
+    """Run ``check``: a failure is one line in pytest's report, not a traceback into scaffold."""
     skipped = failed = None
     try:
-        yield
+        check()
     except NothingToCheck as exc:
         skipped = str(exc)
     except ScaffoldError as exc:
@@ -62,44 +60,36 @@ class MigrationSuite:
 
     def test_branch_is_well_formed(self, scaffold_workspace: Workspace) -> None:
         """One head, one label on its root, rooted on the host, every revision in the plugin."""
-        with reported():
-            MigrationChecks(scaffold_workspace, self.plugin).graph_hygiene()
+        reported(MigrationChecks(scaffold_workspace, self.plugin).graph_hygiene)
 
     def test_upgrade_from_empty_database_to_heads(self, scaffold_checks: MigrationChecks) -> None:
-        with reported():
-            scaffold_checks.upgrade_to_heads()
+        reported(scaffold_checks.upgrade_to_heads)
 
     def test_plugin_installs_by_itself(self, scaffold_checks: MigrationChecks) -> None:
         """``upgrade <plugin>@head`` on an empty database: what it depends on comes first."""
-        with reported():
-            scaffold_checks.install_alone()
+        reported(scaffold_checks.install_alone)
 
     def test_models_match_migrations(self, scaffold_checks: MigrationChecks) -> None:
-        with reported():
-            scaffold_checks.models_match()
+        reported(scaffold_checks.models_match)
 
     def test_every_revision_downgrades_and_upgrades_again(
         self, scaffold_checks: MigrationChecks
     ) -> None:
         """Up, down, up for each revision of the branch; none touches a host table."""
-        with reported():
-            scaffold_checks.round_trips()
+        reported(scaffold_checks.round_trips)
 
     def test_uninstall_leaves_the_database_as_never_installed(
         self, scaffold_checks: MigrationChecks
     ) -> None:
-        with reported():
-            scaffold_checks.uninstall()
+        reported(scaffold_checks.uninstall)
 
     def test_rows_survive_every_revision(self, scaffold_checks: MigrationChecks) -> None:
-        with reported():
-            scaffold_checks.data_survives()
+        reported(scaffold_checks.data_survives)
 
     def test_tables_from_models_equal_migrated_tables(
         self, scaffold_checks: MigrationChecks
     ) -> None:
-        with reported():
-            scaffold_checks.fresh_install()
+        reported(scaffold_checks.fresh_install)
 
 
 def checks_for(cls: type[Any] | None, workspace: Workspace, database: str) -> MigrationChecks:
