@@ -103,3 +103,16 @@ def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
 def sqlite_url() -> Iterator[str]:
     with temporary_database("sqlite") as url:
         yield url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the servers it needs, so that nox's tests(<database>) select by mark.
+
+    A test parametrized by a database gets that database's mark; tests marked by hand
+    (``@pytest.mark.postgresql``) keep theirs.
+    """
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        for value in callspec.params.values() if callspec is not None else ():
+            if value in ("postgresql", "mysql"):
+                item.add_marker(value)
