@@ -10,44 +10,16 @@ does not show, every check passes.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conftest import require_server
+from ownsuite import assert_only, run_own_tests
 from plugin_scaffold.template import render_plugin
 
 BROKEN = Path(__file__).parent / "broken"
 INITIAL = hashlib.sha1(b"plugin-scaffold:flawed").hexdigest()[:12]
-CHECKS = {
-    "branch": "test_branch_is_well_formed",
-    "upgrade": "test_upgrade_from_empty_database_to_heads",
-    "alone": "test_plugin_installs_by_itself",
-    "models": "test_models_match_migrations",
-    "round trips": "test_every_revision_downgrades_and_upgrades_again",
-    "uninstall": "test_uninstall_leaves_the_database_as_never_installed",
-    "rows": "test_rows_survive_every_revision",
-    "fresh install": "test_tables_from_models_equal_migrated_tables",
-}
-
-
-@dataclass
-class Outcome:
-    """What the plugin's own test run reported: failed check -> message, and the passed ones."""
-
-    failed: dict[str, str]
-    passed: set[str]
-    output: str
-
-    def message(self, check: str) -> str:
-        assert check in self.failed, f"{check} did not fail:\n{self.output[-3000:]}"
-        return self.failed[check]
 
 
 @pytest.fixture(scope="module")
@@ -64,54 +36,6 @@ def broken(pristine: Path, fault: str, tmp_path: Path) -> Path:
     shutil.copytree(pristine, project)
     shutil.copytree(BROKEN / fault, project, dirs_exist_ok=True)
     return project
-
-
-def run_own_tests(project: Path, database: str) -> Outcome:
-    """The plugin's tests, as its nox session runs them, on ``database``."""
-    require_server(database)
-    report = project / "report.xml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SCAFFOLD_TEST"))}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            f"--junitxml={report}",
-            "--scaffold-db",
-            database,
-        ],
-        cwd=project,
-        env={**env, "SCAFFOLD_TEST_DB": database},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    output = result.stdout + result.stderr
-    assert report.is_file(), output
-    failed: dict[str, str] = {}
-    passed: set[str] = set()
-    for case in ET.parse(report).iter("testcase"):
-        name = case.get("name", "").split("[")[0]
-        check = next(k for k, v in CHECKS.items() if v == name)
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        if problem is not None:
-            # (the message attribute is cut short; the element's text is whole)
-            text = (problem.text or problem.get("message") or "").strip()
-            failed[check] = text.removeprefix("Failed: ")
-        elif case.find("skipped") is None:
-            passed.add(check)
-    assert result.returncode == (1 if failed else 0), output
-    return Outcome(failed, passed, output)
-
-
-def assert_only(outcome: Outcome, *checks: str) -> None:
-    assert set(outcome.failed) == set(checks), outcome.output[-4000:]
-    assert outcome.passed == set(CHECKS) - set(checks), outcome.output[-4000:]
 
 
 def test_model_change_without_a_revision(pristine: Path, tmp_path: Path) -> None:
@@ -210,5 +134,4 @@ def test_revision_that_fails_only_on_mariadb(pristine: Path, tmp_path: Path) -> 
     assert "revision mariadb00001 (" in message and "mariadb00001_label.py:" in message
     assert message.endswith("CompileError: VARCHAR requires a length on dialect mysql")
     assert outcome.passed == {"branch"}
-    require_server("postgresql")
     assert_only(run_own_tests(project, "postgresql"))

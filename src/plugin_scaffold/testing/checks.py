@@ -335,10 +335,12 @@ class MigrationChecks:
     def below(self, revision: Script) -> str:
         """The target that undoes ``revision`` alone, while the database is at it.
 
-        ``<id>@-1`` steps back from that revision only: its siblings on a branched graph and
-        the host revisions it depends on stay where they are.
+        ``<id>@-1`` steps back from that revision only: its siblings on a forked branch and the
+        host revisions it depends on stay where they are. Alembic finds that ambiguous for a
+        merge; there, downgrading to one parent removes the merge alone.
         """
-        return f"{revision.revision}@-1"
+        down = revision._versioned_down_revisions
+        return str(down[0]) if len(down) > 1 else f"{revision.revision}@-1"
 
     def snapshot(self, url: str, *, versions: bool = True) -> Snapshot:
         engine = make_engine(url)

@@ -44,6 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for kind in KINDS:
         config.addinivalue_line("markers", f"{kind}: the test runs on a {kind} database")
     config.stash[_servers] = {}
+    chosen_databases(config)  # a misspelt database stops the run at once, as a usage error
 
 
 def chosen_databases(config: pytest.Config) -> list[str]:
