@@ -215,6 +215,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.dir) if args.dir else None, say=_say)
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from .testing.sessions import run_sessions
+
+    return run_sessions(Path.cwd(), args.db, args.pytest_args, server=args.url)
+
+
 def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     def default(value: object) -> object:
         return value if defaults else argparse.SUPPRESS
@@ -322,6 +328,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("demo", cmd_demo, "render, wire, migrate and change a plugin for the example host")
     p.add_argument("dir", nargs="?", help="folder to work in (default: a new temporary folder)")
+
+    p = add("test", cmd_test, "run the plugin's test sessions (nox), one per database")
+    p.add_argument(
+        "--db",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="sqlite, postgresql or mysql; repeat for several (default: every database)",
+    )
+    p.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="passed on to pytest")
     return parser
 
 
