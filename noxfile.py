@@ -21,12 +21,28 @@ def _install_project(session: nox.Session) -> None:
     session.install("-e", ".", "-e", "examples/examplehost", *TEST_DEPENDENCIES)
 
 
+#: One session per database, tagged with it (`nox -t postgresql`). tests/conftest.py marks each
+#: test with the servers it needs; each test runs in exactly one session (one needing both
+#: servers runs with MariaDB's), so `nox -s tests` runs the whole suite.
+DATABASES = [
+    nox.param("sqlite", id="sqlite", tags=["sqlite"]),
+    nox.param("postgresql", id="postgresql", tags=["postgresql"]),
+    nox.param("mysql", id="mysql", tags=["mysql"]),
+]
+SELECTED = {
+    "sqlite": "not postgresql and not mysql",
+    "postgresql": "postgresql and not mysql",
+    "mysql": "mysql",
+}
+
+
 @nox.session(python="3.11")
-def tests(session: nox.Session) -> None:
-    """The whole test suite: real databases, real copier and cookiecutter renders."""
+@nox.parametrize("database", DATABASES)
+def tests(session: nox.Session, database: str) -> None:
+    """The test suite, by the server each test needs: real databases, real renders."""
     _install_project(session)
     env = {name: os.environ[name] for name in SERVER_VARIABLES if name in os.environ}
-    session.run("pytest", *session.posargs, env=env)
+    session.run("pytest", "-m", SELECTED[database], *session.posargs, env=env)
 
 
 @nox.session(python="3.11")

@@ -204,6 +204,7 @@ def test_unreachable_server_skips_with_one_line_or_fails_in_ci(branched: Path) -
     assert all("set SCAFFOLD_POSTGRES_URL to point at one" in m for m in in_ci.failed.values())
 
 
+@pytest.mark.postgresql
 def test_several_databases_in_one_run(branched: Path) -> None:
     write_suite(branched)
     outcome = run_own_tests(branched, "sqlite,postgresql")
