@@ -144,8 +144,6 @@ def _revision(
     rev_id: str | None,
     write: bool,
 ) -> RevisionResult:
-    models = ws.load_models() if autogenerate else {}
-    mine = check_ownership(models, plugin.name) if autogenerate else None
     graph = ws.graph
     if rev_id is not None and rev_id in {r.revision for r in graph.revisions}:
         raise UsageError(f"revision id {rev_id!r} already exists")
@@ -164,8 +162,7 @@ def _revision(
     if not autogenerate:
         result = _generate(ws, staging, message, rev_id, placement, None, None)
     else:
-        assert mine is not None
-        result = _autogenerate(ws, staging, message, rev_id, placement, mine, write)
+        result = _autogenerate(ws, plugin, staging, message, rev_id, placement, write)
     if result.path is not None:
         result.path = _publish(result.path, folder)
     return result
@@ -202,19 +199,29 @@ def _result(made: Any) -> RevisionResult:
 
 def _autogenerate(
     ws: Workspace,
+    plugin: Plugin,
     staging: Path,
     message: str | None,
     rev_id: str | None,
     placement: dict[str, Any],
-    mine: PluginModels,
     write: bool,
 ) -> RevisionResult:
     left_out: list[str] = []
     operations: list[str] = []
+    loaded: list[PluginModels] = []
+
+    def load_models() -> None:
+        # Imported inside the first env.py run, when it calls configure(): by then env.py has
+        # set up the host's models, which some hosts must do before any model module is
+        # imported (Rattail's turns on SQLAlchemy-Continuum versioning); and nothing has run
+        # yet. The tables still land on target_metadata: it is the host Base's MetaData.
+        if not loaded:
+            loaded.append(check_ownership(ws.load_models(), plugin.name))
 
     def keep_own_tables(
         context: MigrationContext, rev: Any, scripts: list[MigrationScript]
     ) -> None:
+        mine = loaded[0]
         _require_host_metadata(context, mine)
         # Batch operations run on SQLite and are plain ALTERs elsewhere.
         context.opts["render_as_batch"] = True
@@ -232,21 +239,25 @@ def _autogenerate(
             scripts[:] = []
 
     url = ws.url
-    # With no URL, env.py's own database (one it reads from its own config file) may be at heads.
-    if _at_heads(ws, url):
-        result = _generate(ws, staging, message, rev_id, placement, url, keep_own_tables)
-        result.compared_with = "database"
-    else:
-        with temporary_database(url or "sqlite") as tmp:
-            try:
-                ws.upgrade("heads", url=tmp)
-            except ConfigError as exc:
-                raise ConfigError(
-                    f"{exc}; scaffold cannot use a scratch database with this host: bring the "
-                    "database to every head (scaffold upgrade) and run revision again"
-                ) from None
-            result = _generate(ws, staging, message, rev_id, placement, tmp, keep_own_tables)
-            result.compared_with = "scratch database"
+    ws.before_configure = load_models
+    try:
+        # With no URL, env.py's own database (named in its own config file) may be at heads.
+        if _at_heads(ws, url):
+            result = _generate(ws, staging, message, rev_id, placement, url, keep_own_tables)
+            result.compared_with = "database"
+        else:
+            with temporary_database(url or "sqlite") as tmp:
+                try:
+                    ws.upgrade("heads", url=tmp)
+                except ConfigError as exc:
+                    raise ConfigError(
+                        f"{exc}; scaffold cannot use a scratch database with this host: bring "
+                        "the database to every head (scaffold upgrade) and run revision again"
+                    ) from None
+                result = _generate(ws, staging, message, rev_id, placement, tmp, keep_own_tables)
+                result.compared_with = "scratch database"
+    finally:
+        ws.before_configure = None
     result.left_out = left_out
     result.operations = operations
     return result
@@ -307,6 +318,7 @@ def _generate(
                     retrieve,
                     connection=connection,
                     url=url,
+                    before_configure=ws.before_configure,
                     template_args=context.template_args,
                     revision_context=context,
                 )

@@ -65,8 +65,14 @@ def cmd_wire(args: argparse.Namespace) -> int:
     change = wiring.wire(ws.host, plugin.name, plugin.package, plugin.migrations)
     if change.changed:
         _say(f"wired {plugin.name}: " + ", ".join(str(p) for p in change.changed))
-    else:
+    elif not change.left_alone:
         _say(f"{plugin.name} is already wired into {ws.host.described_as}")
+    for path in change.left_alone:
+        _say(
+            f"not edited: {path} belongs to an installed package; plain `alembic revision "
+            f"--autogenerate` imports {plugin.models_module} only if the host loads it "
+            "(scaffold imports it itself)"
+        )
     return 0
 
 
@@ -78,8 +84,10 @@ def cmd_unwire(args: argparse.Namespace) -> int:
     change = wiring.unwire(ws.host, args.name, known.get(args.name))
     if change.changed:
         _say(f"unwired {args.name}: " + ", ".join(str(p) for p in change.changed))
-    else:
+    elif not change.left_alone:
         _say(f"{args.name} is not wired into {ws.host.described_as}")
+    for path in change.left_alone:
+        _say(f"not edited: {path} belongs to an installed package")
     return 0
 
 

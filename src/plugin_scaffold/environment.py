@@ -81,15 +81,22 @@ def run_env(
     connection: Connection | None,
     url: str | None,
     as_sql: bool = False,
+    before_configure: Callable[[], None] | None = None,
     **kwargs: Any,
 ) -> None:
-    """Run the host's env.py with ``fn`` as the migration callback, as ``alembic.command`` does."""
+    """Run the host's env.py with ``fn`` as the migration callback, as ``alembic.command`` does.
+
+    ``before_configure`` runs when env.py calls ``context.configure()``: env.py has set up the
+    host by then (imported its models, read its config), and nothing has touched the database.
+    """
     from alembic.runtime.environment import EnvironmentContext
 
     environment = EnvironmentContext(config, script, fn=fn, as_sql=as_sql, **kwargs)
     configure = environment.configure
 
     def guarded_configure(*args: Any, **kw: Any) -> None:
+        if before_configure is not None:
+            before_configure()
         # Checked inside configure(), before Alembic creates its version table or runs anything.
         configure(*args, **kw)
         if connection is not None and url is not None and not as_sql:

@@ -37,3 +37,20 @@ def write_atomically(path: Path, text: str, *, overwrite: bool = False) -> None:
     finally:
         if tmp and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def installed_file(path: Path) -> bool:
+    """True for a file that an installed distribution owns (under a site-packages folder).
+
+    Such a file is replaced on the next install or upgrade of its package, and may be shared by
+    other environments: scaffold never edits it.
+    """
+    import site
+    import sysconfig
+
+    resolved = path.resolve()
+    if {"site-packages", "dist-packages"} & set(resolved.parts[:-1]):
+        return True
+    roots = {sysconfig.get_paths()[name] for name in ("purelib", "platlib")}
+    roots.update(getattr(site, "getsitepackages", list)())
+    return any(resolved.is_relative_to(Path(root).resolve()) for root in roots)

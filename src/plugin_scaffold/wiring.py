@@ -3,6 +3,8 @@
 Two edits, both reversible line for line: the plugin's migrations folder is added to the host's
 ``version_locations`` (so ``alembic heads`` sees its branch), and ``env.py`` imports the plugin's
 models (so ``alembic revision --autogenerate`` knows its tables and proposes no ``drop_table``).
+A file that an installed package owns (an env.py shipped in site-packages, as Rattail's) is never
+edited: it is reported as left alone.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
-from .files import write_atomically
+from .files import installed_file, write_atomically
 from .host import Host, is_resource
 
 MARK = "plugin-scaffold: wired"
@@ -31,6 +33,8 @@ class WireChange:
     """What one wire or unwire did to the host's files (empty when nothing had to change)."""
 
     changed: tuple[Path, ...]
+    #: Files that an installed package owns, which would have needed the edit but were left alone.
+    left_alone: tuple[Path, ...] = ()
 
 
 def wired_plugins(host: Host) -> dict[str, str]:
@@ -72,10 +76,11 @@ def unwire(host: Host, name: str, package: str | None) -> WireChange:
 
 
 def _write(edits: dict[Path, tuple[str, str]]) -> WireChange:
-    changed = [path for path, (old, new) in edits.items() if old != new]
+    wanted = [path for path, (old, new) in edits.items() if old != new]
+    changed = [path for path in wanted if not installed_file(path)]
     for path in changed:
         write_atomically(path, edits[path][1], overwrite=True)
-    return WireChange(tuple(changed))
+    return WireChange(tuple(changed), tuple(p for p in wanted if p not in changed))
 
 
 def _ini_of(host: Host) -> Path:
@@ -83,6 +88,12 @@ def _ini_of(host: Host) -> Path:
         raise ConfigError(
             f"host {host.described_as} has no alembic.ini to wire into: install the plugin "
             "(its entry point makes scaffold find it) or pass -c with the host's ini"
+        )
+    if installed_file(host.ini_path):
+        raise ConfigError(
+            f"{host.ini_path} belongs to an installed package and is not edited: install the "
+            "plugin (its entry point makes scaffold find it), or pass -c with your own config "
+            "file that holds the host's [alembic] section"
         )
     return host.ini_path
 

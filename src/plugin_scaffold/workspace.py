@@ -37,6 +37,8 @@ class Workspace:
     url: str | None = None
     extra_locations: list[Path] = field(default_factory=list)
     x_args: list[str] = field(default_factory=list)
+    #: Called when env.py configures its context, in every run (see :func:`run_env`).
+    before_configure: Callable[[], None] | None = None
 
     @classmethod
     def open(
@@ -147,9 +149,21 @@ class Workspace:
 
     def upgrade(self, target: str = "heads", *, sql: bool = False, url: str | None = None) -> None:
         script = self.script
-        self._migrate(
-            lambda destination, rev: script._upgrade_revs(destination, rev), target, sql, url
-        )
+        # To every head, the host's revisions run first. A plugin root that depends_on a host
+        # label depends on the revision carrying it, usually the host's root; Alembic's own
+        # order may run the plugin right after that revision, before the host revisions that
+        # create (or rename) the tables the plugin references.
+        host_heads = tuple(self.graph.host_heads) if target == "heads" else ()
+
+        def steps(destination: str, rev: Any) -> list[Any]:
+            planned = script._upgrade_revs(destination, rev)
+            if not host_heads:
+                return planned
+            first = script._upgrade_revs(host_heads, rev)  # type: ignore[arg-type]
+            done = {step.revision.revision for step in first}
+            return first + [step for step in planned if step.revision.revision not in done]
+
+        self._migrate(steps, target, sql, url)
 
     def downgrade(self, target: str, *, sql: bool = False, url: str | None = None) -> None:
         if sql and ":" not in target:
@@ -182,6 +196,7 @@ class Workspace:
                 connection=connection,
                 url=url,
                 as_sql=sql,
+                before_configure=self.before_configure,
                 starting_rev=starting,
                 destination_rev=target,
             )
@@ -197,7 +212,15 @@ class Workspace:
             return []
 
         with handed_in(config, url) as connection:
-            run_env(config, self.script, fn, connection=connection, url=url, dont_mutate=True)
+            run_env(
+                config,
+                self.script,
+                fn,
+                connection=connection,
+                url=url,
+                before_configure=self.before_configure,
+                dont_mutate=True,
+            )
         from alembic.util import CommandError
 
         try:
