@@ -26,6 +26,9 @@ import sqlalchemy as sa
 from conftest import ROOT, require_server
 from plugin_scaffold.databases import redact, redact_text, temporary_database
 
+# Rattail's revisions run on PostgreSQL only: these tests belong to nox's tests(postgresql).
+pytestmark = pytest.mark.postgresql
+
 #: The release these facts are about; its revisions are what "Rattail's revisions" means below.
 RATTAIL = "rattail[db]==0.21.3"
 RATTAIL_REVISIONS = 273
