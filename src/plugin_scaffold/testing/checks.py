@@ -231,14 +231,18 @@ class MigrationChecks:
     def upgrade_to_heads(self) -> None:
         """An empty database upgrades to every head in one run; a failure names the revision."""
         with self.scratch_database() as url:
-            ws = self.bound(url)
-            self._run(f"upgrading an empty database to heads on {self.where(url)}", ws.upgrade)
-            current = [r.revision for r in ws.current()]
-            if not self.graph.at_heads(current):
-                raise CheckFailed(
-                    f"after upgrading to heads on {self.where(url)} the database is at "
-                    f"{', '.join(current) or 'no revision'}, not at every head"
-                )
+            self.upgrade_empty_to_heads(url)
+
+    def upgrade_empty_to_heads(self, url: str) -> None:
+        """The upgrade phase: one run to every head (no stepping), then where it got to."""
+        ws = self.bound(url)
+        self._run(f"upgrading an empty database to heads on {self.where(url)}", ws.upgrade)
+        current = [r.revision for r in ws.current()]
+        if not self.graph.at_heads(current):
+            raise CheckFailed(
+                f"after upgrading to heads on {self.where(url)} the database is at "
+                f"{', '.join(current) or 'no revision'}, not at every head"
+            )
 
     def install_alone(self) -> None:
         """``<plugin>@head`` on an empty database brings what the plugin needs, then the plugin."""

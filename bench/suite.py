@@ -1,0 +1,293 @@
+"""The migration suite's upgrade phase against raw ``alembic upgrade heads``, same graph, same run.
+
+On bench/hostgen.py's host (a short core chain and many plugin branches, as bench/run.py uses),
+each way of bringing an empty database to every head is timed in this process, on a fresh
+database per run, alternating which goes first:
+
+1. raw Alembic: ``alembic.command.upgrade(Config("alembic.ini"), "heads")``;
+2. the suite (``plugin_scaffold.testing``): its upgrade phase for one plugin, from a fresh
+   ``Workspace`` (host, plugins and graph read again each run, as Alembic reads its own): one
+   env.py run for the whole graph, then the check that the database is at every head;
+3. for reference, stepping one revision at a time with one env.py run each (what pytest-alembic
+   does; the graph is read once here, which flatters it), timed once.
+
+Before anything is timed, a revision that fails is added to the middle plugin: the suite must
+fail naming that revision and the database, and raw Alembic must fail too. Prints a table and
+exits 0 whatever the ratio (it is a report); 1 when the suite does not name the failing
+revision or a run fails; 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hostgen import CORE_REVISIONS, Layout, generate, plugin_id
+
+DEFAULT_REPEAT = 5
+DEFAULT_PLUGINS = 50
+DEFAULT_REVISIONS = 20
+QUICK = {"repeat": 1, "plugins": 5, "revisions": 4}
+TARGET = 1.3
+FAILING = "benchfail001"
+FAILING_REVISION = '''\
+"""a revision that fails"""
+
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("SELECT * FROM no_such_table")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+class BenchError(Exception):
+    """A run failed, or the suite did not name the failing revision."""
+
+
+@dataclass
+class Timing:
+    name: str
+    times: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+class Runs:
+    """The three ways to bring an empty database to every head, on one generated host."""
+
+    def __init__(self, layout: Layout, database: str) -> None:
+        self.layout = layout
+        self.database = database
+        self.project = layout.project(layout.chosen)
+
+    @contextmanager
+    def fresh(self) -> Iterator[str]:
+        from plugin_scaffold.databases import temporary_database
+
+        with temporary_database(self.database, prefix="scaffold_bench") as url:
+            yield url
+
+    def raw(self, url: str) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config(str(self.layout.ini))
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        command.upgrade(config, "heads")
+
+    def checks(self) -> object:
+        from plugin_scaffold.testing import MigrationChecks
+        from plugin_scaffold.workspace import Workspace
+
+        workspace = Workspace.open(config=None, url=None, cwd=self.project)
+        return MigrationChecks(workspace, self.layout.chosen, self.database)
+
+    def suite(self, url: str) -> None:
+        self.checks().upgrade_empty_to_heads(url)  # type: ignore[attr-defined]
+
+    def stepwise(self, url: str) -> None:
+        checks = self.checks()
+        workspace = checks.bound(url)  # type: ignore[attr-defined]
+        for script in reversed(list(workspace.script.walk_revisions("base", "heads"))):
+            workspace.upgrade(script.revision)
+
+    def timed(self, run: Callable[[str], None]) -> float:
+        with self.fresh() as url:
+            start = time.perf_counter()
+            run(url)
+            return time.perf_counter() - start
+
+    def check_failure_is_named(self) -> str:
+        """Add a failing revision to the middle plugin; the suite must name it and the database."""
+        from plugin_scaffold.testing import CheckFailed
+
+        folder = self.layout.migrations(self.layout.chosen)
+        path = folder / f"{FAILING}_fails.py"
+        down = plugin_id(self.layout.chosen, self.layout.revisions)
+        path.write_text(FAILING_REVISION.format(revision=FAILING, down=down), encoding="utf-8")
+        try:
+            with self.fresh() as url:
+                try:
+                    self.suite(url)
+                except CheckFailed as exc:
+                    message = str(exc)
+                else:
+                    raise BenchError(f"the suite's upgrade passed with {path} in the graph")
+            if f"revision {FAILING} (" not in message or "no_such_table" not in message:
+                raise BenchError(f"the suite's failure does not name {FAILING}: {message}")
+            with self.fresh() as url:
+                try:
+                    self.raw(url)
+                except Exception:
+                    pass
+                else:
+                    raise BenchError(f"raw Alembic upgraded with {path} in the graph")
+            return message
+        finally:
+            path.unlink()
+            for cached in (folder / "__pycache__").glob(f"{path.stem}.*.pyc"):
+                cached.unlink()
+
+
+def measure(runs: Runs, repeat: int, stepwise: bool, log: Callable[[str], None]) -> list[Timing]:
+    raw, suite = Timing("alembic upgrade heads"), Timing("suite's upgrade phase")
+    runs.timed(runs.raw)  # warm: bytecode caches, imports, the OS's file cache
+    runs.timed(runs.suite)
+    for i in range(repeat):
+        order = [(runs.raw, raw), (runs.suite, suite)]
+        for run, timing in order if i % 2 == 0 else reversed(order):
+            timing.times.append(runs.timed(run))
+        log(f"  run {i + 1}/{repeat}: alembic {raw.times[-1]:.3f}s, suite {suite.times[-1]:.3f}s")
+    timings = [raw, suite]
+    if stepwise:
+        step = Timing("one revision at a time (reference)")
+        step.times.append(runs.timed(runs.stepwise))
+        timings.append(step)
+    return timings
+
+
+def table(timings: Sequence[Timing]) -> str:
+    base = timings[0].median
+    rows = [("measurement", "median", "ratio", "target", "result")]
+    for n, timing in enumerate(timings):
+        ratio = timing.median / base
+        target = f"<= {TARGET:.2f}x" if n == 1 else ""
+        result = ("ok" if ratio <= TARGET else "over") if n == 1 else ""
+        rows.append((timing.name, f"{timing.median:.3f}s", f"{ratio:.2f}x", target, result))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/suite.py",
+        description="The migration suite's upgrade phase against raw alembic upgrade heads.",
+    )
+    parser.add_argument(
+        "--repeat", type=int, metavar="N", help=f"timed runs of each (default {DEFAULT_REPEAT})"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: {plugins} plugins x {revisions} revisions, {repeat} timed run".format(
+            **QUICK
+        ),
+    )
+    parser.add_argument(
+        "--plugins", type=int, metavar="N", help=f"plugin branches (default {DEFAULT_PLUGINS})"
+    )
+    parser.add_argument(
+        "--revisions",
+        type=int,
+        metavar="N",
+        help=f"revisions per plugin (default {DEFAULT_REVISIONS})",
+    )
+    parser.add_argument(
+        "--db",
+        default="sqlite",
+        metavar="NAME",
+        help="sqlite (default), postgresql or mysql: scratch databases on that server",
+    )
+    parser.add_argument(
+        "--no-stepwise",
+        action="store_true",
+        help="leave out the one-revision-at-a-time reference (slow on big graphs)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every run's times")
+    args = parser.parse_args(argv)
+    defaults = (
+        QUICK
+        if args.quick
+        else {"repeat": DEFAULT_REPEAT, "plugins": DEFAULT_PLUGINS, "revisions": DEFAULT_REVISIONS}
+    )
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+
+    def log(text: str) -> None:
+        if args.verbose:
+            print(text, flush=True)
+
+    # hostgen's alembic.ini logs every revision at INFO, and env.py applies it on each run.
+    logging.disable(logging.INFO)
+    from plugin_scaffold.databases import ServerUnavailable, normalize_kind
+    from plugin_scaffold.errors import ScaffoldError
+
+    try:
+        database = normalize_kind(args.db)
+    except ScaffoldError as exc:
+        print(f"bench/suite.py: error: {exc}", file=sys.stderr)
+        return 2
+    shm = Path("/dev/shm")
+    if database == "sqlite" and shm.is_dir() and os.access(shm, os.W_OK):
+        # As bench/run.py does: SQLite files in memory, so that the disk's fsyncs (one per
+        # revision for raw Alembic, one per run for scaffold's single transaction) are not
+        # what is measured.
+        tempfile.tempdir = str(shm)
+    with tempfile.TemporaryDirectory(prefix="scaffold-bench-suite-") as folder:
+        root = Path(folder).resolve()
+        layout = Layout(root, root / "databases", args.plugins, args.revisions)
+        (root / "databases").mkdir()
+        generate(layout)
+        # What hostgen's env.py imports: the host and every plugin, as installs would make them.
+        sys.path[:0] = [str(layout.host), *(str(layout.project(n) / "src") for n in layout.names)]
+        runs = Runs(layout, database)
+        try:
+            named = runs.check_failure_is_named()
+            print(
+                f"host: {layout.total_revisions:,} revisions ({CORE_REVISIONS} core, "
+                f"{layout.plugins} plugins x {layout.revisions}) on {database}; the suite checks "
+                f"plugin {layout.chosen}; median of {args.repeat} run(s), in this process",
+                flush=True,
+            )
+            print(f"a failing revision, as the suite reports it:\n  {named}", flush=True)
+            timings = measure(runs, args.repeat, not args.no_stepwise, log)
+        except ServerUnavailable as exc:
+            print(f"bench/suite.py: error: {exc}", file=sys.stderr)
+            return 1
+        except (BenchError, ScaffoldError) as exc:
+            print(f"bench/suite.py: error: {exc}", file=sys.stderr, flush=True)
+            return 1
+    print(table(timings))
+    print(f"({time.perf_counter() - started:.0f}s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
