@@ -106,17 +106,11 @@ class MigrationChecks:
             yield url
 
     def bound(self, url: str) -> Workspace:
-        """The workspace, on the database at ``url``."""
-        from ..workspace import Workspace
+        """The workspace, on the database at ``url`` (every other setting kept)."""
+        import dataclasses
 
         ws = self.workspace
-        bound = Workspace(
-            host=ws.host,
-            plugins=ws.plugins,
-            project=ws.project,
-            url=url,
-            extra_locations=list(ws.extra_locations),
-        )
+        bound = dataclasses.replace(ws, url=url, extra_locations=list(ws.extra_locations))
         # The revision files do not depend on the database: share what was read from them.
         bound.__dict__["script"] = ws.script
         bound.__dict__["graph"] = ws.graph
