@@ -87,7 +87,7 @@ def require_index() -> None:
     except (OSError, ValueError) as exc:
         reason = f"the package index {redact_text(index)} does not answer ({exc})"
         if _in_ci():
-            pytest.fail(f"CI needs {reason}")
+            pytest.fail(f"CI needs Rattail from the package index: {reason}")
         pytest.skip(reason)
 
 
