@@ -236,6 +236,44 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def report(
+    layout: Layout,
+    database: str = "sqlite",
+    repeat: int = DEFAULT_REPEAT,
+    stepwise: bool = True,
+    log: Callable[[str], None] = lambda text: None,
+) -> str:
+    """All of the above on a host hostgen generated: the failing revision, then the table.
+
+    bench/run.py can call it with its own layout. Raises :class:`BenchError` (or a
+    ``ScaffoldError``, ``ServerUnavailable``) when a run fails or the revision is not named.
+    """
+    # hostgen's alembic.ini logs every revision at INFO, and env.py applies it on each run.
+    logging.disable(logging.INFO)
+    # What hostgen's env.py imports: the host and every plugin, as installs would make them.
+    for folder in [str(layout.host), *(str(layout.project(n) / "src") for n in layout.names)]:
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    shm = Path("/dev/shm")
+    saved = tempfile.tempdir
+    if database == "sqlite" and shm.is_dir() and os.access(shm, os.W_OK):
+        # As bench/run.py does: SQLite files in memory, so that the disk's fsyncs (one per
+        # revision for raw Alembic, one per run for scaffold's single transaction) are not
+        # what is measured.
+        tempfile.tempdir = str(shm)
+    try:
+        runs = Runs(layout, database)
+        named = runs.check_failure_is_named()
+        timings = measure(runs, repeat, stepwise, log)
+    finally:
+        tempfile.tempdir = saved
+    return (
+        f"the suite's upgrade phase for plugin {layout.chosen} on {database}, median of {repeat} "
+        f"run(s) in one process; a failing revision, as the suite reports it:\n  {named}\n"
+        + table(timings)
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
@@ -244,8 +282,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             print(text, flush=True)
 
-    # hostgen's alembic.ini logs every revision at INFO, and env.py applies it on each run.
-    logging.disable(logging.INFO)
     from plugin_scaffold.databases import ServerUnavailable, normalize_kind
     from plugin_scaffold.errors import ScaffoldError
 
@@ -254,37 +290,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScaffoldError as exc:
         print(f"bench/suite.py: error: {exc}", file=sys.stderr)
         return 2
-    shm = Path("/dev/shm")
-    if database == "sqlite" and shm.is_dir() and os.access(shm, os.W_OK):
-        # As bench/run.py does: SQLite files in memory, so that the disk's fsyncs (one per
-        # revision for raw Alembic, one per run for scaffold's single transaction) are not
-        # what is measured.
-        tempfile.tempdir = str(shm)
     with tempfile.TemporaryDirectory(prefix="scaffold-bench-suite-") as folder:
         root = Path(folder).resolve()
         layout = Layout(root, root / "databases", args.plugins, args.revisions)
         (root / "databases").mkdir()
         generate(layout)
-        # What hostgen's env.py imports: the host and every plugin, as installs would make them.
-        sys.path[:0] = [str(layout.host), *(str(layout.project(n) / "src") for n in layout.names)]
-        runs = Runs(layout, database)
+        print(
+            f"host: {layout.total_revisions:,} revisions ({CORE_REVISIONS} core, "
+            f"{layout.plugins} plugins x {layout.revisions}) in {root}",
+            flush=True,
+        )
         try:
-            named = runs.check_failure_is_named()
-            print(
-                f"host: {layout.total_revisions:,} revisions ({CORE_REVISIONS} core, "
-                f"{layout.plugins} plugins x {layout.revisions}) on {database}; the suite checks "
-                f"plugin {layout.chosen}; median of {args.repeat} run(s), in this process",
-                flush=True,
-            )
-            print(f"a failing revision, as the suite reports it:\n  {named}", flush=True)
-            timings = measure(runs, args.repeat, not args.no_stepwise, log)
-        except ServerUnavailable as exc:
-            print(f"bench/suite.py: error: {exc}", file=sys.stderr)
-            return 1
-        except (BenchError, ScaffoldError) as exc:
+            text = report(layout, database, args.repeat, not args.no_stepwise, log)
+        except (BenchError, ScaffoldError, ServerUnavailable) as exc:
             print(f"bench/suite.py: error: {exc}", file=sys.stderr, flush=True)
             return 1
-    print(table(timings))
+    print(text)
     print(f"({time.perf_counter() - started:.0f}s in all)")
     return 0
 
