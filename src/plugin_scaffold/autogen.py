@@ -128,6 +128,7 @@ def revision(
     # that the graph is read once.
     staging = Path(tempfile.mkdtemp(prefix=".scaffold-", dir=folder if write else None))
     ws.extra_locations.append(staging)
+    ws.quiet = True
     try:
         return _revision(ws, plugin, folder, staging, message, autogenerate, rev_id, write)
     finally:

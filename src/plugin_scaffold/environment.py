@@ -133,7 +133,12 @@ def translate(exc: Exception, script: ScriptDirectory, url: str | None) -> Scaff
         if filename == env_py or (
             filename.endswith("env.py") and filename.startswith(str(script.dir))
         ):
-            hint = "" if url else " (no database URL was given: pass --url or set sqlalchemy.url)"
+            hint = (
+                ""
+                if url
+                else " (scaffold handed in no database URL; if env.py needs one, pass --url "
+                "or set sqlalchemy.url)"
+            )
             return ConfigError(
                 f"host env.py ({filename}:{frame.lineno}) failed: {_first_line(exc)}{hint}"
             )

@@ -37,6 +37,8 @@ class Workspace:
     url: str | None = None
     extra_locations: list[Path] = field(default_factory=list)
     x_args: list[str] = field(default_factory=list)
+    #: Silence Alembic's own "Generating ..." lines (revision prints what it wrote itself).
+    quiet: bool = False
     #: Called when env.py configures its context, in every run (see :func:`run_env`).
     before_configure: Callable[[], None] | None = None
 
@@ -88,11 +90,14 @@ class Workspace:
     # --- core objects -------------------------------------------------------------------------
 
     def make_config(
-        self, url: str | None = None, extra: list[Path] | None = None, quiet: bool = False
+        self, url: str | None = None, extra: list[Path] | None = None, quiet: bool | None = None
     ) -> Config:
         locations = [p.migrations for p in self.plugins] + self.extra_locations + (extra or [])
         return self.host.config(
-            extra_locations=locations, url=url or self.url, quiet=quiet, x_args=self.x_args
+            extra_locations=locations,
+            url=url or self.url,
+            quiet=self.quiet if quiet is None else quiet,
+            x_args=self.x_args,
         )
 
     @cached_property
