@@ -269,3 +269,15 @@ def test_plugin_of_a_mediagoblin_style_host_passes_every_check_but_fresh_install
         "migrated database" in message
     )
     assert "primary key: name 'pk_mediasec__media_security' -> " in message
+
+
+def test_a_revision_id_used_twice_is_named(branched: Path) -> None:
+    write_suite(branched)
+    folder = branched / "src/poser/migrations"
+    (folder / "p2copy_step.py").write_text((folder / "p2left_step.py").read_text())
+    outcome = run_own_tests(branched, "sqlite", "-k", "well_formed")
+    assert set(outcome.failed) == {"branch"}
+    assert outcome.message("branch").startswith(
+        "branch poser: revision id p2left is used by 2 files "
+        "(src/poser/migrations/p2copy_step.py, src/poser/migrations/p2left_step.py)"
+    )

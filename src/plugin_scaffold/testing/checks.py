@@ -134,23 +134,19 @@ class MigrationChecks:
         name = self.name
         graph = self.graph
         try:
-            everything = graph.revisions
             folder = self.plugin.migrations
         except ScaffoldError as exc:
             return [str(exc)]
+        # First, as a duplicate id can make the graph itself unreadable.
+        faults = self._duplicate_ids(folder)
+        try:
+            everything = graph.revisions
+        except ScaffoldError as exc:
+            return [*faults, str(exc)]
         mine = graph.revisions_of(name)
         if not mine:
-            return [f"no revision in {_relative(folder)}"]
-        faults: list[str] = []
+            return [*faults, f"no revision in {_relative(folder)}"]
         ids = {r.revision for r in mine}
-
-        files: dict[str, list[Path]] = {}
-        for script in self.workspace.script._load_revisions():
-            files.setdefault(script.revision, []).append(Path(script.path))
-        for revision_id, paths in sorted(files.items()):
-            if len(paths) > 1 and any(p.resolve().parent == folder for p in paths):
-                shown = ", ".join(_relative(p) for p in paths)
-                faults.append(f"revision id {revision_id} is used by {len(paths)} files ({shown})")
 
         if not any(name in (r._orig_branch_labels or ()) for r in mine):
             faults.append(
@@ -206,6 +202,22 @@ class MigrationChecks:
                     f"{self._host_anchor()!r}"
                 )
         return faults
+
+    def _duplicate_ids(self, folder: Path) -> list[str]:
+        """Revision ids of the plugin used by more than one file (Alembic only warns)."""
+        import warnings
+
+        files: dict[str, list[Path]] = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for script in self.workspace.script._load_revisions():
+                files.setdefault(script.revision, []).append(Path(script.path))
+        return [
+            f"revision id {revision_id} is used by {len(paths)} files "
+            f"({', '.join(sorted(_relative(p) for p in paths))})"
+            for revision_id, paths in sorted(files.items())
+            if len(paths) > 1 and any(p.resolve().parent == folder for p in paths)
+        ]
 
     def _host_anchor(self) -> str:
         """What a plugin root should depend on: the host's branch label, else its head."""
