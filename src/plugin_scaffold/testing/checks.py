@@ -324,6 +324,12 @@ class MigrationChecks:
                     metadata = self.models.metadata
                     if metadata is not None:
                         metadata.create_all(connection, tables=list(self.models.tables))
+            except Exception as exc:  # the driver's or SQLAlchemy's error, in one line
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise CheckFailed(
+                    f"creating the tables of plugin {self.name} from its models on "
+                    f"{self.where(created_url)} failed: {type(exc).__name__}: {first}"
+                ) from exc
             finally:
                 engine.dispose()
             self._run(f"stamping heads on {self.where(created_url)}", _stamp, created, "heads")
