@@ -491,7 +491,10 @@ def test_side_table_extends_the_host_table_and_agrees_with_its_revision(
     project = copier_render(source, tmp_path / "p", SIDE_TABLE)
     models = (project / "src" / "media_tags" / "models.py").read_text()
     assert '__tablename__ = "media_tags__media_security"' in models
-    assert 'sa.ForeignKey("core__media_entries.id", ondelete="CASCADE")' in models
+    assert '"core__media_entries.id",\n            ondelete="CASCADE",' in models
+    # the models name the constraints as the initial revision does, convention or not
+    assert 'name=conv("fk_media_tags__media_security_media_entry_id_core__media_entries")' in models
+    assert 'name=conv("pk_media_tags__media_security")' in models
     assert "MODELS = [MediaSecurity]" in models
     revision = initial_revision_of(project, "media_tags").read_text()
     assert 'op.f("fk_media_tags__media_security_media_entry_id_core__media_entries")' in revision
@@ -518,7 +521,8 @@ def test_string_keyed_host_table_gets_a_matching_side_table(
     assert "from fakehost.models import Base" in models
     assert '__tablename__ = "loyalty__store_extra"' in models
     assert "    store_uuid = sa.Column(\n        sa.String(length=32),\n" in models
-    assert 'sa.ForeignKey("store.uuid", ondelete="CASCADE")' in models
+    assert '"store.uuid",\n            ondelete="CASCADE",' in models
+    assert 'name=conv("fk_loyalty__store_extra_store_uuid_store")' in models
     revision = initial_revision_of(project, "loyalty").read_text()
     assert 'op.f("fk_loyalty__store_extra_store_uuid_store")' in revision
 

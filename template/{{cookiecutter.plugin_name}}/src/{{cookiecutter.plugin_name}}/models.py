@@ -9,6 +9,7 @@ After changing a model, run ``scaffold revision -m "what changed" --autogenerate
 """
 
 import sqlalchemy as sa
+from sqlalchemy.sql.naming import conv
 {% if "." in attribute %}
 from {{ module }} import {{ attribute.split(".")[0] }}
 
@@ -28,10 +29,19 @@ class {{ class_name }}(Base):
     """What this plugin keeps about a {{ extended_table }} row: one row at most for each."""
 
     __tablename__ = "{{ table }}"
+    # Constraints carry the names the initial revision gives them, whether or not the host's
+    # MetaData has a naming convention, so that a later revision can drop them by name.
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("{{ cookiecutter.__starter_key }}", name=conv("pk_{{ table }}")),
+    )
 
     {{ cookiecutter.__starter_key }} = sa.Column(
         {{ cookiecutter.extends_type }},
-        sa.ForeignKey("{{ cookiecutter.extends }}", ondelete="CASCADE"),
+        sa.ForeignKey(
+            "{{ cookiecutter.extends }}",
+            ondelete="CASCADE",
+            name=conv("fk_{{ table }}_{{ cookiecutter.__starter_key }}_{{ extended_table }}"),
+        ),
         primary_key=True,
         autoincrement=False,
     )
@@ -42,6 +52,9 @@ class {{ class_name }}(Base):
     """A standalone table of this plugin."""
 
     __tablename__ = "{{ table }}"
+    # The primary key carries the name the initial revision gives it, whether or not the host's
+    # MetaData has a naming convention, so that a later revision can drop it by name.
+    __table_args__ = (sa.PrimaryKeyConstraint("id", name=conv("pk_{{ table }}")),)
 
     id = sa.Column(sa.Integer, primary_key=True)
     name = sa.Column(sa.Unicode(100), nullable=False)
