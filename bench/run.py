@@ -383,6 +383,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def suite_errors() -> tuple[type[Exception], ...]:
+    """What a failed run raises: the bench's own errors, the OS's and scaffold's."""
+    from plugin_scaffold.databases import ServerUnavailable
+    from plugin_scaffold.errors import ScaffoldError
+
+    return (OSError, ScaffoldError, ServerUnavailable)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
@@ -410,10 +418,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             for case in measured:
                 case.check(case, env)
                 measure(case, args.repeat, env, log)
-    except (BenchError, OSError) as exc:
+            print(table(measured), flush=True)
+            # Issue 3's figure on the same graph: the test suite's upgrade phase (bench/suite.py).
+            import suite
+
+            print(suite.report(layout, "sqlite", args.repeat, stepwise=False, log=log))
+    except (BenchError, suite_errors()) as exc:
         print(f"bench: error: {exc}", file=sys.stderr, flush=True)
         return 1
-    print(table(measured))
     print(f"({time.perf_counter() - started:.0f}s in all)")
     return 0
 
