@@ -7,7 +7,7 @@ import os
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "lint"]
+nox.options.sessions = ["tests", "compat", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
@@ -43,6 +43,26 @@ def tests(session: nox.Session, database: str) -> None:
     _install_project(session)
     env = {name: os.environ[name] for name in SERVER_VARIABLES if name in os.environ}
     session.run("pytest", "-m", SELECTED[database], *session.posargs, env=env)
+
+
+#: The oldest stack the runtime supports (Rattail pins SQLAlchemy 1.4), on the tests that drive
+#: hosts through the core: env.py styles, safety, discovery, MediaGoblin- and Rattail-like hosts.
+COMPAT_PINS = ["sqlalchemy>=1.4.46,<2", "alembic==1.13.*", "psycopg2-binary"]
+COMPAT_TESTS = [
+    "tests/test_safety.py",
+    "tests/test_mediagoblin_style.py",
+    "tests/test_discovery.py",
+    "tests/test_installed_host.py",
+]
+
+
+@nox.session(python="3.11")
+def compat(session: nox.Session) -> None:
+    """The core on SQLAlchemy 1.4 and Alembic 1.13, on SQLite and PostgreSQL."""
+    _install_project(session)
+    session.install(*COMPAT_PINS)
+    env = {name: os.environ[name] for name in SERVER_VARIABLES if name in os.environ}
+    session.run("pytest", "-m", "not mysql", *COMPAT_TESTS, *session.posargs, env=env)
 
 
 @nox.session(python="3.11")
