@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import plugin as plugins_mod
 from .databases import usable_url
-from .environment import handed_in, run_env
+from .environment import MigrationFn, handed_in, run_env
 from .errors import ConfigError, UsageError
 from .graph import Graph
 from .host import Host, resolve_location
@@ -182,8 +182,6 @@ class Workspace:
         self, steps: Callable[[str, Any], Any], target: str, sql: bool, url: str | None
     ) -> None:
         """Run env.py with ``steps`` towards ``target`` (``start:end`` only with --sql)."""
-        url = url or self.url
-        config = self.make_config(url) if url != self.url else self.config
         starting: str | None = None
         if ":" in target:
             if not sql:
@@ -193,39 +191,33 @@ class Workspace:
         def fn(rev: Any, context: MigrationContext) -> Any:
             return steps(target, rev)
 
-        with handed_in(config, None if sql else url) as connection:
+        self.run(fn, url, as_sql=sql, starting_rev=starting, destination_rev=target)
+
+    def run(self, fn: MigrationFn, url: str | None, as_sql: bool = False, **kwargs: Any) -> None:
+        """Run the host's env.py on ``url`` (default: the workspace's) with ``fn`` as callback."""
+        url = url or self.url
+        config = self.make_config(url) if url != self.url else self.config
+        with handed_in(config, None if as_sql else url) as connection:
             run_env(
                 config,
                 self.script,
                 fn,
                 connection=connection,
                 url=url,
-                as_sql=sql,
+                as_sql=as_sql,
                 before_configure=self.before_configure,
-                starting_rev=starting,
-                destination_rev=target,
+                **kwargs,
             )
 
     def current(self, url: str | None = None) -> list[Script]:
         """The revisions the database is at (its rows in the version table)."""
-        url = url or self.url
-        config = self.make_config(url) if url != self.url else self.config
         found: list[str] = []
 
         def fn(rev: Any, context: MigrationContext) -> Any:
             found.extend(context.get_current_heads())
             return []
 
-        with handed_in(config, url) as connection:
-            run_env(
-                config,
-                self.script,
-                fn,
-                connection=connection,
-                url=url,
-                before_configure=self.before_configure,
-                dont_mutate=True,
-            )
+        self.run(fn, url, dont_mutate=True)
         from alembic.util import CommandError
 
         try:

@@ -593,15 +593,12 @@ def _fill_every_table(engine: Any, keep: Callable[[str], bool]) -> list[str]:
 
 def _stamp(ws: Workspace, target: str) -> None:
     """``alembic stamp`` on the workspace's database, through the host's env.py."""
-    from ..environment import handed_in, run_env
-
     script = ws.script
 
     def fn(rev: Any, context: MigrationContext) -> Any:
         return script._stamp_revs(target, rev)
 
-    with handed_in(ws.config, ws.url) as connection:
-        run_env(ws.config, script, fn, connection=connection, url=ws.url, destination_rev=target)
+    ws.run(fn, None, destination_rev=target)
 
 
 def _relative(path: Path) -> str:
