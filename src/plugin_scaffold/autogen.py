@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .databases import temporary_database
-from .environment import handed_in, run_env
 from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
 from .plugin import Plugin, PluginModels
 
@@ -74,14 +73,11 @@ def _op_name(op: Any) -> str:
     names = {
         "CreateTableOp": "create_table",
         "DropTableOp": "drop_table",
-        "AlterColumnOp": "alter_column",
         "CreateIndexOp": "create_index",
         "DropIndexOp": "drop_index",
         "CreateForeignKeyOp": "create_foreign_key",
         "DropConstraintOp": "drop_constraint",
         "CreateUniqueConstraintOp": "create_unique",
-        "AddColumnOp": "add_column",
-        "DropColumnOp": "drop_column",
     }
     return names.get(type(op).__name__, type(op).__name__)
 
@@ -191,8 +187,8 @@ def _require_host_metadata(context: MigrationContext, mine: PluginModels) -> Non
         )
 
 
-def _result(made: Any) -> RevisionResult:
-    script = (made[0] if made else None) if isinstance(made, list) else made
+def _result(made: list[Any]) -> RevisionResult:
+    script = made[0] if made else None
     if script is None:
         return RevisionResult(None, None)
     return RevisionResult(Path(script.path), script.revision)
@@ -289,7 +285,7 @@ def _generate(
     from alembic.autogenerate import RevisionContext
     from alembic.util import CommandError
 
-    config = ws.make_config(url, quiet=True)
+    config = ws.make_config(url)
     script = ws.script
     command_args: dict[str, Any] = {
         "message": message,
@@ -312,17 +308,13 @@ def _generate(
 
     try:
         if directives is not None:
-            with handed_in(config, url) as connection:
-                run_env(
-                    config,
-                    script,
-                    retrieve,
-                    connection=connection,
-                    url=url,
-                    before_configure=ws.before_configure,
-                    template_args=context.template_args,
-                    revision_context=context,
-                )
+            ws.run(
+                retrieve,
+                url,
+                config=config,
+                template_args=context.template_args,
+                revision_context=context,
+            )
         return _result(list(context.generate_scripts()))
     except ScaffoldError:
         raise

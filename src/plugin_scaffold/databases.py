@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError
+from .errors import ConfigError, first_line
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
@@ -144,18 +144,14 @@ def check_server(url: str | URL, *, from_variable: bool = True) -> None:
     except Exception as exc:  # any driver error means "does not answer"
         variable = SERVER_URL_VARIABLES.get(kind) if from_variable else None
         where = f"set {variable} to point at one" if variable else "check the URL given"
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ServerUnavailable(
-            f"{kind} server at {redact(url)} does not answer ({first_line[:120]}); {where}"
+            f"{kind} server at {redact(url)} does not answer ({first_line(exc)[:120]}); {where}"
         ) from None
 
 
 def _connect_timeout(kind: str) -> dict[str, Any]:
-    if kind == "postgresql":
-        return {"connect_timeout": 5}
-    if kind == "mysql":
-        return {"connect_timeout": 5}
-    return {}
+    # both psycopg and PyMySQL take connect_timeout; SQLite has nothing to wait for
+    return {"connect_timeout": 5} if kind in ("postgresql", "mysql") else {}
 
 
 def unique_name(prefix: str = "scaffold") -> str:

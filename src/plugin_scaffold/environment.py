@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .databases import make_engine, parse_url, redact
-from .errors import ConfigError, MigrationError, ScaffoldError, UsageError
+from .errors import ConfigError, MigrationError, ScaffoldError, UsageError, first_line
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -46,7 +46,7 @@ def handed_in(config: Config, url: str | None) -> Iterator[Connection | None]:
             f"database driver {exc.name!r} for {redact(url)} is not installed"
         ) from None
     except Exception as exc:
-        raise MigrationError(f"cannot connect to {redact(url)}: {_first_line(exc)}") from None
+        raise MigrationError(f"cannot connect to {redact(url)}: {first_line(exc)}") from None
     # One transaction for the whole run, begun here: Alembic then leaves it to us, and a failing
     # revision rolls back every revision of the run (SQLite included; MySQL commits DDL itself).
     connection.begin()
@@ -128,7 +128,7 @@ def translate(exc: Exception, script: ScriptDirectory, url: str | None) -> Scaff
             revision = Path(filename).name.split("_", 1)[0]
             return MigrationError(
                 f"revision {revision} ({filename}:{frame.lineno}) failed on {where}: "
-                f"{_first_line(exc)}"
+                f"{first_line(exc)}"
             )
         if filename == env_py or (
             filename.endswith("env.py") and filename.startswith(str(script.dir))
@@ -140,9 +140,9 @@ def translate(exc: Exception, script: ScriptDirectory, url: str | None) -> Scaff
                 "or set sqlalchemy.url)"
             )
             return ConfigError(
-                f"host env.py ({filename}:{frame.lineno}) failed: {_first_line(exc)}{hint}"
+                f"host env.py ({filename}:{frame.lineno}) failed: {first_line(exc)}{hint}"
             )
-    return MigrationError(f"migration on {where} failed: {_first_line(exc)}")
+    return MigrationError(f"migration on {where} failed: {first_line(exc)}")
 
 
 def _version_dirs(script: ScriptDirectory) -> list[Path]:
@@ -150,13 +150,6 @@ def _version_dirs(script: ScriptDirectory) -> list[Path]:
         return list(script._version_locations)
     except Exception:
         return []
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else ""
-    name = type(exc).__name__
-    return f"{name}: {line}" if line else name
 
 
 def _check_same_database(

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else ""
+    name = type(exc).__name__
+    return f"{name}: {line}" if line else name
+
+
 class ScaffoldError(Exception):
     """Base of every error that the CLI reports as one line."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import configparser
 import importlib.util
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,7 +60,6 @@ class Host:
     url: str | None = None
     described_as: str = ""
     unresolved: tuple[str, ...] = ()
-    _options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     @classmethod
     def from_spec(cls, spec: str, *, base: Path) -> Host:
@@ -178,10 +177,6 @@ class Host:
         if url is not None:
             set_option(config, "sqlalchemy.url", url)
         return config
-
-    @property
-    def own_locations(self) -> tuple[Path, ...]:
-        return self.version_locations
 
 
 def split_option(options: dict[str, str], name: str) -> list[str]:

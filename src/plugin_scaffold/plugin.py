@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, OwnershipError, PluginError
+from .errors import ConfigError, OwnershipError, PluginError, first_line
 from .project import ENTRY_POINT_GROUP, Project
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def _find_spec(name: str, plugin: Plugin) -> Any:
         return None
     except Exception as exc:
         raise PluginError(
-            f"plugin {plugin.name}: importing {name} failed: {_one_line(exc)}"
+            f"plugin {plugin.name}: importing {name} failed: {first_line(exc)}"
         ) from None
 
 
@@ -115,13 +115,13 @@ def _import(name: str, plugin: Plugin) -> ModuleType:
                 "another plugin already defines"
             ) from None
         raise PluginError(
-            f"plugin {plugin.name}: importing {name} failed: {_one_line(exc)}"
+            f"plugin {plugin.name}: importing {name} failed: {first_line(exc)}"
         ) from None
     except ModuleNotFoundError as exc:
         raise PluginError(f"plugin {plugin.name}: cannot import {name}: {exc}") from None
     except Exception as exc:
         raise PluginError(
-            f"plugin {plugin.name}: importing {name} failed: {_one_line(exc)}"
+            f"plugin {plugin.name}: importing {name} failed: {first_line(exc)}"
         ) from None
 
 
@@ -142,11 +142,6 @@ def _tables_of(module: ModuleType) -> list[Table]:
         if isinstance(obj, Table) or getattr(obj, "__module__", None) == module.__name__:
             add(obj)
     return list(found.values())
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def entry_point_plugins() -> list[Plugin]:

@@ -89,15 +89,10 @@ class Workspace:
 
     # --- core objects -------------------------------------------------------------------------
 
-    def make_config(
-        self, url: str | None = None, extra: list[Path] | None = None, quiet: bool | None = None
-    ) -> Config:
-        locations = [p.migrations for p in self.plugins] + self.extra_locations + (extra or [])
+    def make_config(self, url: str | None = None) -> Config:
+        locations = [p.migrations for p in self.plugins] + self.extra_locations
         return self.host.config(
-            extra_locations=locations,
-            url=url or self.url,
-            quiet=self.quiet if quiet is None else quiet,
-            x_args=self.x_args,
+            extra_locations=locations, url=url or self.url, quiet=self.quiet, x_args=self.x_args
         )
 
     @cached_property
@@ -193,10 +188,18 @@ class Workspace:
 
         self.run(fn, url, as_sql=sql, starting_rev=starting, destination_rev=target)
 
-    def run(self, fn: MigrationFn, url: str | None, as_sql: bool = False, **kwargs: Any) -> None:
+    def run(
+        self,
+        fn: MigrationFn,
+        url: str | None,
+        as_sql: bool = False,
+        config: Config | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Run the host's env.py on ``url`` (default: the workspace's) with ``fn`` as callback."""
         url = url or self.url
-        config = self.make_config(url) if url != self.url else self.config
+        if config is None:
+            config = self.make_config(url) if url != self.url else self.config
         with handed_in(config, None if as_sql else url) as connection:
             run_env(
                 config,
