@@ -143,7 +143,7 @@ def _revision(
 ) -> RevisionResult:
     graph = ws.graph
     if rev_id is not None and rev_id in {r.revision for r in graph.revisions}:
-        raise UsageError(f"revision id {rev_id!r} already exists")
+        raise UsageError(f"revision id {rev_id!r} already exists: choose another --rev-id")
     head = graph.head_of(plugin.name)
     placement: dict[str, Any]
     if head is not None:

@@ -40,7 +40,9 @@ def handed_in(config: Config, url: str | None) -> Iterator[Connection | None]:
         engine = make_engine(url)
         connection = engine.connect()
     except NoSuchModuleError:
-        raise ConfigError(f"SQLAlchemy has no dialect for {redact(url)}") from None
+        raise ConfigError(
+            f"SQLAlchemy has no dialect for {redact(url)}: check the URL's dialect+driver"
+        ) from None
     except ModuleNotFoundError as exc:
         raise ConfigError(
             f"database driver {exc.name!r} for {redact(url)} is not installed"
