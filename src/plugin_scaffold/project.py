@@ -24,6 +24,10 @@ class Project:
     #: More folders of revisions the host loads at run time (``package:path`` or paths), e.g.
     #: the other MediaGoblin plugins enabled in mediagoblin.ini.
     version_locations: tuple[str, ...] = ()
+    #: The host application whose context its env.py needs (``module:factory``, Flask-Migrate).
+    host_app: str | None = None
+    #: The host's own config file handed to a ``module:function`` config factory.
+    host_config: str | None = None
 
     @property
     def pyproject(self) -> Path:
@@ -63,6 +67,8 @@ class Project:
             host_base=table.get("host-base"),
             url=_resolve_sqlite(table.get("url"), root),
             version_locations=tuple(_strings(table.get("version-locations", []), pyproject)),
+            host_app=table.get("host-app") or None,
+            host_config=table.get("host-config") or None,
         )
 
     def source_dirs(self) -> list[Path]:
