@@ -9,6 +9,7 @@ empty diff; the file appears in the plugin's folder in one step and never replac
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -107,6 +108,20 @@ def table_of(op: Any) -> str | None:
     return getattr(op, "table_name", None) or getattr(op, "source_table", None)
 
 
+#: A revision id is an identifier (Alembic's own are 12 hex digits): never a path.
+_REV_ID = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+def check_rev_id(rev_id: str) -> None:
+    """Refuse a ``--rev-id`` that is not an identifier-like token (it names the file)."""
+    if not _REV_ID.fullmatch(rev_id) or not rev_id.strip("_"):
+        shown = rev_id if len(rev_id) <= 80 else rev_id[:77] + "..."
+        raise UsageError(
+            f"--rev-id {shown!r} is not a revision id: use 1 to 64 letters, digits and "
+            "underscores (no path separators or dots)"
+        )
+
+
 def revision(
     ws: Workspace,
     *,
@@ -117,6 +132,8 @@ def revision(
     write: bool = True,
 ) -> RevisionResult:
     """Write the next revision of a plugin's branch (``write=False``: only compute the diff)."""
+    if rev_id is not None:
+        check_rev_id(rev_id)
     plugin = ws.plugin(plugin_name)
     folder = plugin.migrations
     # Alembic writes the file into a staging folder that is one of the version locations; it is
@@ -161,12 +178,15 @@ def _revision(
     else:
         result = _autogenerate(ws, plugin, staging, message, rev_id, placement, write)
     if result.path is not None:
-        result.path = _publish(result.path, folder)
+        result.path = _publish(result.path, staging, folder)
     return result
 
 
-def _publish(staged: Path, folder: Path) -> Path:
+def _publish(staged: Path, staging: Path, folder: Path) -> Path:
     """Move the finished file into the plugin's folder without ever replacing a file."""
+    if staged.resolve().parent != staging.resolve():
+        # Alembic names the file from the revision id; check_rev_id keeps it a plain name.
+        raise UsageError(f"{staged}: written outside the staging folder; not published")
     final = folder / staged.name
     try:
         os.link(staged, final)
