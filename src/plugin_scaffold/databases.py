@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -56,12 +57,27 @@ def usable_url(url: str) -> str:
     return parse_url(url).render_as_string(hide_password=False)
 
 
-def redact_text(text: str) -> str:
-    """Hide anything that looks like the password of a URL in a free-form string."""
-    import re
+#: ``scheme://user:password@`` — the password runs to the last ``@`` of the URL, so that an
+#: unencoded ``@`` or ``/`` in it is hidden too.
+_URL_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"/?#@:]*:)[^\s'\"]*@")
+#: ``user:password@host`` without a scheme (libpq and driver messages, bare netlocs).
+_BARE_USERINFO = re.compile(r"(\b[\w.%+-]+:)(?!//)[^\s'\"@:]+@(?=[\w.\[-])")
+#: ``?password=…`` in a query string, ``password=…`` in a libpq conninfo, and a dict's
+#: ``'password': '…'`` (driver keyword arguments in a traceback).
+_KEYWORD = re.compile(
+    r"(\b(?:password|passwd|pwd)\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s&;,'\")]+)", re.IGNORECASE
+)
+_DICT_ITEM = re.compile(
+    r"""(['"](?:password|passwd|pwd)['"]\s*:\s*)('[^']*'|"[^"]*"|b'[^']*')""", re.IGNORECASE
+)
 
-    # user:password@host, with or without a scheme in front
-    return re.sub(r"([\w.%+-]+:)[^@\s/:]+@", r"\1***@", text)
+
+def redact_text(text: str) -> str:
+    """Hide anything that looks like a password in a free-form string (URLs, DSNs, tracebacks)."""
+    text = _URL_USERINFO.sub(r"\1***@", text)
+    text = _BARE_USERINFO.sub(r"\1***@", text)
+    text = _KEYWORD.sub(r"\1***", text)
+    return _DICT_ITEM.sub(r"\1'***'", text)
 
 
 def _sqlalchemy_major() -> int:
@@ -71,13 +87,16 @@ def _sqlalchemy_major() -> int:
 
 
 def redact(url: str | URL) -> str:
-    """The URL as it may be printed: never with its password."""
+    """The URL as it may be printed: never with its password, wherever the URL holds it."""
     if isinstance(url, str):
         try:
-            return parse_url(url).render_as_string(hide_password=True)
+            parsed = parse_url(url)
         except ConfigError:
             return redact_text(url)
-    return url.render_as_string(hide_password=True)
+    else:
+        parsed = url
+    # render_as_string hides the userinfo password only, not ``?password=`` in the query.
+    return redact_text(parsed.render_as_string(hide_password=True))
 
 
 def kind_of(url: str | URL) -> str:
@@ -198,3 +217,43 @@ def temporary_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterato
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)}")
     finally:
         admin.dispose()
+
+
+#: Async drivers an async env.py is given for a URL scaffold opens with a synchronous one, and
+#: back. psycopg (3) serves both; asyncpg, aiosqlite and aiomysql only async.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "mysql": "mysql+aiomysql",
+    "mysql+pymysql": "mysql+aiomysql",
+    "mariadb+pymysql": "mariadb+aiomysql",
+}
+_SYNC_DRIVERS = {
+    "sqlite+aiosqlite": "sqlite",
+    "postgresql+asyncpg": "postgresql+psycopg",
+    "postgresql+psycopg_async": "postgresql+psycopg",
+    "mysql+aiomysql": "mysql+pymysql",
+    "mysql+asyncmy": "mysql+pymysql",
+    "mariadb+aiomysql": "mariadb+pymysql",
+    "mariadb+asyncmy": "mariadb+pymysql",
+}
+
+
+def _with_driver(url: str, drivers: dict[str, str]) -> str:
+    parsed = parse_url(url)
+    wanted = drivers.get(parsed.drivername)
+    if wanted is None:
+        return url
+    return usable_url(parsed.set(drivername=wanted).render_as_string(hide_password=False))
+
+
+def async_variant(url: str) -> str:
+    """``url`` with an async driver, for an env.py that migrates through an async engine."""
+    return _with_driver(url, _ASYNC_DRIVERS)
+
+
+def sync_variant(url: str) -> str:
+    """``url`` with a synchronous driver, for the connection scaffold opens itself."""
+    return _with_driver(url, _SYNC_DRIVERS)

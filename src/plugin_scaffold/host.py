@@ -1,15 +1,26 @@
-"""The host application's Alembic environment: where its script directory, versions and ini are."""
+"""The host application's Alembic environment: where its script directory, versions and config are.
+
+A host's Config comes from an ini file (alembic.ini, an application's own config file, or
+Flask-Migrate's migrations/alembic.ini), from pyproject.toml's ``[tool.alembic]`` (Alembic >=
+1.16), from a ``package:path`` resource, or from the host's own code (``module:function``); how
+env.py must be run (a Flask app's context, an async engine) is read from env.py itself. The kinds
+are told apart here and in :mod:`plugin_scaffold.hostkinds`, nowhere else.
+"""
 
 from __future__ import annotations
 
 import configparser
+import contextlib
 import importlib.util
 import os
-from dataclasses import dataclass
+import tomllib
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError
+from .hostkinds import ConfigFactory, EnvStyle, FlaskApp, is_factory_spec
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -54,24 +65,156 @@ class Host:
 
     script_location: Path
     ini_path: Path | None = None
+    #: pyproject.toml holding ``[tool.alembic]`` (Alembic >= 1.16); the ini, if any, beside it.
+    toml_path: Path | None = None
     ini_section: str = "alembic"
     version_locations: tuple[Path, ...] = ()
     prepend_sys_path: tuple[Path, ...] = ()
     url: str | None = None
     described_as: str = ""
     unresolved: tuple[str, ...] = ()
+    #: The Config is built by the host's own code.
+    factory: ConfigFactory | None = None
+    #: env.py runs inside this Flask application's context (Flask-Migrate).
+    flask: FlaskApp | None = None
+    style: EnvStyle = field(default_factory=EnvStyle)
 
     @classmethod
-    def from_spec(cls, spec: str, *, base: Path) -> Host:
-        """``host_alembic`` as the template records it: an ini path or a ``package:path``."""
-        if is_resource(spec):
-            return cls.from_script_location(spec)
-        path = resolve_location(spec, base)
-        if path.is_dir():
-            if (path / "alembic.ini").is_file():
-                return cls.from_ini(path / "alembic.ini")
-            return cls.from_script_location(str(path))
-        return cls.from_ini(path)
+    def from_spec(
+        cls,
+        spec: str,
+        *,
+        base: Path,
+        app: str | None = None,
+        host_config: str | None = None,
+    ) -> Host:
+        """``host_alembic`` as the template records it: an ini or pyproject.toml path, a folder,
+        a ``package:path`` resource or a ``module:function`` config factory.
+
+        ``app`` is the host application env.py needs (Flask-Migrate), ``host_config`` the
+        host's own config file handed to a config factory.
+        """
+        if is_resource(spec) and is_factory_spec(spec):
+            config_file = resolve_location(host_config, base) if host_config else None
+            host = cls.from_factory(ConfigFactory(spec, config_file))
+        elif is_resource(spec):
+            host = cls.from_script_location(spec)
+        else:
+            path = resolve_location(spec, base)
+            if path.is_dir():
+                if (path / "alembic.ini").is_file():
+                    host = cls.from_ini(path / "alembic.ini")
+                elif _has_tool_alembic(path / "pyproject.toml"):
+                    host = cls.from_pyproject(path / "pyproject.toml")
+                else:
+                    host = cls.from_script_location(str(path))
+            elif path.name == "pyproject.toml":
+                host = cls.from_pyproject(path)
+            else:
+                host = cls.from_ini(path)
+        return host.with_runtime(app)
+
+    @classmethod
+    def from_cwd(cls, cwd: Path, *, app: str | None = None) -> Host | None:
+        """The host of the folder a command runs in: ./alembic.ini or ./pyproject.toml."""
+        if (cwd / "alembic.ini").is_file():
+            return cls.from_ini(cwd / "alembic.ini").with_runtime(app)
+        if _has_tool_alembic(cwd / "pyproject.toml"):
+            return cls.from_pyproject(cwd / "pyproject.toml").with_runtime(app)
+        return None
+
+    def with_runtime(self, app: str | None) -> Host:
+        """This host with what its env.py needs to run: refused, or given a Flask app."""
+        env_py = self.script_location / "env.py"
+        style = EnvStyle.of(env_py, self._main_option("databases"))
+        style.refuse_unsupported(env_py)
+        host = replace(self, style=style)
+        if style.needs_flask_app and self.flask is None:
+            flask = FlaskApp.find(app, env_py)
+            host = replace(host, flask=flask, url=self.url or flask.url())
+        return host
+
+    def _main_option(self, name: str) -> str | None:
+        if self.ini_path is None:
+            return None
+        parser = configparser.ConfigParser(defaults={"here": str(self.ini_path.parent)})
+        try:
+            parser.read(self.ini_path, encoding="utf-8")
+            return parser.get(self.ini_section, name, fallback=None)
+        except configparser.Error:
+            return None
+
+    @classmethod
+    def from_factory(cls, factory: ConfigFactory) -> Host:
+        """A host whose Config its own code builds (MediaGoblin adds enabled media types' and
+        plugins' folders from its config file)."""
+        config = factory.build(None)
+        described = factory.spec + (f" ({factory.config_file})" if factory.config_file else "")
+        location = config.get_main_option("script_location")
+        if not location:
+            raise ConfigError(f"config factory {described} set no script_location")
+        script = resolve_location(location, Path.cwd())
+        if not (script / "env.py").is_file():
+            raise ConfigError(f"{described}: script_location {location!r} has no env.py")
+        options = dict(config.get_section(config.config_ini_section) or {})
+        cwd = Path.cwd()  # a Config built in code names paths as Alembic takes them
+        versions = [resolve_location(e, cwd) for e in split_option(options, "version_locations")]
+        prepend = [resolve_location(e, cwd) for e in split_option(options, "prepend_sys_path")]
+        return cls(
+            script_location=script,
+            ini_section=config.config_ini_section,
+            version_locations=tuple(versions) or (script / "versions",),
+            prepend_sys_path=tuple(prepend),
+            url=options.get("sqlalchemy.url") or None,
+            described_as=described,
+            factory=factory,
+        )
+
+    @classmethod
+    def from_pyproject(cls, toml: Path, ini: Path | None = None) -> Host:
+        """Alembic >= 1.16's ``[tool.alembic]``; the URL and logging in the alembic.ini by it."""
+        from alembic.config import Config
+
+        toml = toml.resolve()
+        if not hasattr(Config, "get_alembic_option"):
+            import alembic
+
+            raise ConfigError(
+                f"{toml}: [tool.alembic] needs Alembic >= 1.16 (installed: {alembic.__version__})"
+            )
+        table = _tool_alembic(toml)
+        if table is None:
+            raise ConfigError(f"{toml}: no [tool.alembic] table")
+        here = {"here": str(toml.parent)}
+
+        def paths(name: str) -> list[Path]:
+            value = table.get(name) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{toml}: [tool.alembic] {name} must be a list of strings")
+            return [resolve_location(v % here, toml.parent) for v in value]
+
+        location = table.get("script_location")
+        if not isinstance(location, str) or not location:
+            raise ConfigError(f"{toml}: [tool.alembic] has no script_location")
+        script = resolve_location(location % here, toml.parent)
+        if not (script / "env.py").is_file():
+            raise ConfigError(f"{toml}: script_location {location!r} has no env.py ({script})")
+        if ini is None and (toml.parent / "alembic.ini").is_file():
+            ini = toml.parent / "alembic.ini"
+        url = None
+        if ini is not None:
+            parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
+            parser.read(ini, encoding="utf-8")
+            url = parser.get("alembic", "sqlalchemy.url", fallback=None) or None
+        return cls(
+            script_location=script,
+            ini_path=ini.resolve() if ini is not None else None,
+            toml_path=toml,
+            version_locations=tuple(paths("version_locations")) or (script / "versions",),
+            prepend_sys_path=tuple(paths("prepend_sys_path")),
+            url=url,
+            described_as=str(toml),
+        )
 
     @classmethod
     def from_script_location(cls, location: str) -> Host:
@@ -109,7 +252,15 @@ class Host:
         options = dict(parser.items(section))
         location = options.get("script_location")
         if not location:
-            raise ConfigError(f"{ini}: [{section}] has no script_location")
+            if _has_tool_alembic(ini.parent / "pyproject.toml"):
+                # `alembic init -t pyproject`: the ini holds the URL and logging only
+                return cls.from_pyproject(ini.parent / "pyproject.toml", ini)
+            if (ini.parent / "env.py").is_file():
+                # Flask-Migrate: its migrations/alembic.ini sits in the script directory,
+                # which Flask-Migrate names in code
+                location = str(ini.parent)
+            else:
+                raise ConfigError(f"{ini}: [{section}] has no script_location")
         script = resolve_location(location, ini.parent)
         if not (script / "env.py").is_file():
             raise ConfigError(f"{ini}: script_location {location!r} has no env.py ({script})")
@@ -157,7 +308,20 @@ class Host:
 
         # What alembic's own command line would have parsed: env.py files read -x from here.
         options = Namespace(quiet=quiet, x=list(x_args or []))
-        if self.ini_path is not None:
+        if self.factory is not None:
+            config = self.factory.build(url)
+            config.cmd_opts = options
+        elif self.flask is not None:
+            config = self.flask.config(self.script_location, list(x_args or []))
+            config.cmd_opts = options
+        elif self.toml_path is not None:
+            config = Config(
+                str(self.ini_path) if self.ini_path else None,
+                ini_section=self.ini_section,
+                toml_file=str(self.toml_path),
+                cmd_opts=options,
+            )
+        elif self.ini_path is not None:
             config = Config(str(self.ini_path), ini_section=self.ini_section, cmd_opts=options)
         else:
             config = Config(ini_section=self.ini_section, cmd_opts=options)
@@ -175,8 +339,40 @@ class Host:
                 config, "prepend_sys_path", os.pathsep.join(str(p) for p in self.prepend_sys_path)
             )
         if url is not None:
-            set_option(config, "sqlalchemy.url", url)
+            set_option(config, "sqlalchemy.url", env_url(url, self.style))
         return config
+
+    def running(self, url: str | None) -> contextlib.AbstractContextManager[None]:
+        """The context env.py runs in: the Flask app's, on ``url``; else nothing to enter."""
+        if self.flask is not None:
+            return self.flask.context(url)
+        return nullcontext()
+
+    def connection_url(self, url: str) -> str:
+        """The URL scaffold opens itself (a synchronous driver, whatever env.py uses)."""
+        from .databases import sync_variant
+
+        return sync_variant(url) if self.style.is_async else url
+
+
+def env_url(url: str, style: EnvStyle) -> str:
+    """The URL env.py is given in ``sqlalchemy.url``: an async driver for an async env.py."""
+    from .databases import async_variant
+
+    return async_variant(url) if style.is_async else url
+
+
+def _tool_alembic(toml: Path) -> dict[str, object] | None:
+    try:
+        data = tomllib.loads(toml.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    table = data.get("tool", {}).get("alembic")
+    return table if isinstance(table, dict) else None
+
+
+def _has_tool_alembic(toml: Path) -> bool:
+    return toml.is_file() and _tool_alembic(toml) is not None
 
 
 def split_option(options: dict[str, str], name: str) -> list[str]:

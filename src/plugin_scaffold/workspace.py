@@ -50,23 +50,32 @@ class Workspace:
         url: str | None,
         cwd: Path | None = None,
         x_args: list[str] | None = None,
+        host_config: str | None = None,
     ) -> Workspace:
         """Find the host (``-c``, the plugin project's ``host-alembic``, or ``./alembic.ini``)."""
         cwd = cwd or Path.cwd()
         project = Project.find(cwd)
         # The project's own sources first: the host's ini may name the plugin as package:path.
         found = [plugins_mod.project_plugin(project)] if project is not None else []
+        app = project.host_app if project is not None else None
+        found_host: Host | None
         if config is not None:
-            host = Host.from_spec(config, base=cwd)
+            found_host = Host.from_spec(config, base=cwd, app=app, host_config=host_config)
         elif project is not None and project.host_alembic:
-            host = Host.from_spec(project.host_alembic, base=project.root)
-        elif (cwd / "alembic.ini").is_file():
-            host = Host.from_ini(cwd / "alembic.ini")
+            found_host = Host.from_spec(
+                project.host_alembic,
+                base=project.root,
+                app=app,
+                host_config=host_config or project.host_config,
+            )
         else:
+            found_host = Host.from_cwd(cwd, app=app)
+        if found_host is None:
             raise ConfigError(
                 f"no alembic.ini in {cwd}: pass -c/--config with the host's alembic.ini, or run "
                 "inside a plugin project (pyproject.toml with [tool.plugin-scaffold])"
             )
+        host = found_host
         for folder in host.prepend_sys_path:
             if str(folder) not in sys.path:
                 sys.path.insert(0, str(folder))
@@ -200,13 +209,14 @@ class Workspace:
         url = url or self.url
         if config is None:
             config = self.make_config(url) if url != self.url else self.config
-        with handed_in(config, None if as_sql else url) as connection:
+        opened = None if as_sql or url is None else self.host.connection_url(url)
+        with self.host.running(url), handed_in(config, opened) as connection:
             run_env(
                 config,
                 self.script,
                 fn,
                 connection=connection,
-                url=url,
+                url=opened,
                 as_sql=as_sql,
                 before_configure=self.before_configure,
                 **kwargs,
