@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,6 +71,72 @@ class Graph:
         heads = self.script.get_heads()
         return [h for h in heads if self.owner(self.script.get_revision(h)) is None]  # type: ignore[arg-type]
 
+    def parents(self, revision: Script) -> list[Script]:
+        """The revisions ``revision`` names as down_revision or depends_on (labels resolved)."""
+        names = _downs(revision) + _names(revision.dependencies)
+        return [self.script.get_revision(name) for name in names]
+
+    def host_branches_needed(self, revisions: Iterable[Script]) -> list[str]:
+        """The host heads to reach before running the plugin revisions among ``revisions``.
+
+        A plugin revision names host revisions (its root usually ``depends_on`` the host's label
+        or head); the plugin's models are written against what the host's branches through
+        those revisions look like at their heads, so each is brought to its head first. Only
+        the branches a plugin revision names are followed, through down_revision: host
+        branches that merely depend_on them (another plugin system's branches) are not.
+        """
+        named = {
+            parent.revision: parent
+            for revision in revisions
+            if self.owner(revision) is not None
+            for parent in self.parents(revision)
+            if self.owner(parent) is None
+        }
+        heads: dict[str, None] = {}
+        seen: set[str] = set()
+        todo = list(named.values())
+        while todo:
+            revision = todo.pop()
+            if revision.revision in seen:
+                continue
+            seen.add(revision.revision)
+            children = [self.script.get_revision(c) for c in sorted(revision.nextrev)]
+            above = [c for c in children if self.owner(c) is None]
+            if not above:
+                heads[revision.revision] = None
+            todo.extend(above)
+        return list(heads)
+
+    def host_first(self, revisions: Sequence[Script]) -> list[Script]:
+        """``revisions`` (an upgrade plan) with host revisions before plugin revisions.
+
+        A plugin root that depends_on a host label depends on the revision carrying it, usually
+        the host's root: Alembic's order may run it right after that revision, before the host
+        revisions that create or rename the tables the plugin references. The order kept is
+        Alembic's wherever down_revision and depends_on leave a choice, and every revision still
+        comes after the planned revisions it names, so the result is a plan Alembic could run.
+        """
+        position = {r.revision: n for n, r in enumerate(revisions)}
+        waiting = [0] * len(revisions)
+        after: list[list[int]] = [[] for _ in revisions]
+        for n, revision in enumerate(revisions):
+            for parent in {position.get(p.revision) for p in self.parents(revision)}:
+                if parent is not None:
+                    waiting[n] += 1
+                    after[parent].append(n)
+        # Ready revisions are taken host first, then in Alembic's order.
+        ready = [(self.owner(r) is not None, n) for n, r in enumerate(revisions) if not waiting[n]]
+        heapq.heapify(ready)
+        ordered: list[Script] = []
+        while ready:
+            _, n = heapq.heappop(ready)
+            ordered.append(revisions[n])
+            for child in after[n]:
+                waiting[child] -= 1
+                if not waiting[child]:
+                    heapq.heappush(ready, (self.owner(revisions[child]) is not None, child))
+        return ordered
+
     def label_exists(self, label: str) -> bool:
         return any(label in (r.branch_labels or ()) for r in self.revisions)
 
@@ -90,7 +157,10 @@ class Graph:
 
 
 def _downs(revision: Script) -> tuple[str, ...]:
-    down = revision.down_revision
-    if down is None:
+    return _names(revision.down_revision)
+
+
+def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
         return ()
-    return (down,) if isinstance(down, str) else tuple(down)
+    return (value,) if isinstance(value, str) else tuple(value)

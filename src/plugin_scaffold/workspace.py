@@ -157,20 +157,29 @@ class Workspace:
     # --- commands on a database ---------------------------------------------------------------
 
     def upgrade(self, target: str = "heads", *, sql: bool = False, url: str | None = None) -> None:
+        """Upgrade to ``target`` (Alembic's words: ``heads``, ``NAME@head``, a revision...).
+
+        The steps are the ones Alembic plans for ``target``, in an order that runs host
+        revisions before plugin revisions (see :meth:`Graph.host_first`). When plugin revisions
+        are to run, the host branches they depend on are brought to their heads first (see
+        :meth:`Graph.host_branches_needed`): ``NAME@head`` on an empty database installs the
+        host as the plugin's models know it, then the plugin.
+        """
         script = self.script
-        # To every head, the host's revisions run first. A plugin root that depends_on a host
-        # label depends on the revision carrying it, usually the host's root; Alembic's own
-        # order may run the plugin right after that revision, before the host revisions that
-        # create (or rename) the tables the plugin references.
-        host_heads = tuple(self.graph.host_heads) if target == "heads" else ()
+        graph = self.graph
 
         def steps(destination: str, rev: Any) -> list[Any]:
             planned = script._upgrade_revs(destination, rev)
-            if not host_heads:
-                return planned
-            first = script._upgrade_revs(host_heads, rev)  # type: ignore[arg-type]
-            done = {step.revision.revision for step in first}
-            return first + [step for step in planned if step.revision.revision not in done]
+            # "heads" already plans every head; any other target may stop a host branch short.
+            if destination != "heads":
+                planned_ids = {step.revision.revision for step in planned}
+                for head in graph.host_branches_needed(step.revision for step in planned):
+                    if head not in planned_ids:
+                        more = script._upgrade_revs(head, rev)
+                        planned += [s for s in more if s.revision.revision not in planned_ids]
+                        planned_ids |= {s.revision.revision for s in more}
+            by_id = {step.revision.revision: step for step in planned}
+            return [by_id[r.revision] for r in graph.host_first([s.revision for s in planned])]
 
         self._migrate(steps, target, sql, url)
 
