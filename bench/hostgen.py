@@ -6,6 +6,12 @@ What a real host with many installed plugins looks like to Alembic: a declarativ
 with the plugin's name and depending on the core head; an ``alembic.ini`` whose version_locations
 lists the host's versions and every plugin folder (``path_separator = os``), and an ``env.py``
 importing every plugin's models, as ``scaffold wire`` writes them.
+
+The same generator makes a host with another plugin system (``Layout(wired=False)``): the
+branches are in version_locations and env.py imports their models, but nothing marks them as
+scaffold plugins, so to scaffold they are host branches; their roots may depend on the core's
+label rather than its head (``depends_on``), and the core chain may be as short as the label's
+own revision (``core_revisions=1``), so that a head depends on a head.
 """
 
 from __future__ import annotations
@@ -309,6 +315,13 @@ class Layout:
     databases: Path
     plugins: int
     revisions: int
+    #: Revisions in the core chain (its root is labelled ``core``).
+    core_revisions: int = CORE_REVISIONS
+    #: What the plugin roots depend on, taken in turn: ``core`` (the label) or a core revision;
+    #: empty for the core head.
+    depends_on: tuple[str, ...] = ()
+    #: Whether env.py marks the plugins as wired scaffold plugins (else: another plugin system).
+    wired: bool = True
 
     @property
     def host(self) -> Path:
@@ -341,7 +354,13 @@ class Layout:
 
     @property
     def total_revisions(self) -> int:
-        return CORE_REVISIONS + self.plugins * self.revisions
+        return self.core_revisions + self.plugins * self.revisions
+
+    def root_depends_on(self, name: str) -> str:
+        """What plugin ``name``'s root depends on."""
+        if not self.depends_on:
+            return core_id(self.core_revisions)
+        return self.depends_on[self.names.index(name) % len(self.depends_on)]
 
     def env(self, bytecode: bool) -> dict[str, str]:
         """The processes' environment: the host and every plugin importable, as installs would.
@@ -402,11 +421,12 @@ def generate(layout: Layout) -> None:
     versions = host / "migrations" / "versions"
     versions.mkdir(parents=True)
     (host / "migrations" / "script.py.mako").write_text(SCRIPT_MAKO, encoding="utf-8")
+    marker = "  # plugin-scaffold: wired {n}" if layout.wired else ""
     imports = "\n".join(
-        f"import {n}.models  # noqa: E402,F401  # plugin-scaffold: wired {n}" for n in layout.names
+        f"import {n}.models  # noqa: E402,F401" + marker.format(n=n) for n in layout.names
     )
     (host / "migrations" / "env.py").write_text(ENV_PY.format(imports=imports), encoding="utf-8")
-    for n in range(1, CORE_REVISIONS + 1):
+    for n in range(1, layout.core_revisions + 1):
         message, upgrade, downgrade = (
             HOST_REVISIONS[n - 1]
             if n <= len(HOST_REVISIONS)
@@ -476,6 +496,6 @@ def _generate_plugin(layout: Layout, name: str) -> None:
             folder, plugin_id(name, n), message=message,
             down=plugin_id(name, n - 1) if n > 1 else None,
             labels=(name,) if n == 1 else None,
-            depends=core_id(CORE_REVISIONS) if n == 1 else None,
+            depends=layout.root_depends_on(name) if n == 1 else None,
             upgrade=upgrade, downgrade=downgrade,
         )

@@ -96,6 +96,26 @@ def run_migrations_online() -> None:
 """
 
 
+# As Rattail's later revisions do: a table the root created, renamed (here to ``store``).
+RENAME = '''
+"""rename {old} to {new}"""
+from alembic import op
+
+revision = "{rev}"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.rename_table("{old}", "{new}")
+
+
+def downgrade():
+    op.rename_table("{new}", "{old}")
+'''
+
+
 def revision_id(n: int) -> str:
     return f"{n:04d}aaaa{n:04d}"
 
@@ -108,8 +128,13 @@ def make_host(
     env_style: str = "url",
     revisions: int = 2,
     url: str | None = None,
+    store_renamed_at: int | None = None,
 ) -> Path:
-    """Create a host in ``root`` and return its alembic.ini path."""
+    """Create a host in ``root`` and return its alembic.ini path.
+
+    With ``store_renamed_at``, the root creates ``stores`` and that later revision renames it
+    ``store`` (the name the models know), as Rattail's history does.
+    """
     root.mkdir(parents=True, exist_ok=True)
     ini = root / "alembic.ini"
     command.init(Config(str(ini)), str(root / "migrations"))
@@ -136,12 +161,15 @@ def make_host(
     env.write_text(source)
     versions = root / "migrations" / "versions"
     labels = '("acme",)' if labelled else "None"
-    (versions / f"{revision_id(1)}_first.py").write_text(
-        FIRST.format(rev=revision_id(1), labels=labels)
-    )
+    first = FIRST.format(rev=revision_id(1), labels=labels)
+    if store_renamed_at is not None:
+        first = first.replace('"store"', '"stores"')
+    (versions / f"{revision_id(1)}_first.py").write_text(first)
     for n in range(2, revisions + 1):
         (versions / f"{revision_id(n)}_step.py").write_text(
-            LATER.format(n=n, rev=revision_id(n), down=revision_id(n - 1))
+            RENAME.format(rev=revision_id(n), down=revision_id(n - 1), old="stores", new="store")
+            if n == store_renamed_at
+            else LATER.format(n=n, rev=revision_id(n), down=revision_id(n - 1))
         )
     return ini
 
@@ -193,6 +221,58 @@ def make_plugin(
         )
     )
     return root
+
+
+PLUGIN_ROOT = '''
+"""{name} tables"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{rev}"
+down_revision = None
+branch_labels = ("{name}",)
+depends_on = {depends_on!r}
+
+
+def upgrade():
+    op.create_table(
+        "{name}__store_extra",
+        sa.Column("store_uuid", sa.String(32), primary_key=True),
+        sa.Column("rating", sa.Integer(), nullable=False, server_default="0"),
+        sa.ForeignKeyConstraint(
+            ["store_uuid"], ["store.uuid"], name="fk_{name}__store_extra_store_uuid_store"
+        ),
+    )
+
+
+def downgrade():
+    op.drop_table("{name}__store_extra")
+'''
+
+
+def write_plugin_root(migrations: Path, name: str, *, depends_on: str) -> str:
+    """A plugin's initial revision written by hand, its root depending on ``depends_on``.
+
+    It creates the side table of :data:`PLUGIN_MODELS` (a foreign key to ``store.uuid``);
+    returns its revision id.
+    """
+    rev = f"{name}0001"
+    (migrations / f"{rev}_{name}_tables.py").write_text(
+        PLUGIN_ROOT.format(name=name, rev=rev, depends_on=depends_on)
+    )
+    return rev
+
+
+def install_entry_point(site: Path, name: str, package: str) -> None:
+    """Announce ``package`` as plugin ``name`` from ``site``, as an installed distribution would.
+
+    ``site`` is a folder to put on PYTHONPATH: importlib.metadata finds the ``*.dist-info``
+    there, with its ``plugin_scaffold.plugins`` entry point.
+    """
+    dist = site / f"{name}-0.1.dist-info"
+    dist.mkdir(parents=True, exist_ok=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[plugin_scaffold.plugins]\n{name} = {package}\n")
 
 
 MG_MODELS = """
