@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ConfigError
+from .errors import ConfigError, first_line
 from .hostkinds import ConfigFactory, EnvStyle, FlaskApp, is_factory_spec
 
 if TYPE_CHECKING:
@@ -33,7 +33,15 @@ def resolve_resource(spec: str) -> Path:
     package, _, rel = spec.partition(":")
     try:
         found = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
+    except Exception as exc:
+        # find_spec imports the parent packages: the package itself (or a parent) missing is
+        # "not installed"; anything else is the host's own import failing, shown as it is
+        # (MediaGoblin without setuptools: No module named 'pkg_resources').
+        missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+        if not missing or not (package == missing or package.startswith(f"{missing}.")):
+            raise ConfigError(
+                f"importing {package!r} (named by {spec!r}) failed: {first_line(exc)}"
+            ) from None
         found = None
     if found is None or not found.submodule_search_locations:
         raise ConfigError(f"cannot import package {package!r} named by {spec!r}: is it installed?")
