@@ -7,7 +7,7 @@ small migration callback, run the host's env.py.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from alembic.script import Script, ScriptDirectory
 
 
+def _print_warning(text: str) -> None:
+    print(f"scaffold: warning: {text}", file=sys.stderr, flush=True)
+
+
 @dataclass
 class Workspace:
     host: Host
@@ -41,6 +45,8 @@ class Workspace:
     quiet: bool = False
     #: Called when env.py configures its context, in every run (see :func:`run_env`).
     before_configure: Callable[[], None] | None = None
+    #: Where a warning goes, one line each (an installed plugin left out).
+    warn: Callable[[str], None] = field(default=_print_warning, repr=False)
 
     @classmethod
     def open(
@@ -112,12 +118,47 @@ class Workspace:
     def script(self) -> ScriptDirectory:
         from alembic.script import ScriptDirectory
 
-        script = ScriptDirectory.from_config(self.config)
+        while True:
+            script = ScriptDirectory.from_config(self.config)
+            try:
+                script.revision_map.heads  # noqa: B018  (read the graph now, to report it well)
+            except Exception as exc:
+                if not self._leave_out_foreign(script):
+                    raise ConfigError(_graph_error(script, exc)) from None
+            else:
+                return script
+
+    def _leave_out_foreign(self, script: ScriptDirectory) -> bool:
+        """Leave out the installed plugins written for another host; False when there is none.
+
+        An entry-point plugin is whatever is installed in the environment, possibly a plugin
+        of another host: when its revisions name a revision or label this host does not have,
+        it is dropped with one warning, and the graph is read again without it. The project's
+        own plugin and wired plugins were chosen for this host: their dangling names stay errors.
+        """
         try:
-            script.revision_map.heads  # noqa: B018  (read the graph now, to report it well)
-        except Exception as exc:
-            raise ConfigError(_graph_error(script, exc)) from None
-        return script
+            revisions = list(script._load_revisions())
+        except Exception:
+            return False
+        wired = wired_plugins(self.host)
+        installed = {
+            p.migrations: p
+            for p in self.plugins
+            if p.source == "entry point" and p.name not in wired
+        }
+        foreign: dict[Plugin, str] = {}
+        for revision, _, name in _dangling(revisions):
+            plugin = installed.get(Path(revision.path).parent)
+            if plugin is not None:
+                foreign.setdefault(plugin, name)
+        for plugin, name in foreign.items():
+            self.warn(
+                f"plugin {plugin.name} ({plugin.source}) left out: its revisions depend on "
+                f"{name!r}, which this host does not have"
+            )
+        self.plugins = [p for p in self.plugins if p not in foreign]
+        self.__dict__.pop("config", None)
+        return bool(foreign)
 
     @cached_property
     def graph(self) -> Graph:
@@ -140,6 +181,7 @@ class Workspace:
 
     def load_models(self) -> dict[str, PluginModels]:
         """Import every plugin's models, so the host MetaData knows all plugin tables."""
+        self.script  # noqa: B018  (first leave out the plugins this host cannot run)
         return {p.name: p.load_models() for p in self.plugins}
 
     def alembic(self, command: Callable[..., Any], **kwargs: Any) -> None:
@@ -152,7 +194,11 @@ class Workspace:
         except CommandError as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
         except (KeyError, ValueError, LookupError) as exc:
-            raise ConfigError(_graph_error(ScriptDirectory.from_config(self.config), exc)) from None
+            script = ScriptDirectory.from_config(self.config)
+            if self._leave_out_foreign(script):
+                self.alembic(command, **kwargs)
+                return
+            raise ConfigError(_graph_error(script, exc)) from None
 
     # --- commands on a database ---------------------------------------------------------------
 
@@ -251,12 +297,8 @@ class Workspace:
             ) from None
 
 
-def _graph_error(script: ScriptDirectory, exc: Exception) -> str:
-    """Name the revision file whose down_revision or depends_on points at nothing."""
-    try:
-        revisions = list(script._load_revisions())
-    except Exception as load_error:
-        return f"the revision graph cannot be read: {load_error}"
+def _dangling(revisions: list[Script]) -> Iterator[tuple[Script, str, str]]:
+    """Each revision, field and name where a down_revision or depends_on points at nothing."""
     known = {r.revision for r in revisions}
     known |= {label for r in revisions for label in (r.branch_labels or ())}
     for rev in revisions:
@@ -267,9 +309,19 @@ def _graph_error(script: ScriptDirectory, exc: Exception) -> str:
             values = (names,) if isinstance(names, str) else tuple(names or ())
             for name in values:
                 if name not in known and not any(k.startswith(name) for k in known):
-                    return (
-                        f"revision {rev.revision} ({rev.path}) names {name!r} in {field_name}, "
-                        "which no revision of this host or its plugins has (a plugin written "
-                        "for another host, or a host revision missing?)"
-                    )
+                    yield rev, field_name, name
+
+
+def _graph_error(script: ScriptDirectory, exc: Exception) -> str:
+    """Name the revision file whose down_revision or depends_on points at nothing."""
+    try:
+        revisions = list(script._load_revisions())
+    except Exception as load_error:
+        return f"the revision graph cannot be read: {load_error}"
+    for rev, field_name, name in _dangling(revisions):
+        return (
+            f"revision {rev.revision} ({rev.path}) names {name!r} in {field_name}, "
+            "which no revision of this host or its plugins has (a plugin written "
+            "for another host, or a host revision missing?)"
+        )
     return f"the revision graph cannot be read: {type(exc).__name__}: {exc}"

@@ -110,10 +110,12 @@ class MigrationChecks:
         import dataclasses
 
         ws = self.workspace
+        # The revision files do not depend on the database: share what was read from them
+        # (read first: reading them settles which plugins take part).
+        script, graph = ws.script, ws.graph
         bound = dataclasses.replace(ws, url=url, extra_locations=list(ws.extra_locations))
-        # The revision files do not depend on the database: share what was read from them.
-        bound.__dict__["script"] = ws.script
-        bound.__dict__["graph"] = ws.graph
+        bound.__dict__["script"] = script
+        bound.__dict__["graph"] = graph
         return bound
 
     def where(self, url: str) -> str:
