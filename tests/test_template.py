@@ -443,7 +443,10 @@ def test_plugin_name_rule() -> None:
     ("question", "answer", "message"),
     [
         ("host_base", "examplehost.models", "not an import path of the form module.path:Attribute"),
-        ("host_alembic", "migrations", "neither a path to an alembic.ini nor package:path"),
+        ("host_alembic", "migrations", "'migrations' does not exist (a relative path is taken"),
+        ("host_alembic", "", "host_alembic is required"),
+        ("host_app", "create_app", "not of the form module:factory or module:app"),
+        ("host_config", "conf.ini", "'conf.ini' does not exist"),
         ("extends", "core__media_entries", "not of the form table.column"),
         ("extends_type", "Integer", "not an SQLAlchemy type expression"),
         ("table_prefix", "core", "is the prefix of the host's table core__media_entries"),
@@ -460,8 +463,17 @@ def test_good_answers_pass() -> None:
     for question, answer in [
         ("host_base", "rattail.db.model:Base"),
         ("host_base", "flaskbb.extensions:db.Model"),
-        ("host_alembic", "../host/alembic.ini"),
+        ("host_alembic", str(resources.example_host_dir() / "alembic.ini")),
+        ("host_alembic", str(resources.example_host_dir())),
         ("host_alembic", "mediagoblin.db:migrations"),
+        ("host_alembic", "mediagoblin.db.open:build_alembic_config"),
+        ("host_app", ""),
+        ("host_app", "flaskbb:create_app"),
+        ("host_app", "myapp.wsgi:app"),
+        ("host_app", "myapp:create_app('testing')"),
+        ("host_config", ""),
+        ("extends_type", "sqlalchemy.String(32)"),
+        ("extends_type", "sa.ARRAY(sa.Integer())"),
         ("extends", ""),
         ("extends_type", "sa.String(length=32)"),
     ]:
@@ -493,11 +505,12 @@ def test_side_table_extends_the_host_table_and_agrees_with_its_revision(
     assert '__tablename__ = "media_tags__media_security"' in models
     assert '"core__media_entries.id",\n            ondelete="CASCADE",' in models
     # the models name the constraints as the initial revision does, convention or not
-    assert 'name=conv("fk_media_tags__media_security_media_entry_id_core__media_entries")' in models
+    # 64 characters as the host's naming convention writes it: shortened as SQLAlchemy does
+    assert 'name=conv("fk_media_tags__media_security_media_entry_id_core__medi_7c3f")' in models
     assert 'name=conv("pk_media_tags__media_security")' in models
     assert "MODELS = [MediaSecurity]" in models
     revision = initial_revision_of(project, "media_tags").read_text()
-    assert 'op.f("fk_media_tags__media_security_media_entry_id_core__media_entries")' in revision
+    assert 'op.f("fk_media_tags__media_security_media_entry_id_core__medi_7c3f")' in revision
     assert 'op.f("pk_media_tags__media_security")' in revision
 
     assert agreement(project, tmp_path / "db.sqlite") == ("[]", "['media_tags__media_security']")

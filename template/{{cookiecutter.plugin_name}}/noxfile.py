@@ -32,8 +32,11 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 
-#: What pip installs to get the host application.
-HOST_REQUIREMENT = {{ host_requirement | tojson }}
+#: What pip installs to get the host application; HOST_REQUIREMENT overrides it.
+HOST_REQUIREMENT = (
+    os.environ.get("HOST_REQUIREMENT")
+    or {{ host_requirement | tojson }}
+)
 #: What pip installs to get plugin-scaffold; PLUGIN_SCAFFOLD_REQUIREMENT overrides it.
 SCAFFOLD_REQUIREMENT = (
     os.environ.get("PLUGIN_SCAFFOLD_REQUIREMENT")

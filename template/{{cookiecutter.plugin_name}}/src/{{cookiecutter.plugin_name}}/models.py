@@ -9,6 +9,9 @@ After changing a model, run ``scaffold revision -m "what changed" --autogenerate
 """
 
 import sqlalchemy as sa
+{%- if "sqlalchemy." in cookiecutter.extends_type and cookiecutter.extends %}
+import sqlalchemy
+{%- endif %}
 from sqlalchemy.sql.naming import conv
 {% if "." in attribute %}
 from {{ module }} import {{ attribute.split(".")[0] }}
@@ -32,7 +35,7 @@ class {{ class_name }}(Base):
     # Constraints carry the names the initial revision gives them, whether or not the host's
     # MetaData has a naming convention, so that a later revision can drop them by name.
     __table_args__ = (
-        sa.PrimaryKeyConstraint("{{ cookiecutter.__starter_key }}", name=conv("pk_{{ table }}")),
+        sa.PrimaryKeyConstraint("{{ cookiecutter.__starter_key }}", name=conv("{{ cookiecutter.__starter_pk }}")),
     )
 
     {{ cookiecutter.__starter_key }} = sa.Column(
@@ -40,7 +43,7 @@ class {{ class_name }}(Base):
         sa.ForeignKey(
             "{{ cookiecutter.extends }}",
             ondelete="CASCADE",
-            name=conv("fk_{{ table }}_{{ cookiecutter.__starter_key }}_{{ extended_table }}"),
+            name=conv("{{ cookiecutter.__starter_fk }}"),
         ),
         primary_key=True,
         autoincrement=False,
@@ -54,7 +57,7 @@ class {{ class_name }}(Base):
     __tablename__ = "{{ table }}"
     # The primary key carries the name the initial revision gives it, whether or not the host's
     # MetaData has a naming convention, so that a later revision can drop it by name.
-    __table_args__ = (sa.PrimaryKeyConstraint("id", name=conv("pk_{{ table }}")),)
+    __table_args__ = (sa.PrimaryKeyConstraint("id", name=conv("{{ cookiecutter.__starter_pk }}")),)
 
     id = sa.Column(sa.Integer, primary_key=True)
     name = sa.Column(sa.Unicode(100), nullable=False)

@@ -6,6 +6,9 @@ Revises:
 """
 
 import sqlalchemy as sa
+{%- if "sqlalchemy." in cookiecutter.extends_type and cookiecutter.extends %}
+import sqlalchemy
+{%- endif %}
 from alembic import op
 
 revision = "{{ cookiecutter.__initial_revision }}"
@@ -31,17 +34,17 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["{{ cookiecutter.__starter_key }}"],
             ["{{ cookiecutter.extends }}"],
-            name=op.f("fk_{{ table }}_{{ cookiecutter.__starter_key }}_{{ extended_table }}"),
+            name=op.f("{{ cookiecutter.__starter_fk }}"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("{{ cookiecutter.__starter_key }}", name=op.f("pk_{{ table }}")),
+        sa.PrimaryKeyConstraint("{{ cookiecutter.__starter_key }}", name=op.f("{{ cookiecutter.__starter_pk }}")),
 {%- else %}
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.Unicode(length=100), nullable=False),
         sa.Column(
             "created", sa.DateTime(), server_default=sa.func.current_timestamp(), nullable=False
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_{{ table }}")),
+        sa.PrimaryKeyConstraint("id", name=op.f("{{ cookiecutter.__starter_pk }}")),
 {%- endif %}
     )
 
