@@ -73,6 +73,12 @@ def cmd_wire(args: argparse.Namespace) -> int:
             f"--autogenerate` imports {plugin.models_module} only if the host loads it "
             "(scaffold imports it itself)"
         )
+    if not wiring.importable(ws.host, plugin.package):
+        _say(
+            f"warning: {plugin.package} is not importable in {wiring.host_folder(ws.host)} "
+            "without scaffold: install the plugin into the host's environment "
+            "(pip install -e <plugin project>), or plain alembic there fails"
+        )
     return 0
 
 
@@ -84,11 +90,13 @@ def cmd_unwire(args: argparse.Namespace) -> int:
     change = wiring.unwire(ws.host, args.name, known.get(args.name))
     if change.changed:
         _say(f"unwired {args.name}: " + ", ".join(str(p) for p in change.changed))
-    elif not change.left_alone:
+    elif not change.left_alone and not change.left_behind:
         _say(f"{args.name} is not wired into {ws.host.described_as}")
     for path in change.left_alone:
         _say(f"not edited: {path} belongs to an installed package")
-    return 0
+    for line in change.left_behind:
+        _say(f"left behind (edited by hand since wire; remove it yourself): {line}")
+    return 1 if change.left_behind else 0
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:

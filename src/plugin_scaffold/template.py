@@ -154,8 +154,8 @@ def checked_answers(answers: Mapping[str, str], dest: Path) -> dict[str, str]:
             raise UsageError(
                 f"extends_type: {data['extends_type']} fails: {first_line(exc)}"
             ) from None
-    for name, question in _identifiers(values, given=data):
-        message = identifier_error(name)
+    for kind, name, question in _identifiers(values, given=data):
+        message = identifier_error(name, kind)
         if message:
             raise UsageError(f"{question}: {message}")
     message = _pyproject_error(values["host_alembic"], dest)
@@ -173,16 +173,19 @@ def checked_answers(answers: Mapping[str, str], dest: Path) -> dict[str, str]:
 # --- the rules ----------------------------------------------------------------------------------
 
 
-def identifier_error(name: str) -> str:
+def identifier_error(name: str, kind: str = "identifier") -> str:
     """Why ``name`` cannot be a PostgreSQL and MariaDB identifier as it is ("" if it can)."""
     size = len(name.encode("utf-8"))
     if size > POSTGRESQL_MAX_BYTES:
         return (
-            f"'{name}' is {size} bytes long, over PostgreSQL's limit of {POSTGRESQL_MAX_BYTES} "
-            f"bytes (MariaDB's: {MARIADB_MAX_CHARS} characters)"
+            f"the {kind} '{name}' is {size} bytes, over PostgreSQL's limit of "
+            f"{POSTGRESQL_MAX_BYTES} bytes (MariaDB's: {MARIADB_MAX_CHARS} characters)"
         )
     if len(name) > MARIADB_MAX_CHARS:
-        return f"'{name}' is {len(name)} characters, over MariaDB's limit of {MARIADB_MAX_CHARS}"
+        return (
+            f"the {kind} '{name}' is {len(name)} characters, over MariaDB's limit of "
+            f"{MARIADB_MAX_CHARS}"
+        )
     return ""
 
 
@@ -328,16 +331,23 @@ def _stdlib_error(name: str) -> str:
     return ""
 
 
-def _identifiers(values: Mapping[str, str], given: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Every database identifier the template creates, with the question it comes from."""
+def _identifiers(values: Mapping[str, str], given: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """Every database identifier the template creates: (what it is, name, question it is from).
+
+    The constraint names are shortened as SQLAlchemy shortens long names (``copier.yml``:
+    starter_pk, starter_fk), so they always fit; they are checked all the same.
+    """
     computed = _computed(values)
     prefix_question = "table_prefix" if "table_prefix" in given else PLUGIN_NAME
     names = [
-        (f"{values['table_prefix']}__{computed['starter_table']}", prefix_question),
-        (computed["starter_pk"], prefix_question),
+        ("table name", f"{values['table_prefix']}__{computed['starter_table']}", prefix_question),
+        ("primary key name", computed["starter_pk"], prefix_question),
     ]
     if values["extends"]:
-        names += [(computed["starter_key"], "extends"), (computed["starter_fk"], "extends")]
+        names += [
+            ("side table's key column", computed["starter_key"], "extends"),
+            ("foreign key name", computed["starter_fk"], "extends"),
+        ]
     return names
 
 
@@ -356,7 +366,8 @@ def _pyproject_error(host_alembic: str, dest: Path) -> str:
     if _CODE_SPEC.match(host_alembic):
         return ""
     path = Path(os.path.expanduser(host_alembic))
-    path = path if path.is_absolute() else dest / path
+    # the plugin folder does not exist yet: "../host" is resolved without it
+    path = (path if path.is_absolute() else dest / path).resolve()
     if path.is_dir():
         if (path / "alembic.ini").is_file() or (path / "env.py").is_file():
             return ""
