@@ -351,8 +351,17 @@ def test_render_plugin_installs_this_plugin_scaffold_by_default(tmp_path: Path) 
         STANDALONE,
         RATTAIL_LIKE,
         {**SIDE_TABLE, "host_requirement": "h", "host_branch": "x"},
+        {
+            **SIDE_TABLE,
+            "host_alembic": "sitehost.db:alembic_config",
+            "host_config": str(resources.example_host_dir() / "alembic.ini"),
+            "host_app": "sitehost:create_app",
+            "extends_type": "sqlalchemy.Integer()",
+        },
+        # constraint names over 63 bytes, shortened alike
+        {**SIDE_TABLE, "table_prefix": "t" * 47},
     ],
-    ids=["side-table", "standalone", "rattail-like", "explicit"],
+    ids=["side-table", "standalone", "rattail-like", "explicit", "host-kinds", "long-names"],
 )
 def test_cookiecutter_renders_the_same_tree_but_the_answers_file(
     source: Path, tmp_path: Path, answers: dict[str, str]
