@@ -7,11 +7,13 @@ Heavy modules (Alembic, SQLAlchemy, copier) are imported inside the commands, so
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import ScaffoldError
 
@@ -24,7 +26,9 @@ Handler = Callable[[argparse.Namespace], int]
 def _workspace(args: argparse.Namespace) -> Workspace:
     from .workspace import Workspace
 
-    return Workspace.open(config=args.config, url=args.url, x_args=args.x)
+    return Workspace.open(
+        config=args.config, url=args.url, x_args=args.x, host_config=args.host_config
+    )
 
 
 def _say(text: str) -> None:
@@ -246,8 +250,17 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
         "--config",
         metavar="PATH",
         default=default(None),
-        help="the host's alembic.ini, or a package:path of its script directory "
-        "(default: the plugin project's host-alembic, else ./alembic.ini)",
+        help="the host's Alembic config: its alembic.ini (or an application config file with "
+        "[alembic]), a pyproject.toml with [tool.alembic], Flask-Migrate's migrations folder, a "
+        "package:path of its script directory, or a module:function building the Config "
+        "(default: the plugin project's host-alembic, else ./alembic.ini or ./pyproject.toml)",
+    )
+    parser.add_argument(
+        "--host-config",
+        metavar="PATH",
+        default=default(None),
+        help="the host's own config file (e.g. mediagoblin.ini, rattail.conf) handed to a "
+        "module:function config factory (default: the plugin project's host-config)",
     )
     parser.add_argument(
         "--url", default=default(None), help="database URL (overrides sqlalchemy.url)"
@@ -358,6 +371,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Every line scaffold, Alembic, the host's env.py or a traceback prints goes through the
+    # redaction, so that no password leaves the process whatever printed it.
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Redacting(sys.stdout), _Redacting(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -366,19 +390,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    previous = _interrupt_on_signals()
     try:
         return int(args.handler(args))
     except ScaffoldError as exc:
         if args.verbose:
-            traceback.print_exc()
+            _print_traceback()
         print(f"scaffold: error: {_safe(str(exc))}", file=sys.stderr, flush=True)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("scaffold: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        name = signal.Signals(signum).name
+        print(f"scaffold: interrupted ({name}); nothing half-done was kept", file=sys.stderr)
+        return 128 + int(signum)
     except Exception as exc:
         if args.verbose:
-            traceback.print_exc()
+            _print_traceback()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(
             f"scaffold: error: {type(exc).__name__}: {_safe(first)} (run with -v for details)",
@@ -386,6 +413,57 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         return 1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled as Ctrl-C: every cleanup on the way out runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _interrupt_on_signals() -> dict[int, Any]:
+    """Turn SIGTERM (timeout, CI, docker) and SIGHUP into :class:`Interrupted`.
+
+    Only the first signal interrupts: later ones are ignored, so that the cleanup it started
+    (dropping a scratch database, removing a staging folder) is not cut short in turn.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    wanted = [signal.SIGTERM, getattr(signal, "SIGHUP", None)]
+    numbers = [s for s in wanted if s is not None]
+
+    def interrupt(signum: int, _frame: object) -> None:
+        for number in numbers:
+            signal.signal(number, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = {}
+    for number in numbers:
+        previous[number] = signal.signal(number, interrupt)
+    return previous
+
+
+def _print_traceback() -> None:
+    print(_safe(traceback.format_exc()), file=sys.stderr, end="", flush=True)
+
+
+class _Redacting:
+    """A text stream that writes through :func:`_safe`; everything else is the stream's own."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(_safe(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _safe(message: str) -> str:

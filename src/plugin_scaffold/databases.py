@@ -47,6 +47,13 @@ def parse_url(url: str) -> URL:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         raise ConfigError(f"not a database URL: {redact_text(url)!r}") from None
+    authority = url.split("://", 1)[-1].split("?", 1)[0]
+    if parsed.get_backend_name() != "sqlite" and authority.count("@") > 1:
+        # SQLAlchemy splits at the first '@': the rest of the password would become the host.
+        raise ConfigError(
+            f"database URL {redact_text(url)!r} has an '@' in its password: percent-encode it "
+            "('@' as %40, '/' as %2F)"
+        )
     if parsed.drivername == "postgresql+psycopg" and _sqlalchemy_major() < 2:
         parsed = parsed.set(drivername="postgresql+psycopg2")
     return parsed
