@@ -7,7 +7,10 @@ subprocess, the console scripts of this Python's environment), alternating which
 2. ``heads`` on a generated host with a short core chain and many plugin branches;
 3. ``upgrade`` of that host to every head, on a fresh SQLite file each run;
 4. ``revision --autogenerate`` of one plugin with one pending model change, against a database at
-   every head (the file written is deleted after each run, so every run is the same).
+   every head (the file written is deleted after each run, so every run is the same);
+5. ``upgrade`` to every head of a second generated host, whose branches belong to another plugin
+   system and depend on the core's label, which is also the core's head (heads that depend on a
+   head).
 
 Prints a table and exits 0 whatever the ratios are (it is a report); exits 1 when a command
 fails or the two tools did not do the same work, 2 on bad arguments. See bench/README.md.
@@ -26,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hostgen import CORE_REVISIONS, Layout, generate
@@ -52,6 +55,8 @@ class Command:
     argv: list[str]
     cwd: Path
     after: Callable[[], None] | None = None
+    #: The environment to run it in, when not the run's (another generated host's).
+    env: dict[str, str] | None = None
 
 
 @dataclass
@@ -99,7 +104,7 @@ def timed(command: Command, env: dict[str, str]) -> tuple[float, subprocess.Comp
     start = time.perf_counter()
     try:
         result = subprocess.run(
-            command.argv, cwd=command.cwd, env=env, capture_output=True, text=True,
+            command.argv, cwd=command.cwd, env=command.env or env, capture_output=True, text=True,
             timeout=TIMEOUT, check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -129,20 +134,34 @@ def measure(case: Case, repeat: int, env: dict[str, str], log: Callable[[str], N
 
 
 class Cases:
-    """The four cases on one generated host, and the checks that both tools did the same work.
+    """The five cases on two generated hosts, and the checks that both tools did the same work.
 
     The checked run of each command also warms it up: bytecode caches, the OS's file cache.
+    ``other`` is the host of another plugin system, run in its own environment ``other_env``.
     """
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, other: Layout, other_env: dict[str, str]) -> None:
         self.layout = layout
+        self.other = other
+        self.other_env = other_env
         self.alembic = tool("alembic")
         self.scaffold = tool("scaffold")
         self.folder = layout.migrations(layout.chosen)
         self.existing = {p.name for p in self.folder.glob("*.py")}
 
     def all(self) -> list[Case]:
-        return [self.help(), self.heads(), self.upgrade(), self.autogenerate()]
+        return [
+            self.help(),
+            self.heads(),
+            self.upgrade(self.layout, "upgrade heads (fresh SQLite file)"),
+            self.autogenerate(),
+            self.upgrade(
+                self.other,
+                f"upgrade heads, {self.other.plugins} other branches on the core label "
+                f"({self.other.total_revisions:,} revisions)",
+                self.other_env,
+            ),
+        ]
 
     def help(self) -> Case:
         return Case(
@@ -162,28 +181,29 @@ class Cases:
             check=self._check_heads,
         )
 
-    def _database(self, who: str, i: int) -> Path:
-        """The fresh SQLite file of run ``i`` of ``who``."""
-        return self.layout.databases / f"{who}-{'check' if i < 0 else i}.db"
+    @staticmethod
+    def _database(layout: Layout, who: str, i: int) -> Path:
+        """The fresh SQLite file of run ``i`` of ``who`` on ``layout``'s host."""
+        return layout.databases / f"{who}-{'check' if i < 0 else i}.db"
 
-    def upgrade(self) -> Case:
-        ini = str(self.layout.ini)
+    def upgrade(self, layout: Layout, name: str, env: dict[str, str] | None = None) -> Case:
+        ini = str(layout.ini)
 
         def raw(i: int) -> Command:
-            path = self._database("alembic", i)
+            path = self._database(layout, "alembic", i)
             path.unlink(missing_ok=True)
             argv = [self.alembic, "-x", f"url=sqlite:///{path}", "upgrade", "heads"]
-            return Command(argv, self.layout.host, path.unlink)
+            return Command(argv, layout.host, path.unlink, env)
 
         def scaffold(i: int) -> Command:
-            path = self._database("scaffold", i)
+            path = self._database(layout, "scaffold", i)
             path.unlink(missing_ok=True)
             argv = [self.scaffold, "-c", ini, "--url", f"sqlite:///{path}", "upgrade"]
-            return Command(argv, self.layout.host, path.unlink)
+            return Command(argv, layout.host, path.unlink, env)
 
         return Case(
-            "upgrade heads (fresh SQLite file)", 1.1, raw=raw, scaffold=scaffold,
-            check=self._check_upgrade,
+            name, 1.1, raw=raw, scaffold=scaffold,
+            check=lambda case, env: self._check_upgrade(case, env, layout),
         )
 
     def autogenerate(self) -> Case:
@@ -228,16 +248,17 @@ class Cases:
                 f"heads differ or are not {wanted}:\nalembic:\n{raw}\nscaffold:\n{ours}"
             )
 
-    def _check_upgrade(self, case: Case, env: dict[str, str]) -> None:
+    def _check_upgrade(self, case: Case, env: dict[str, str], layout: Layout) -> None:
         found = []
         for make, who in ((case.raw, "alembic"), (case.scaffold, "scaffold")):
             command = make(-1)
-            timed(Command(command.argv, command.cwd), env)  # no clean-up: look at the file first
-            path = self._database(who, -1)
+            timed(replace(command, after=None), env)  # no clean-up: look at the file first
+            path = self._database(layout, who, -1)
             found.append(_schema(path))
             path.unlink()
-        # The core head has no row of its own: every plugin's root depends on it.
-        wanted = self.layout.plugins
+        # The core head has no row of its own: every plugin's root depends on it (on both
+        # hosts: the other host's roots depend on the core's label, its only revision).
+        wanted = layout.plugins
         if found[0] != found[1] or len(found[0][0]) != wanted:
             raise BenchError(
                 f"the two upgrades differ or are not at the {wanted} plugin heads: "
@@ -404,12 +425,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             layout = Layout(root, databases, args.plugins, args.revisions)
             generate(layout)
             env = layout.env(bytecode=not args.no_bytecode)
-            cases = Cases(layout)
+            # Another plugin system's host: its branches are no scaffold plugins, and depend on
+            # the label of a one-revision core (issue 7: heads that depend on heads).
+            other = Layout(
+                root / "other", databases / "other", args.plugins, args.revisions,
+                core_revisions=1, depends_on=("core",), wired=False,
+            )
+            other.databases.mkdir()
+            generate(other)
+            cases = Cases(layout, other, other.env(bytecode=not args.no_bytecode))
             # The database autogenerate compares with, at every head (made by Alembic itself).
             timed(Command([cases.alembic, "upgrade", "heads"], layout.host), env)
             print(
                 f"host: {layout.total_revisions:,} revisions ({CORE_REVISIONS} core, "
-                f"{layout.plugins} plugins x {layout.revisions}) in {root}; databases in "
+                f"{layout.plugins} plugins x {layout.revisions}) in {root}, and "
+                f"{other.total_revisions:,} revisions ({other.core_revisions} core, "
+                f"{other.plugins} other branches on its label) in {other.root}; databases in "
                 f"{databases}; {'no ' if args.no_bytecode else ''}bytecode caches; "
                 f"median of {args.repeat} run(s) of each command",
                 flush=True,
