@@ -126,9 +126,13 @@ class GeneratedHost:
     def models(self) -> Path:
         return self.root / "acme" / "models.py"
 
-    def tool(self, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
-        """The host's own migration command (alembic, or flask db), run in the host's folder."""
-        env = {**os.environ, **self.env, "PYTHONPATH": str(self.root)}
+    def tool(
+        self, *args: str, url: str | None = None, path: tuple[Path, ...] = ()
+    ) -> subprocess.CompletedProcess[str]:
+        """The host's own migration command (alembic, or flask db), run in the host's folder;
+        ``path``: more folders importable (a plugin installed beside the host)."""
+        pythonpath = os.pathsep.join(str(p) for p in (self.root, *path))
+        env = {**os.environ, **self.env, "PYTHONPATH": pythonpath}
         if url is not None:
             env["ACME_DATABASE_URL"] = url
         if self.kind == "flask":
@@ -157,7 +161,11 @@ def make_generated_host(root: Path, kind: str) -> GeneratedHost:
     if kind == "flask":
         return _make_flask_host(root)
     (package / "models.py").write_text(MODELS)
-    dependencies = '["sqlalchemy", "alembic"' + (', "aiosqlite"]' if kind == "async" else "]")
+    dependencies = (
+        '["sqlalchemy[asyncio]", "alembic", "aiosqlite"]'
+        if kind == "async"
+        else '["sqlalchemy", "alembic"]'
+    )
     # written first: `alembic init -t pyproject` appends its [tool.alembic] table to it
     (root / "pyproject.toml").write_text(PYPROJECT.format(dependencies=dependencies))
     _run(sys.executable, "-m", "alembic", "init", "-t", kind, "migrations", cwd=root)

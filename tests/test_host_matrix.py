@@ -1,0 +1,171 @@
+"""The walking path on every kind of host, each built at test time by its ecosystem's generator.
+
+``alembic init -t generic | pyproject | async`` and ``flask db init`` (Flask-Migrate,
+Flask-SQLAlchemy 3, an app factory): render a plugin with copier, upgrade SQLite and
+PostgreSQL databases, change a model in the plugin and in the host, autogenerate (only the
+plugin's change, inside the plugin), check, remove the plugin (host rows intact), wire (the
+host's own tool sees the branch), unwire (byte for byte), then the rendered plugin's own nox
+sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from copier import run_copy
+
+from conftest import ROOT, require_server, run_scaffold, tables, versions
+from hostmatrix import KINDS, GeneratedHost, make_generated_host
+from plugin_scaffold.databases import temporary_database
+
+PLUGIN = "poser"
+
+
+def render(host: GeneratedHost, dest: Path) -> Path:
+    """The plugin, rendered with copier from this checkout with the answers a user gives."""
+    first = next((host.root / "migrations" / "versions").glob("*.py")).name.split("_")[0]
+    answers = {
+        "plugin_name": PLUGIN,
+        "host_base": host.base,
+        "host_alembic": host.alembic,
+        "host_branch": first,
+        "extends": "store.uuid",
+        "extends_type": "sa.String(length=32)",
+        "host_requirement": str(host.root),
+        "dev_url": "sqlite:///dev.db",
+    }
+    if host.app:
+        answers["host_app"] = host.app
+    run_copy(
+        str(ROOT), dest, data=answers, defaults=True, vcs_ref="HEAD", unsafe=False, quiet=True
+    )
+    return dest
+
+
+def env_for(host: GeneratedHost, project: Path) -> dict[str, str]:
+    """The host importable as if installed (PYTHONPATH), as a user's virtualenv would have it."""
+    return {"PYTHONPATH": os.pathsep.join([str(host.root), str(project / "src")])}
+
+
+def scaffold(project: Path, env: dict[str, str], *args: str, check: int | None = 0):  # type: ignore[no-untyped-def]
+    return run_scaffold(*args, cwd=project, env=env, check=check)
+
+
+def rows(url: str, query: str) -> list[tuple[object, ...]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(query))]
+    finally:
+        engine.dispose()
+
+
+def execute(url: str, statement: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    finally:
+        engine.dispose()
+
+
+def columns(url: str, table: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("kind", KINDS)
+def test_walking_path_on_generated_host(tmp_path: Path, kind: str) -> None:
+    require_server("postgresql")
+    host = make_generated_host(tmp_path / "host", kind)
+    project = render(host, tmp_path / PLUGIN)
+    env = env_for(host, project)
+    table = f"{PLUGIN}__store_extra"
+
+    with temporary_database("sqlite") as lite, temporary_database("postgresql") as pg:
+        databases = {"sqlite": lite, "postgresql": pg}
+        # 1. upgrade a fresh database of each kind: host tables, then the plugin's
+        for url in databases.values():
+            scaffold(project, env, "--url", url, "upgrade")
+            assert {"accounts", "store", table, "alembic_version"} <= tables(url)
+            execute(url, "INSERT INTO store (uuid, name) VALUES ('s1', 'Main street')")
+
+        # 2. a model change in the plugin and one in the host
+        models = project / "src" / PLUGIN / "models.py"
+        source = models.read_text()
+        anchor = "    note = sa.Column("
+        assert anchor in source, source
+        models.write_text(
+            source.replace(anchor, "    stars = sa.Column(sa.Integer, nullable=True)\n" + anchor)
+        )
+        host.models.write_text(
+            host.models.read_text().replace(
+                "    email = sa.Column(sa.String(200), nullable=False)",
+                "    email = sa.Column(sa.String(200), nullable=False)\n"
+                "    nickname = sa.Column(sa.String(50), nullable=True)",
+            )
+        )
+
+        # 3. autogenerate: only the plugin's change, written inside the plugin
+        made = scaffold(project, env, "revision", "-m", "stars", "--autogenerate")
+        written = list((project / "src" / PLUGIN / "migrations").glob("*_stars.py"))
+        assert len(written) == 1, made.stdout + made.stderr
+        revision = written[0].read_text()
+        assert "'stars'" in revision and "nickname" not in revision, revision
+        assert "accounts (add_column nickname)" in made.stdout
+        assert not list((host.root / "migrations" / "versions").glob("*_stars.py"))
+
+        for name, url in databases.items():
+            scaffold(project, env, "--url", url, "upgrade")
+            assert "stars" in columns(url, table), name
+            # 4. check: models and migrations agree
+            checked = scaffold(project, env, "--url", url, "check")
+            assert "models match migrations" in checked.stdout
+            # 5. remove the plugin: its tables go, the host's stay with their rows
+            scaffold(project, env, "--url", url, "downgrade", "--plugin", PLUGIN)
+            assert table not in tables(url)
+            assert rows(url, "SELECT uuid, name FROM store") == [("s1", "Main street")]
+            assert len(versions(url)) == 1
+
+    # 6. wire: the host's own tool sees the plugin's branch; unwire gives the bytes back
+    config_files = [
+        p
+        for p in (
+            host.root / "alembic.ini",
+            host.root / "pyproject.toml",
+            host.root / "migrations" / "alembic.ini",
+            host.root / "migrations" / "env.py",
+        )
+        if p.is_file()
+    ]
+    before = {p: p.read_bytes() for p in config_files}
+    scaffold(project, env, "wire")
+    heads = host.tool("heads", path=(project / "src",))
+    assert heads.returncode == 0, heads.stdout + heads.stderr
+    assert f"({PLUGIN})" in heads.stdout, heads.stdout + heads.stderr
+    scaffold(project, env, "unwire", PLUGIN)
+    assert {p: p.read_bytes() for p in config_files} == before
+
+    # 7. the rendered plugin's own test sessions, on SQLite and PostgreSQL
+    result = subprocess.run(
+        [sys.executable, "-m", "nox", "-s", "tests(sqlite)", "tests(postgresql)"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv"},
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    # every check of the migration suite ran and passed, in each session
+    assert len(re.findall(r"=+ 8 passed[ ,]", output)) == 2, output[-4000:]
