@@ -1,19 +1,55 @@
-"""Writing files so that nothing is half-written and no user file is overwritten by accident."""
+"""Reading and writing files so that nothing is half-written, no user file is overwritten by
+accident, and an edited file keeps its bytes, line endings, permissions and symlinks."""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from .errors import UsageError
 
 
+def read_text(path: Path) -> str:
+    """A text file exactly as stored: ``\\r\\n`` stays ``\\r\\n`` (``Path.read_text`` would turn
+    it into ``\\n``, and the file would come back with other line endings)."""
+    return path.read_bytes().decode("utf-8")
+
+
+def newline_of(text: str) -> str:
+    """The line ending a file uses (its first one), for the lines an edit adds."""
+    end = text.find("\n")
+    return "\r\n" if end > 0 and text[end - 1] == "\r" else "\n"
+
+
+def ensure_writable(path: Path) -> None:
+    """Refuse, before anything is written, a file its owner has made read-only.
+
+    An atomic write replaces the file through its folder, which would succeed where ``echo >>``
+    is refused; root could write it too. A file without any write permission bit was made
+    read-only on purpose and is left as it is.
+    """
+    target = path.resolve()
+    try:
+        mode = target.stat().st_mode
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+        raise UsageError(f"{path}: read-only; not edited (nothing was changed)")
+    if not os.access(target.parent, os.W_OK):
+        raise UsageError(f"{path}: its folder is read-only; not edited (nothing was changed)")
+
+
 def write_atomically(path: Path, text: str, *, overwrite: bool = False) -> None:
     """Write ``text`` to ``path`` in one step: a reader sees the old file or the whole new one.
 
     Without ``overwrite`` an existing file is never replaced (the link is made exclusively).
+    With it, a symlink is written through: the file it points to gets the new text and the link
+    stays a link.
     """
+    if overwrite:
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -14,13 +14,15 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
-from .files import installed_file, write_atomically
+from .files import ensure_writable, installed_file, newline_of, read_text, write_atomically
 from .host import Host, is_resource
 
 MARK = "plugin-scaffold: wired"
-ADDED_MARK = "# plugin-scaffold: version_locations added by `scaffold wire`"
+TOML_MARK = "plugin-scaffold: version_locations added by `scaffold wire`"
+ADDED_MARK = f"# {TOML_MARK}"
 MOVED_MARK = "# plugin-scaffold: `scaffold wire` took the inline comment off the next line: "
 _WIRED_LINE = re.compile(
     r"^import (?P<package>[\w.]+)\.models\b.*# " + MARK + r" (?P<name>\w+)\s*$"
@@ -35,13 +37,15 @@ class WireChange:
     changed: tuple[Path, ...]
     #: Files that an installed package owns, which would have needed the edit but were left alone.
     left_alone: tuple[Path, ...] = ()
+    #: ``path:line: text`` of wiring that unwire did not recognise (edited by hand) and left.
+    left_behind: tuple[str, ...] = ()
 
 
 def wired_plugins(host: Host) -> dict[str, str]:
     """``{plugin name: package}`` of the plugins wired into the host's env.py."""
     env = host.script_location / "env.py"
     found: dict[str, str] = {}
-    for line in env.read_text(encoding="utf-8").splitlines():
+    for line in read_text(env).splitlines():
         match = _WIRED_LINE.match(line)
         if match:
             found[match["name"]] = match["package"]
@@ -49,20 +53,25 @@ def wired_plugins(host: Host) -> dict[str, str]:
 
 
 def wire(host: Host, name: str, package: str, migrations: Path) -> WireChange:
-    ini = _ini_of(host)
-    ini_text = ini.read_text(encoding="utf-8")
+    """Add the plugin's migrations to the host's version_locations and its models to env.py."""
+    config = _config_of(host)
+    config_text = read_text(config)
     env = host.script_location / "env.py"
-    env_text = env.read_text(encoding="utf-8")
-    new_ini = _add_location(ini_text, host, package, migrations, ini)
+    env_text = read_text(env)
+    if config == host.toml_path:
+        new_config = _toml_add(config_text, package, config)
+    else:
+        new_config = _add_location(config_text, host, package, migrations, config)
     new_env = _add_import(env_text, name, package, env)
-    return _write({ini: (ini_text, new_ini), env: (env_text, new_env)})
+    return _write({config: (config_text, new_config), env: (env_text, new_env)})
 
 
 def unwire(host: Host, name: str, package: str | None) -> WireChange:
-    ini = _ini_of(host)
+    """Undo :func:`wire`; what hand edits left unrecognisable stays and is named."""
+    config = _config_of(host)
     env = host.script_location / "env.py"
-    ini_text = ini.read_text(encoding="utf-8")
-    env_text = env.read_text(encoding="utf-8")
+    config_text = read_text(config)
+    env_text = read_text(env)
     package = package or wired_plugins(host).get(name)
     if package is None:
         return WireChange(())
@@ -71,41 +80,212 @@ def unwire(host: Host, name: str, package: str | None) -> WireChange:
         for line in env_text.splitlines(keepends=True)
         if not ((m := _WIRED_LINE.match(line.rstrip("\r\n"))) and m["name"] == name)
     )
-    new_ini = _remove_location(ini_text, host, package)
-    return _write({ini: (ini_text, new_ini), env: (env_text, new_env)})
+    if config == host.toml_path:
+        new_config = _toml_remove(config_text, package, config)
+    else:
+        new_config = _remove_location(config_text, host, package)
+    change = _write({config: (config_text, new_config), env: (env_text, new_env)})
+    left = _left_behind(config, new_config, name, package)
+    left += _left_behind(env, new_env, name, package)
+    return WireChange(change.changed, change.left_alone, tuple(left))
+
+
+def importable(host: Host, package: str) -> bool:
+    """Whether ``package`` imports where plain ``alembic`` (or ``flask db``) runs for this host.
+
+    Asked of a fresh interpreter (the same one) in the host's folder, with the host's
+    prepend_sys_path: scaffold's own process has the plugin project's sources on sys.path,
+    which plain ``alembic`` will not have.
+    """
+    import subprocess
+    import sys
+
+    probe = (
+        "import importlib.util, sys\n"
+        "sys.path[:0] = sys.argv[2:]\n"
+        "sys.exit(0 if importlib.util.find_spec(sys.argv[1]) else 1)\n"
+    )
+    paths = [str(p) for p in host.prepend_sys_path]
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", probe, package, *paths],
+            cwd=host_folder(host),
+            capture_output=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return True  # cannot tell: no warning rather than a wrong one
+    return result.returncode == 0
+
+
+def host_folder(host: Host) -> Path:
+    """Where the host's developers run ``alembic`` (or ``flask db``)."""
+    if host.toml_path is not None:
+        return host.toml_path.parent
+    if host.ini_path is not None and host.ini_path.parent != host.script_location:
+        return host.ini_path.parent
+    # Flask-Migrate's migrations/alembic.ini (and MediaGoblin's) sits in the script
+    # directory; its application runs from the folder above.
+    return host.script_location.parent
 
 
 def _write(edits: dict[Path, tuple[str, str]]) -> WireChange:
     wanted = [path for path, (old, new) in edits.items() if old != new]
     changed = [path for path in wanted if not installed_file(path)]
+    for path in changed:  # all checked before any is written: all edits or none
+        ensure_writable(path)
     for path in changed:
         write_atomically(path, edits[path][1], overwrite=True)
     return WireChange(tuple(changed), tuple(p for p in wanted if p not in changed))
 
 
-def _ini_of(host: Host) -> Path:
-    if host.ini_path is None:
+def _config_of(host: Host) -> Path:
+    """The file that holds the host's version_locations: [tool.alembic] when the host has one."""
+    path = host.toml_path or host.ini_path
+    if host.toml_path is not None and host.ini_path is not None:
+        # Alembic takes version_locations from the ini when it has one, before [tool.alembic]
+        plain = read_text(host.ini_path).splitlines()
+        try:
+            start, end = _section_bounds(plain, host.ini_section, host.ini_path)
+        except ConfigError:
+            pass
+        else:
+            if _find_option(plain, "version_locations", start, end):
+                path = host.ini_path
+    if path is None:
         raise ConfigError(
             f"host {host.described_as} has no alembic.ini to wire into: install the plugin "
             "(its entry point makes scaffold find it) or pass -c with the host's ini"
         )
-    if installed_file(host.ini_path):
+    if installed_file(path):
         raise ConfigError(
-            f"{host.ini_path} belongs to an installed package and is not edited: install the "
+            f"{path} belongs to an installed package and is not edited: install the "
             "plugin (its entry point makes scaffold find it), or pass -c with your own config "
             "file that holds the host's [alembic] section"
         )
-    return host.ini_path
+    return path
+
+
+def _left_behind(path: Path, text: str, name: str, package: str) -> list[str]:
+    """``path:line: text`` of the lines that still name this plugin's wiring after unwire:
+    hand edits made them unrecognisable (an import moved into a ``try:``, an entry commented
+    out), so they were left as they are."""
+    folder = "/".join((*package.split("."), "migrations"))
+    mine = re.compile(
+        rf"{re.escape(MARK)} {re.escape(name)}\b"
+        rf"|(?<![\w.]){re.escape(package)}:migrations\b"
+        rf"|[/\\]{re.escape(folder)}(?![\w.])"
+    )
+    return [
+        f"{path}:{number}: {line.strip()}"
+        for number, line in enumerate(text.splitlines(), start=1)
+        if mine.search(line)
+    ]
+
+
+# --- pyproject.toml [tool.alembic] ------------------------------------------------------------
+
+
+def _alembic_table(text: str, toml: Path) -> tuple[Any, Any]:
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise ConfigError(f"{toml}: cannot be read as TOML ({exc})") from None
+    table = doc.get("tool", {}).get("alembic")
+    if table is None:
+        raise ConfigError(f"{toml}: no [tool.alembic] table")
+    return doc, table
+
+
+def _toml_add(text: str, package: str, toml: Path) -> str:
+    import tomlkit
+    from tomlkit.items import InlineTable
+
+    doc, table = _alembic_table(text, toml)
+    entry = f"{package}:migrations"
+    current = table.get("version_locations")
+    if current is not None:
+        if not isinstance(current, list):
+            raise ConfigError(f"{toml}: [tool.alembic] version_locations is not a list")
+        if any(_is_entry_for(str(token), package) for token in current):
+            return text
+        current.append(entry)
+    else:
+        location = table.get("script_location")
+        if not isinstance(location, str):
+            raise ConfigError(f"{toml}: [tool.alembic] has no script_location")
+        if isinstance(table, InlineTable):
+            raise ConfigError(
+                f"{toml}: tool.alembic is an inline table; add version_locations to it by hand"
+            )
+        # Alembic's default, kept: a version_locations list replaces <script_location>/versions.
+        locations = tomlkit.array()
+        locations.extend([f"{location.rstrip('/')}/versions", entry])
+        locations.comment(TOML_MARK)
+        try:
+            # next to script_location, where the reader looks (tomlkit has no public insert)
+            table.value._insert_after("script_location", "version_locations", locations)
+        except Exception:
+            table.add("version_locations", locations)
+    return _keep_newlines(text, doc.as_string())
+
+
+def _toml_remove(text: str, package: str, toml: Path) -> str:
+    doc, table = _alembic_table(text, toml)
+    current = table.get("version_locations")
+    if not isinstance(current, list):
+        return text
+    mine = [i for i, token in enumerate(current) if _is_entry_for(str(token), package)]
+    if not mine:
+        return text
+    kept = [str(t) for i, t in enumerate(current) if i not in mine]
+    location = str(table.get("script_location", "")).rstrip("/")
+    candidates = []
+    marked = TOML_MARK in getattr(getattr(current, "trivia", None), "comment", "")
+    if kept == [f"{location}/versions"] and marked:
+        whole, whole_table = _alembic_table(text, toml)
+        del whole_table["version_locations"]
+        candidates.append(_keep_newlines(text, whole.as_string()))
+    for i in reversed(mine):
+        del current[i]
+    candidates.append(_keep_newlines(text, doc.as_string()))
+    if _drop_last_comma(current):
+        # wire appended after an item without a trailing comma and gave it one; tomlkit keeps
+        # that comma when ours goes
+        candidates.append(_keep_newlines(text, doc.as_string()))
+    for candidate in candidates:
+        if _toml_add(candidate, package, toml) == text:
+            return candidate
+    return candidates[-1]
+
+
+def _drop_last_comma(array: Any) -> bool:
+    """Take the comma off the last item of a tomlkit array (tomlkit offers no public way)."""
+    try:
+        groups = [g for g in array._value if not g.is_whitespace()]
+        if not groups or groups[-1].comma is None:
+            return False
+        groups[-1].comma = None
+    except AttributeError:
+        return False
+    return True
+
+
+def _keep_newlines(old: str, new: str) -> str:
+    """tomlkit writes the lines it adds with ``\n``; a CRLF file keeps CRLF throughout."""
+    if newline_of(old) == "\r\n" and "\n" not in old.replace("\r\n", ""):
+        return re.sub(r"(?<!\r)\n", "\r\n", new)
+    return new
 
 
 # --- alembic.ini -----------------------------------------------------------------------------
-
-
-@dataclass
-class _Option:
-    start: int  # index of the "name = value" line
-    end: int  # index one past its last continuation line
-    separator: str | None  # the configured separator character, None for legacy splitting
+#
+# Edited line by line rather than through an ini library: every line scaffold does not add or
+# take away keeps its bytes (case, comments, continuation indents, line endings), and unwire
+# removes exactly the text wire added.
 
 
 def _section_bounds(lines: list[str], section: str, ini: Path) -> tuple[int, int]:
@@ -123,7 +303,8 @@ def _section_bounds(lines: list[str], section: str, ini: Path) -> tuple[int, int
 
 
 def _find_option(lines: list[str], name: str, start: int, end: int) -> tuple[int, int] | None:
-    pattern = re.compile(rf"^{re.escape(name)}\s*[=:]")
+    """The lines of option ``name`` (ConfigParser reads option names case-insensitively)."""
+    pattern = re.compile(rf"^{re.escape(name)}\s*[=:]", re.IGNORECASE)
     for i in range(start, end):
         if pattern.match(lines[i]):
             j = i + 1
@@ -133,11 +314,17 @@ def _find_option(lines: list[str], name: str, start: int, end: int) -> tuple[int
     return None
 
 
+def _value_start(line: str) -> int:
+    """Index where the value begins on an option's first line."""
+    match = re.match(r"^[^=:]*[=:][ \t]*", line)
+    return match.end() if match else 0
+
+
 def _separator(lines: list[str], start: int, end: int) -> str | None:
     for name in ("path_separator", "version_path_separator"):
         found = _find_option(lines, name, start, end)
         if found:
-            value = lines[found[0]].split("=", 1)[-1].strip()
+            value = lines[found[0]][_value_start(lines[found[0]]) :].strip()
             if value not in _SEPARATOR_CHARS:
                 raise ConfigError(f"{name} = {value!r} is not a separator Alembic knows")
             return _SEPARATOR_CHARS[value]
@@ -152,14 +339,21 @@ def _entry(package: str, migrations: Path, separator: str | None) -> str:
     return f"{package}:migrations"
 
 
+def _split_pattern(separator: str | None) -> str:
+    """What separates entries in a version_locations value, continuation lines included."""
+    if separator is None:  # Alembic's legacy splitting: spaces and commas
+        return r"[\s,]+"
+    if separator in (" ", "\n"):
+        return r"\s+" if separator == " " else r"\s*\n\s*"
+    return rf"\s*[{re.escape(separator)}\n]\s*"
+
+
 def _tokens(value: str, separator: str | None) -> list[str]:
-    if separator is None:
-        return [t for t in re.split(r", *|(?: +)", value.strip()) if t]
-    return [t.strip() for t in value.split(separator) if t.strip()]
+    return [t for t in re.split(_split_pattern(separator), value.strip()) if t]
 
 
 def _option_value(lines: list[str], start: int, end: int) -> str:
-    first = lines[start].split("=", 1)[1] if "=" in lines[start] else lines[start].split(":", 1)[1]
+    first = lines[start][_value_start(lines[start]) :]
     return "\n".join([first.strip(), *(line.strip() for line in lines[start + 1 : end])])
 
 
@@ -171,10 +365,15 @@ def _is_entry_for(token: str, package: str) -> bool:
     return tuple(parts[-len(wanted) :]) == wanted
 
 
-def _default_versions(script_line: str, host: Host, separator: str | None) -> str:
+def _default_versions(plain: list[str], start: int, end: int, host: Host, sep: str | None) -> str:
     """The entry that stands for Alembic's default versions folder of this host."""
-    raw = script_line.split("=", 1)[1].strip().rstrip("/")
-    if is_resource(raw) and separator in (":", os.pathsep) and os.pathsep == ":":
+    found = _find_option(plain, "script_location", start, end)
+    if found is None:
+        # Flask-Migrate sets script_location in code to the ini's own folder
+        return "%(here)s/versions"
+    line = plain[found[0]]
+    raw = line[_value_start(line) :].strip().rstrip("/")
+    if is_resource(raw) and sep in (":", os.pathsep) and os.pathsep == ":":
         # a package:path cannot be written where ':' separates the entries
         return str(host.script_location / "versions")
     return f"{raw}/versions"
@@ -191,9 +390,9 @@ def _move_separator_comment(
         if not found:
             continue
         line = plain[found[0]]
-        value = line.split("=", 1)[-1]
+        value = line[_value_start(line) :]
         if "#" in value and value.split("#", 1)[0].strip() in _SEPARATOR_CHARS:
-            clean = f"{name} = {value.split('#', 1)[0].strip()}"
+            clean = f"{line[: _value_start(line)]}{value.split('#', 1)[0].strip()}"
             lines[found[0] : found[0] + 1] = [MOVED_MARK + line + newline, clean + newline]
             return True
     return False
@@ -209,9 +408,9 @@ def _restore_separator_comment(lines: list[str]) -> None:
 
 def _add_location(text: str, host: Host, package: str, migrations: Path, ini: Path) -> str:
     lines = text.splitlines(keepends=True)
-    newline = "\r\n" if text.endswith("\r\n") else "\n"
-    start, end = _section_bounds([line.rstrip("\r\n") for line in lines], host.ini_section, ini)
+    newline = newline_of(text)
     plain = [line.rstrip("\r\n") for line in lines]
+    start, end = _section_bounds(plain, host.ini_section, ini)
     if _move_separator_comment(lines, plain, start, end, newline):
         return _add_location("".join(lines), host, package, migrations, ini)
     separator = _separator(plain, start, end)
@@ -219,59 +418,85 @@ def _add_location(text: str, host: Host, package: str, migrations: Path, ini: Pa
     found = _find_option(plain, "version_locations", start, end)
     if found is not None:
         i, j = found
-        tokens = _tokens(_option_value(plain, i, j), separator or " ")
-        if any(_is_entry_for(t, package) for t in tokens):
+        if any(_is_entry_for(t, package) for t in _tokens(_option_value(plain, i, j), separator)):
             return text
         if separator == "\n":
-            lines.insert(j, f"    {entry}{newline}")
+            indent = plain[j - 1][: len(plain[j - 1]) - len(plain[j - 1].lstrip())]
+            lines.insert(j, f"{indent if j - 1 > i and indent else '    '}{entry}{newline}")
         else:
-            joiner = separator or " "
-            lines[j - 1] = plain[j - 1].rstrip() + joiner + entry + newline
+            last = plain[j - 1]
+            body = last.rstrip()
+            ending = lines[j - 1][len(body) :]  # trailing blanks and the line's own ending
+            if not ending.endswith("\n"):
+                ending += newline  # the file's last line had none
+            lines[j - 1] = body + (separator or " ") + entry + ending
         return "".join(lines)
-    location = _find_option(plain, "script_location", start, end)
-    if location is None:
-        raise ConfigError(f"{ini}: [{host.ini_section}] has no script_location")
-    default = _default_versions(plain[location[0]], host, separator)
+    if _find_option(plain, "script_location", start, end) is None:
+        if host.script_location != ini.parent:
+            raise ConfigError(f"{ini}: [{host.ini_section}] has no script_location")
+        at = start  # Flask-Migrate: right under [alembic]
+    else:
+        at = _find_option(plain, "script_location", start, end)[1]  # type: ignore[index]
+    default = _default_versions(plain, start, end, host, separator)
     joiner = "\n    " if separator == "\n" else (separator or " ")
-    added = [ADDED_MARK + newline, f"version_locations = {default}{joiner}{entry}{newline}"]
-    lines[location[1] : location[1]] = added
+    value = f"{default}{joiner}{entry}".replace("\n", newline)
+    if at > 0 and not lines[at - 1].endswith("\n"):
+        lines[at - 1] += newline
+    lines[at:at] = [ADDED_MARK + newline, f"version_locations = {value}{newline}"]
     return "".join(lines)
 
 
 def _remove_location(text: str, host: Host, package: str) -> str:
     lines = text.splitlines(keepends=True)
     plain = [line.rstrip("\r\n") for line in lines]
-    newline = "\r\n" if text.endswith("\r\n") else "\n"
     start, end = _section_bounds(plain, host.ini_section, host.ini_path or Path("alembic.ini"))
     separator = _separator(plain, start, end)
     found = _find_option(plain, "version_locations", start, end)
     if found is None:
         return text
     i, j = found
-    tokens = _tokens(_option_value(plain, i, j), separator or " ")
+    tokens = _tokens(_option_value(plain, i, j), separator)
     kept = [t for t in tokens if not _is_entry_for(t, package)]
     if len(kept) == len(tokens):
         return text
     added_by_us = i > 0 and plain[i - 1].strip() == ADDED_MARK
-    script = _find_option(plain, "script_location", start, end)
-    default = _default_versions(plain[script[0]], host, separator) if script else ""
-    if added_by_us and kept == [default]:
+    if added_by_us and kept == [_default_versions(plain, start, end, host, separator)]:
         del lines[i - 1 : j]
         _restore_separator_comment(lines)
         return "".join(lines)
-    if separator == "\n":
-        # Each entry sits on a line of its own: drop just the plugin's lines.
-        for k in range(j - 1, i, -1):
-            if _is_entry_for(plain[k].strip(), package):
-                del lines[k]
-        if _is_entry_for(_option_value(plain, i, i + 1).strip(), package):
-            lines[i] = f"version_locations ={newline}"
-        return "".join(lines)
-    else:
-        joiner = " " if separator is None else separator
-        body = [f"version_locations = {joiner.join(kept)}{newline}"]
-    lines[i:j] = body
+    for token in tokens:
+        if token not in kept:
+            _drop_token(lines, i, j, token, separator)
     return "".join(lines)
+
+
+def _drop_token(lines: list[str], i: int, j: int, token: str, separator: str | None) -> None:
+    """Take ``token`` and the separator that joined it out of the option's lines, in place.
+
+    Everything else on those lines (indents, other entries, the line endings) is kept.
+    """
+    between = _split_pattern(separator)
+    for k in range(j - 1, i - 1, -1):
+        body = lines[k].rstrip("\r\n")
+        ending = lines[k][len(body) :]
+        offset = _value_start(body) if k == i else 0
+        prefix, value = body[:offset], body[offset:]
+        for match in re.finditer(re.escape(token), value):
+            before, after = value[: match.start()], value[match.end() :]
+            if (before.strip() and not re.search(between + r"\Z", before)) or (
+                after.strip() and not re.match(between, after)
+            ):
+                continue  # part of a longer entry
+            if before.strip():
+                # joined to the entry before it: drop the separator in front
+                value = re.sub(between + r"\Z", "", before) + after
+            else:
+                value = before + re.sub(r"\A" + between, "", after, count=1)
+            if k > i and not value.strip():
+                del lines[k]  # a continuation line of its own
+            else:
+                lines[k] = prefix + value + ending
+            return
 
 
 # --- env.py ----------------------------------------------------------------------------------
