@@ -211,27 +211,65 @@ def _ini_host(
     return host, ini
 
 
+@pytest.mark.parametrize("option", ["Version_Locations = ", "VERSION_LOCATIONS: "])
 def test_version_locations_is_found_whatever_its_case(
-    generic: GeneratedHost, poser: Path, tmp_path: Path
+    generic: GeneratedHost, poser: Path, tmp_path: Path, option: str
 ) -> None:
     host, ini = _ini_host(
         generic,
         tmp_path,
         lambda t: t.replace(
             "# version_locations = %(here)s/bar:%(here)s/bat:%(here)s/alembic/versions",
-            "Version_Locations = %(here)s/migrations/versions",
+            f"{option}%(here)s/migrations/versions",
         ),
     )
     original = ini.read_bytes()
     run_scaffold("-c", str(ini), "wire", cwd=poser, env=_plain(poser))
     text = ini.read_text()
     assert text.lower().count("\nversion_locations") == 1, text
-    assert f"Version_Locations = %(here)s/migrations/versions:{poser}/src/poser/migrations\n" in (
-        text
-    )
+    assert f"{option}%(here)s/migrations/versions:{poser}/src/poser/migrations\n" in text
     assert "(poser) (head)" in _heads(host, poser)
     run_scaffold("-c", str(ini), "unwire", "poser", cwd=poser)
     assert ini.read_bytes() == original
+
+
+def test_alembic_113_inline_comment_on_path_separator_is_moved_and_put_back(
+    generic: GeneratedHost, poser: Path, tmp_path: Path
+) -> None:
+    # what `alembic init` wrote up to 1.13; Alembic reads the comment as part of the value
+    separator = (
+        "path_separator = os  # Use os.pathsep. Default configuration used for new projects."
+    )
+    host, ini = _ini_host(generic, tmp_path, lambda t: t.replace("path_separator = os", separator))
+    original = ini.read_bytes()
+    run_scaffold("-c", str(ini), "wire", cwd=poser, env=_plain(poser))
+    assert "\npath_separator = os\n" in ini.read_text()
+    assert "(poser) (head)" in _heads(host, poser)
+    run_scaffold("-c", str(ini), "unwire", "poser", cwd=poser)
+    assert ini.read_bytes() == original
+
+
+def test_a_pyproject_host_whose_ini_lists_version_locations_is_wired_there(
+    pyproject: GeneratedHost, poser: Path, tmp_path: Path
+) -> None:
+    # Alembic reads version_locations from the ini first, and [tool.alembic] only without it
+    host = _copy(pyproject, tmp_path)
+    toml, ini = host / "pyproject.toml", host / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace(
+            "[alembic]\n",
+            "[alembic]\npath_separator = space\nversion_locations = %(here)s/migrations/versions\n",
+            1,
+        )
+    )
+    original = _bytes(toml, ini)
+    wired = run_scaffold("-c", str(toml), "wire", cwd=poser, env=_plain(poser))
+    assert wired.stdout.startswith(f"wired poser: {ini}, "), wired.stdout
+    assert toml.read_bytes() == original[toml]
+    assert "version_locations = %(here)s/migrations/versions poser:migrations\n" in ini.read_text()
+    assert "(poser) (head)" in _heads(host, poser)
+    run_scaffold("-c", str(toml), "unwire", "poser", cwd=poser)
+    assert _bytes(toml, ini) == original
 
 
 @pytest.mark.parametrize(
