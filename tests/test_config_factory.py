@@ -79,7 +79,7 @@ def test_walking_path_on_a_config_built_in_code(tmp_path: Path, db_url: str) -> 
 def test_a_branch_in_the_database_but_not_configured_is_named(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    project, site, env = render(tmp_path)
+    project, _, env = render(tmp_path)
     run_scaffold("--url", sqlite_url, "upgrade", cwd=project, env=env)
     # The same host named by its script directory alone: the media type's folder is unknown.
     failed = run_scaffold(
