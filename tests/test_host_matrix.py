@@ -169,3 +169,29 @@ def test_walking_path_on_generated_host(tmp_path: Path, kind: str) -> None:
     assert result.returncode == 0, output[-4000:]
     # every check of the migration suite ran and passed, in each session
     assert len(re.findall(r"=+ 8 passed[ ,]", output)) == 2, output[-4000:]
+
+
+def test_multidb_host_is_refused_in_one_line_before_anything_runs(tmp_path: Path) -> None:
+    """Alembic's multidb template: revisions take engine_name, which a plugin's do not; the
+    first command refuses it, and neither engine's database is created or touched."""
+    host = tmp_path / "host"
+    host.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "init", "-t", "multidb", "migrations"],
+        cwd=host,
+        check=True,
+        capture_output=True,
+    )
+    ini = host / "alembic.ini"
+    ini.write_text(
+        ini.read_text()
+        .replace("driver://user:pass@localhost/dbname", "sqlite:///%(here)s/engine1.db", 1)
+        .replace("driver://user:pass@localhost/dbname2", "sqlite:///%(here)s/engine2.db", 1)
+    )
+    before = sorted(p.name for p in host.iterdir())
+    for command in (("upgrade",), ("heads",), ("current",)):
+        failed = run_scaffold("-c", str(ini), *command, cwd=tmp_path, check=2)
+        assert failed.stderr.count("\n") == 1, failed.stderr
+        assert "multi-database" in failed.stderr and "engine1, engine2" in failed.stderr
+        assert "Traceback" not in failed.stderr
+    assert sorted(p.name for p in host.iterdir()) == before
