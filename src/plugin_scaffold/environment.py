@@ -10,6 +10,7 @@ own config file) is refused with one line instead of migrating a database nobody
 from __future__ import annotations
 
 import contextlib
+import re
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -28,8 +29,14 @@ MigrationFn = Callable[[Any, "MigrationContext"], Sequence[Any]]
 
 
 @contextlib.contextmanager
-def handed_in(config: Config, url: str | None) -> Iterator[Connection | None]:
-    """Open ``url`` and hand the connection to env.py; commit on success, roll back on error."""
+def handed_in(
+    config: Config, url: str | None, *, lock: bool = False
+) -> Iterator[Connection | None]:
+    """Open ``url`` and hand the connection to env.py; commit on success, roll back on error.
+
+    ``lock``: hold the database's migration lock (see locking.py) from before the run's
+    transaction begins until it has ended, so that the next run reads what this one did.
+    """
     if url is None:
         yield None
         return
@@ -49,6 +56,16 @@ def handed_in(config: Config, url: str | None) -> Iterator[Connection | None]:
         ) from None
     except Exception as exc:
         raise MigrationError(f"cannot connect to {redact(url)}: {first_line(exc)}") from None
+    held = contextlib.ExitStack()
+    if lock:
+        from .locking import migration_lock
+
+        try:
+            held.enter_context(migration_lock(connection, url))
+        except BaseException:
+            connection.close()
+            engine.dispose()
+            raise
     # One transaction for the whole run, begun here: Alembic then leaves it to us, and a failing
     # revision rolls back every revision of the run (SQLite included; MySQL commits DDL itself).
     connection.begin()
@@ -71,6 +88,7 @@ def handed_in(config: Config, url: str | None) -> Iterator[Connection | None]:
         config.attributes.pop("connection", None)
         config.attributes.pop("session", None)
         session.close()
+        held.close()
         connection.close()
         engine.dispose()
 
@@ -119,6 +137,9 @@ def translate(exc: Exception, script: ScriptDirectory, url: str | None) -> Scaff
     from alembic.util import CommandError
 
     where = redact(url) if url else "the host's database"
+    missing = unknown_revision(exc)
+    if missing is not None:
+        return UsageError(not_configured(missing))
     if isinstance(exc, CommandError):
         return UsageError(str(exc).splitlines()[0] if str(exc) else "alembic command failed")
     frames = traceback.extract_tb(exc.__traceback__)
@@ -145,6 +166,26 @@ def translate(exc: Exception, script: ScriptDirectory, url: str | None) -> Scaff
                 f"host env.py ({filename}:{frame.lineno}) failed: {first_line(exc)}{hint}"
             )
     return MigrationError(f"migration on {where} failed: {first_line(exc)}")
+
+
+_CANT_LOCATE = re.compile(r"Can't locate revision identified by '([^']+)'")
+
+
+def unknown_revision(exc: BaseException) -> str | None:
+    """The revision id of Alembic's "Can't locate revision identified by" error, else None."""
+    found = _CANT_LOCATE.search(str(exc))
+    return found.group(1) if found else None
+
+
+def not_configured(revision: str) -> str:
+    """What it means when the database is at a revision that no configured folder holds."""
+    return (
+        f"revision {revision} is in the database but not configured: no version location "
+        "holds it (a media type or plugin the host enables in its own config? name the host's "
+        "config as it builds it: -c module:function --host-config FILE, or add its folder to "
+        "version-locations; a plugin removed without `scaffold downgrade --plugin`? see "
+        "docs/hosts.md)"
+    )
 
 
 def _version_dirs(script: ScriptDirectory) -> list[Path]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import plugin as plugins_mod
 from .databases import usable_url
-from .environment import MigrationFn, handed_in, run_env
+from .environment import MigrationFn, handed_in, not_configured, run_env, unknown_revision
 from .errors import ConfigError, UsageError
 from .graph import Graph
 from .host import Host, resolve_location
@@ -265,7 +265,9 @@ class Workspace:
         if config is None:
             config = self.make_config(url) if url != self.url else self.config
         opened = None if as_sql or url is None else self.host.connection_url(url)
-        with self.host.running(url), handed_in(config, opened) as connection:
+        # Runs that move the version table (upgrade, downgrade, stamp) hold the migration lock.
+        lock = "destination_rev" in kwargs
+        with self.host.running(url), handed_in(config, opened, lock=lock) as connection:
             run_env(
                 config,
                 self.script,
@@ -291,10 +293,8 @@ class Workspace:
         try:
             return [r for r in self.script.get_revisions(tuple(found)) if r is not None]
         except CommandError as exc:
-            raise UsageError(
-                f"the database is at a revision no known branch has ({exc}); was a plugin removed "
-                "without `scaffold downgrade --plugin`?"
-            ) from None
+            missing = unknown_revision(exc)
+            raise UsageError(not_configured(missing) if missing else str(exc)) from None
 
 
 def _dangling(revisions: list[Script]) -> Iterator[tuple[Script, str, str]]:

@@ -1,0 +1,180 @@
+"""Nothing raced: concurrent migrations of one database apply each revision once, all exit 0."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import require_server, run_scaffold, tables, versions
+from hosts import make_host, revision_id
+from plugin_scaffold.databases import temporary_database
+
+PROCESSES = 8
+
+COUNTED = '''
+"""counted step: a row per application, slow enough for every run to meet the others"""
+import time
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{rev}"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("applied", sa.Column("id", sa.Integer(), primary_key=True))
+    time.sleep(1.5)
+    op.execute("INSERT INTO applied (id) VALUES (1)")
+
+
+def downgrade():
+    op.drop_table("applied")
+'''
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def fresh_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    require_server(request.param)
+    with temporary_database(request.param) as url:
+        yield url
+
+
+def counted_host(root: Path) -> Path:
+    ini = make_host(root, env_style="connection", revisions=2)
+    versions_dir = root / "migrations" / "versions"
+    (versions_dir / "0003aaaa0003_counted.py").write_text(
+        COUNTED.format(rev=revision_id(3), down=revision_id(2))
+    )
+    return ini
+
+
+def scaffold_processes(
+    ini: Path, url: str, *args: str, n: int, cwd: Path
+) -> list[subprocess.Popen[str]]:
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "plugin_scaffold", "-c", str(ini), "--url", url, *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n)
+    ]
+
+
+def test_concurrent_upgrades_apply_each_revision_once(tmp_path: Path, fresh_url: str) -> None:
+    ini = counted_host(tmp_path / "host")
+    started = time.monotonic()
+    runs = scaffold_processes(ini, fresh_url, "upgrade", n=PROCESSES, cwd=tmp_path)
+    outcomes = [(p.wait(timeout=300), *p.communicate()) for p in runs]
+    elapsed = time.monotonic() - started
+
+    report = "\n".join(f"exit {code}\n{out}{err}" for code, out, err in outcomes)
+    assert [code for code, _, _ in outcomes] == [0] * PROCESSES, report
+    assert versions(fresh_url) == {revision_id(3)}
+    assert {"accounts", "store", "applied"} <= tables(fresh_url)
+    engine = sa.create_engine(fresh_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM applied")).scalar() == 1
+    engine.dispose()
+    waited = [err for _, _, err in outcomes if "waiting for the migration lock" in err]
+    assert waited, report  # the 1.5 s revision makes the others wait
+    for err in waited:
+        lines = [line for line in err.splitlines() if "waiting for the migration lock" in line]
+        assert len(lines) == 1 and "held by" in lines[0], err
+        assert "Traceback" not in err
+    print(f"{PROCESSES} concurrent upgrades on {fresh_url.split(':')[0]}: {elapsed:.1f}s")
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(url: str) -> Iterator[str]:
+    """Hold the migration lock from this test process; yield what a waiter must name."""
+    parsed = sa.engine.make_url(url)
+    kind = parsed.get_backend_name()
+    if kind == "sqlite":
+        path = Path(parsed.database or "")
+        path.touch()
+        lock_path = path.with_name(path.name + ".scaffold-lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, f"scaffold pid {os.getpid()} on testhost\n".encode())
+        try:
+            yield f"pid {os.getpid()}"
+        finally:
+            os.unlink(lock_path)
+            os.close(fd)
+        return
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        if kind == "postgresql":
+            conn.exec_driver_sql("SET application_name = 'the-lock-test'")
+            conn.exec_driver_sql("SELECT pg_advisory_lock(97185309, 1)")
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            conn.commit()
+            yield f"server pid {pid}, the-lock-test"
+        else:
+            name = f"scaffold-migrate:{parsed.database}"
+            conn.exec_driver_sql(f"SELECT GET_LOCK('{name}', 0)")
+            connection_id = conn.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
+            conn.commit()
+            yield f"connection {connection_id}"
+    engine.dispose()
+
+
+def test_a_wait_that_times_out_names_the_holder_and_changes_nothing(
+    tmp_path: Path, fresh_url: str
+) -> None:
+    ini = make_host(tmp_path / "host", env_style="connection")
+    with lock_held_elsewhere(fresh_url) as holder:
+        started = time.monotonic()
+        result = run_scaffold(
+            "-c",
+            str(ini),
+            "--url",
+            fresh_url,
+            "upgrade",
+            cwd=tmp_path,
+            env={"SCAFFOLD_LOCK_TIMEOUT": "2"},
+            check=1,
+        )
+        waited = time.monotonic() - started
+        # Reading does not lock: current answers while the lock is held.
+        current = run_scaffold("-c", str(ini), "--url", fresh_url, "current", cwd=tmp_path)
+    assert 2 <= waited < 30
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert lines[0].startswith("scaffold: waiting for the migration lock on") and holder in lines[0]
+    assert lines[1].startswith("scaffold: error: gave up after 2s waiting for the migration lock")
+    assert holder in lines[1] and "SCAFFOLD_LOCK_TIMEOUT" in lines[1]
+    assert "no revision applied" in current.stdout
+    assert not tables(fresh_url) - {"alembic_version"}
+
+
+def test_lock_timeout_that_is_not_a_number_is_bad_input(tmp_path: Path) -> None:
+    ini = make_host(tmp_path / "host", env_style="connection")
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    result = run_scaffold(
+        "-c",
+        str(ini),
+        "--url",
+        url,
+        "upgrade",
+        cwd=tmp_path,
+        env={"SCAFFOLD_LOCK_TIMEOUT": "ten minutes"},
+        check=2,
+    )
+    assert "SCAFFOLD_LOCK_TIMEOUT='ten minutes'" in result.stderr
+    assert not (tmp_path / "db.sqlite").exists()
