@@ -205,3 +205,91 @@ def test_plugin_for_an_installed_host_that_picks_its_own_database(
     assert _digest(env_py) == env_py_digest
     assert "store" in _tables(db_url)
     assert not {t for t in _tables(db_url) if t.startswith("poser__")}
+
+
+# What a plugin author (or the site) writes once so that scaffold can hand env.py any database:
+# the application's own config file with the database replaced, as a Config.
+GLUE = '''
+import atexit
+import configparser
+import os
+import tempfile
+
+from alembic.config import Config
+
+
+def alembic_config(config_file, url=None):
+    if url is not None:
+        app = configparser.ConfigParser(interpolation=None)
+        app.read(config_file)
+        app["shop.db"]["default.url"] = url
+        fd, path = tempfile.mkstemp(prefix="shop-", suffix=".conf")
+        with os.fdopen(fd, "w") as handle:
+            app.write(handle)
+        atexit.register(os.unlink, path)
+        config_file = path
+    return Config(config_file)
+'''
+
+
+def test_a_config_factory_hands_scratch_databases_to_a_host_that_picks_its_own(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The host reads its database from its own config file; a module:function that builds
+    the Config for a given URL lets autogenerate use a scratch database and the plugin's own
+    migration suite run on fresh databases, with no config file written by hand."""
+    import subprocess
+    import sys
+
+    site = make_shop(tmp_path)
+    conf = tmp_path / "shop.conf"
+    conf.write_text(CONF.format(url=usable_url(db_url)))
+    glue = tmp_path / "glue"
+    glue.mkdir()
+    (glue / "shopglue.py").write_text(GLUE)
+    project = tmp_path / "poser"
+    path = [str(site), str(glue), str(project / "src")]
+    env = {"PYTHONPATH": os.pathsep.join(path)}
+    answers = {
+        "host_base": "shop.db.model:Base",
+        "host_alembic": "shopglue:alembic_config",
+        "host_config": str(conf),
+        "host_branch": "shop",
+        "extends": "store.uuid",
+        "extends_type": "sa.String(length=32)",
+        "host_requirement": "shop",
+        "dev_url": "",
+    }
+    data = [arg for k, v in answers.items() for arg in ("-d", f"{k}={v}")]
+    run_scaffold("new", "poser", str(project), *data, cwd=tmp_path, env=env)
+
+    # the developer's database is empty: autogenerate compares with a scratch database
+    models = project / "src/poser/models.py"
+    models.write_text(
+        models.read_text().replace(
+            "    note = sa.Column(",
+            "    reviewed = sa.Column(sa.Boolean(), nullable=True)\n    note = sa.Column(",
+        )
+    )
+    out = run_scaffold("revision", "-m", "reviewed", "--autogenerate", cwd=project, env=env)
+    assert "poser__store_extra (add_column reviewed)" in out.stdout
+    assert _tables(db_url) == set()
+
+    # --url names any database now, and env.py migrates that one
+    kind = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    with temporary_database(kind) as other:
+        run_scaffold("--url", other, "upgrade", cwd=project, env=env)
+        assert {"store", "poser__store_extra"} <= _tables(other)
+    assert _tables(db_url) == set()
+
+    # the plugin's own migration suite, each check on a fresh database of this kind
+    suite = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly"],
+        cwd=project,
+        env={**os.environ, **env, "SCAFFOLD_TEST_DB": kind},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-2000:]
+    assert "8 passed" in suite.stdout, suite.stdout[-3000:]
