@@ -8,6 +8,7 @@ empty diff; the file appears in the plugin's folder in one step and never replac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -16,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .databases import temporary_database
+from .databases import folder_prefix, missing_sqlite_file, sweep_folders, temporary_database
 from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
+from .locking import revision_lock
 from .plugin import Plugin, PluginModels
 
 if TYPE_CHECKING:
@@ -136,16 +138,22 @@ def revision(
         check_rev_id(rev_id)
     plugin = ws.plugin(plugin_name)
     folder = plugin.migrations
-    # Alembic writes the file into a staging folder that is one of the version locations; it is
-    # published into the plugin only when complete. Added before the graph is first read, so
-    # that the graph is read once.
-    staging = Path(tempfile.mkdtemp(prefix=".scaffold-", dir=folder if write else None))
-    ws.extra_locations.append(staging)
-    ws.quiet = True
-    try:
-        return _revision(ws, plugin, folder, staging, message, autogenerate, rev_id, write)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    # Two runs writing in one plugin would both build on the same head: the second waits, from
+    # before the graph is read until the first has published its file, and builds on it.
+    with revision_lock(folder) if write else contextlib.nullcontext():
+        # Alembic writes the file into a staging folder that is one of the version locations;
+        # it is published into the plugin only when complete. Added before the graph is first
+        # read, so that the graph is read once. Its name carries this process's pid, so that
+        # the next run removes what a killed one left.
+        parent = folder if write else Path(tempfile.gettempdir())
+        sweep_folders(parent)
+        staging = Path(tempfile.mkdtemp(prefix=folder_prefix(".scaffold"), dir=parent))
+        ws.extra_locations.append(staging)
+        ws.quiet = True
+        try:
+            return _revision(ws, plugin, folder, staging, message, autogenerate, rev_id, write)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _revision(
@@ -281,6 +289,8 @@ def _autogenerate(
 
 
 def _at_heads(ws: Workspace, url: str | None) -> bool:
+    if url is not None and missing_sqlite_file(url) is not None:
+        return False  # reading would create an empty file: compare with a scratch database
     try:
         current = [r.revision for r in ws.current(url)]
     except MigrationError:

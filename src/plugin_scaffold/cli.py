@@ -196,7 +196,13 @@ def cmd_downgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_current(args: argparse.Namespace) -> int:
+    from .databases import missing_sqlite_file
+
     ws = _workspace(args)
+    missing = missing_sqlite_file(ws.url) if ws.url else None
+    if missing is not None:  # reading it would create an empty file
+        _say(f"the database has no revision applied ({missing} does not exist yet)")
+        return 0
     revisions = ws.current()
     heads = set(ws.script.get_heads())
     for rev in revisions:

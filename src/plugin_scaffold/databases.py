@@ -106,6 +106,18 @@ def redact(url: str | URL) -> str:
     return redact_text(parsed.render_as_string(hide_password=True))
 
 
+def missing_sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names when it does not exist yet (connecting would create it)."""
+    parsed = parse_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database)
+    return None if path.exists() else path
+
+
 def kind_of(url: str | URL) -> str:
     """``sqlite``, ``postgresql``, ``mysql`` (MariaDB included) or the dialect's own name."""
     if isinstance(url, str):
@@ -181,7 +193,94 @@ def _connect_timeout(kind: str) -> dict[str, Any]:
 
 
 def unique_name(prefix: str = "scaffold") -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+    """``<prefix>_<random>_<host>_<pid>``: unique, and naming its owner for :func:`sweep`.
+
+    At most 63 characters, PostgreSQL's limit for a name (MariaDB's is 64).
+    """
+    return f"{prefix[:34]}_{uuid.uuid4().hex[:12]}_{host_tag()}_{os.getpid()}"
+
+
+def host_tag() -> str:
+    """Six hex digits naming this machine in the names of scratch databases and folders."""
+    import hashlib
+    import socket
+
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
+
+
+#: A scratch resource's name ends with its owner: ``…_<random>_<host>_<pid>`` (databases) or
+#: ``…-<pid>-<host>-…`` (folders).
+_OWNED_DATABASE = re.compile(r"scaffold\w*_[0-9a-f]{12}_([0-9a-f]{6})_([0-9]+)")
+_OWNED_FOLDER = re.compile(r"\.?scaffold-([0-9]+)-([0-9a-f]{6})-.*")
+
+
+def owner_gone(host: str, pid: int) -> bool:
+    """True when the process that made a scratch resource on this machine has ended.
+
+    Resources made on another machine (a shared server) are never judged: their owner's pid
+    means nothing here.
+    """
+    if host != host_tag() or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
+def folder_prefix(prefix: str = "scaffold") -> str:
+    """The name prefix of a scratch folder this process owns: ``scaffold-<pid>-<host>-``."""
+    return f"{prefix}-{os.getpid()}-{host_tag()}-"
+
+
+def sweep_folders(parent: Path) -> list[Path]:
+    """Remove the scratch folders in ``parent`` that a killed scaffold run left behind."""
+    import shutil
+
+    swept = []
+    with contextlib.suppress(OSError):
+        for entry in parent.iterdir():
+            owned = _OWNED_FOLDER.fullmatch(entry.name)
+            if owned and entry.is_dir() and owner_gone(owned.group(2), int(owned.group(1))):
+                shutil.rmtree(entry, ignore_errors=True)
+                swept.append(entry)
+    return swept
+
+
+def _sweep_databases(admin: Engine, kind: str) -> list[str]:
+    """Drop the scratch databases on this server whose owner (on this machine) has ended."""
+    query = (
+        "SELECT datname FROM pg_database"
+        if kind == "postgresql"
+        else "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
+    )
+    try:
+        with admin.connect() as conn:
+            names = [row[0] for row in conn.exec_driver_sql(query)]
+    except Exception:
+        return []  # sweeping is a courtesy: never the reason a run fails
+    swept = []
+    for name in names:
+        owned = _OWNED_DATABASE.fullmatch(name)
+        if owned and owner_gone(owned.group(1), int(owned.group(2))):
+            with contextlib.suppress(Exception):
+                _drop_database(admin, kind, name)
+                swept.append(name)
+    return swept
+
+
+def _drop_database(admin: Engine, kind: str, name: str) -> None:
+    quote = admin.dialect.identifier_preparer.quote
+    with admin.connect() as conn:
+        if kind == "postgresql":
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)}")
 
 
 @contextlib.contextmanager
@@ -190,7 +289,8 @@ def temporary_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterato
 
     ``kind_or_url`` is a kind (``sqlite``, ``postgresql``, ``mysql``), whose server comes from
     :func:`server_url`, or a URL whose server (and credentials) the new database is made on.
-    An existing database is never touched.
+    An existing database is never touched. Its name carries its owner (machine and pid): what a
+    killed run left behind is dropped by the next run that makes one on that server.
     """
     given = "://" in kind_or_url or kind_or_url.startswith("sqlite:")
     if given:
@@ -200,7 +300,8 @@ def temporary_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterato
         kind = normalize_kind(kind_or_url)
         base = parse_url("sqlite://") if kind == "sqlite" else parse_url(server_url(kind))
     if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as folder:
+        sweep_folders(Path(tempfile.gettempdir()))
+        with tempfile.TemporaryDirectory(prefix=folder_prefix(prefix)) as folder:
             yield f"sqlite:///{Path(folder) / 'database.db'}"
         return
     if kind not in ("postgresql", "mysql"):
@@ -208,20 +309,16 @@ def temporary_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterato
     check_server(base, from_variable=not given)
     name = unique_name(prefix)
     admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    quote = admin.dialect.identifier_preparer.quote
     try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {quote(name)}")
+        _sweep_databases(admin, kind)
         try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(
+                    f"CREATE DATABASE {admin.dialect.identifier_preparer.quote(name)}"
+                )
             yield base.set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as conn:
-                if kind == "postgresql":
-                    conn.exec_driver_sql(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-                    )
-                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)}")
+            _drop_database(admin, kind, name)
     finally:
         admin.dispose()
 
