@@ -75,11 +75,12 @@ def unwire(host: Host, name: str, package: str | None) -> WireChange:
     package = package or wired_plugins(host).get(name)
     if package is None:
         return WireChange(())
-    new_env = "".join(
-        line
-        for line in env_text.splitlines(keepends=True)
-        if not ((m := _WIRED_LINE.match(line.rstrip("\r\n"))) and m["name"] == name)
-    )
+    env_lines = env_text.splitlines(keepends=True)
+    for k in reversed(range(len(env_lines))):
+        match = _WIRED_LINE.match(env_lines[k].rstrip("\r\n"))
+        if match and match["name"] == name:
+            _delete_lines(env_lines, k, k + 1)
+    new_env = "".join(env_lines)
     if config == host.toml_path:
         new_config = _toml_remove(config_text, package, config)
     else:
@@ -181,6 +182,23 @@ def _left_behind(path: Path, text: str, name: str, package: str) -> list[str]:
         for number, line in enumerate(text.splitlines(), start=1)
         if mine.search(line)
     ]
+
+
+def _insert_lines(lines: list[str], at: int, new: list[str], newline: str) -> None:
+    """Insert whole lines (each ending in ``newline``); a file that ends without a line ending
+    still does."""
+    new = list(new)
+    if at > 0 and not lines[at - 1].endswith("\n"):
+        lines[at - 1] += newline
+        new[-1] = new[-1].removesuffix(newline)
+    lines[at:at] = new
+
+
+def _delete_lines(lines: list[str], start: int, end: int) -> None:
+    """The inverse of :func:`_insert_lines`."""
+    if end == len(lines) and not lines[end - 1].endswith("\n") and start > 0:
+        lines[start - 1] = lines[start - 1].rstrip("\r\n")
+    del lines[start:end]
 
 
 # --- pyproject.toml [tool.alembic] ------------------------------------------------------------
@@ -422,13 +440,12 @@ def _add_location(text: str, host: Host, package: str, migrations: Path, ini: Pa
             return text
         if separator == "\n":
             indent = plain[j - 1][: len(plain[j - 1]) - len(plain[j - 1].lstrip())]
-            lines.insert(j, f"{indent if j - 1 > i and indent else '    '}{entry}{newline}")
+            line = f"{indent if j - 1 > i and indent else '    '}{entry}{newline}"
+            _insert_lines(lines, j, [line], newline)
         else:
             last = plain[j - 1]
             body = last.rstrip()
             ending = lines[j - 1][len(body) :]  # trailing blanks and the line's own ending
-            if not ending.endswith("\n"):
-                ending += newline  # the file's last line had none
             lines[j - 1] = body + (separator or " ") + entry + ending
         return "".join(lines)
     if _find_option(plain, "script_location", start, end) is None:
@@ -440,9 +457,9 @@ def _add_location(text: str, host: Host, package: str, migrations: Path, ini: Pa
     default = _default_versions(plain, start, end, host, separator)
     joiner = "\n    " if separator == "\n" else (separator or " ")
     value = f"{default}{joiner}{entry}".replace("\n", newline)
-    if at > 0 and not lines[at - 1].endswith("\n"):
-        lines[at - 1] += newline
-    lines[at:at] = [ADDED_MARK + newline, f"version_locations = {value}{newline}"]
+    _insert_lines(
+        lines, at, [ADDED_MARK + newline, f"version_locations = {value}{newline}"], newline
+    )
     return "".join(lines)
 
 
@@ -461,7 +478,7 @@ def _remove_location(text: str, host: Host, package: str) -> str:
         return text
     added_by_us = i > 0 and plain[i - 1].strip() == ADDED_MARK
     if added_by_us and kept == [_default_versions(plain, start, end, host, separator)]:
-        del lines[i - 1 : j]
+        _delete_lines(lines, i - 1, j)
         _restore_separator_comment(lines)
         return "".join(lines)
     for token in tokens:
@@ -493,7 +510,7 @@ def _drop_token(lines: list[str], i: int, j: int, token: str, separator: str | N
             else:
                 value = before + re.sub(r"\A" + between, "", after, count=1)
             if k > i and not value.strip():
-                del lines[k]  # a continuation line of its own
+                _delete_lines(lines, k, k + 1)  # a continuation line of its own
             else:
                 lines[k] = prefix + value + ending
             return
@@ -520,9 +537,9 @@ def _add_import(text: str, name: str, package: str, env: Path) -> str:
         elif _assigns(node, "target_metadata"):
             after = node.end_lineno or node.lineno
             break
-    newline = "\r\n" if "\r\n" in text else "\n"
+    newline = newline_of(text)
     lines = text.splitlines(keepends=True)
-    lines.insert(after, line + newline)
+    _insert_lines(lines, after, [line + newline], newline)
     return "".join(lines)
 
 
