@@ -451,3 +451,25 @@ def test_wire_adds_two_lines_under_script_location_and_nothing_else(
     )
     location = "script_location = %(here)s/migrations\n"
     assert ini.read_text() == original.replace(location, location + added)
+
+
+def test_files_without_a_final_line_ending_round_trip(
+    generic: GeneratedHost, poser: Path, tmp_path: Path
+) -> None:
+    host = _copy(generic, tmp_path)
+    ini, env = host / "alembic.ini", host / "migrations/env.py"
+    # [alembic] last, its version_locations the last line
+    text = ini.read_text()
+    logging = text.index("# Logging configuration")
+    ini.write_text(
+        text[logging:]
+        + text[:logging].rstrip()
+        + "\nversion_locations = %(here)s/migrations/versions"
+    )
+    env.write_text(env.read_text().rstrip("\n"))
+    original = _bytes(ini, env)
+    run_scaffold("-c", str(ini), "wire", cwd=poser, env=_plain(poser))
+    assert not ini.read_bytes().endswith(b"\n") and not env.read_bytes().endswith(b"\n")
+    assert "(poser) (head)" in _heads(host, poser)
+    run_scaffold("-c", str(ini), "unwire", "poser", cwd=poser)
+    assert _bytes(ini, env) == original
