@@ -80,3 +80,108 @@ def test_rev_id_that_is_an_identifier_names_the_file_in_the_plugin(tmp_path: Pat
     )
     written = sorted(p.name for p in (project / "src/poser/migrations").glob("*.py"))
     assert written == ["Poser_0001_first.py", "__init__.py"]
+
+
+def _revisions(folder: Path) -> dict[str, str | None]:
+    """revision id -> down_revision of every revision file in ``folder``."""
+    import ast
+
+    found: dict[str, str | None] = {}
+    for path in folder.glob("*.py"):
+        values = {}
+        for node in ast.parse(path.read_text()).body:
+            # revision = "…" or, in Alembic's newer template, revision: str = "…"
+            target = (
+                node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+            )
+            value = getattr(node, "value", None)
+            names = ("revision", "down_revision")
+            if isinstance(target, ast.Name) and value is not None and target.id in names:
+                values[target.id] = ast.literal_eval(value)
+        if "revision" in values:
+            found[values["revision"]] = values.get("down_revision")
+    return found
+
+
+@pytest.mark.parametrize("autogenerate", [False, True], ids=["empty", "autogenerate"])
+def test_concurrent_revisions_in_one_plugin_build_on_each_other(
+    tmp_path: Path, autogenerate: bool
+) -> None:
+    import subprocess
+    import sys
+
+    ini = make_host(tmp_path / "host")
+    project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
+    migrations = project / "src/poser/migrations"
+    args = ["--url", f"sqlite:///{tmp_path / 'dev.db'}", "revision", "-m", "change"]
+    if autogenerate:
+        args.append("--autogenerate")
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "plugin_scaffold", *args],
+            cwd=project,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outcomes = [(p.wait(timeout=300), *p.communicate()) for p in runs]
+    report = "\n".join(f"exit {code}\n{out}{err}" for code, out, err in outcomes)
+    assert [code for code, _, _ in outcomes] == [0, 0], report
+
+    revisions = _revisions(migrations)
+    roots = [r for r, down in revisions.items() if down is None]
+    children = {down for down in revisions.values() if down is not None}
+    heads = [r for r in revisions if r not in children]
+    assert len(roots) == 1 and len(heads) == 1, revisions
+    if autogenerate:
+        # The second compared the models with the first's revision: nothing left to write.
+        assert len(revisions) == 1, report
+        assert sum("no changes" in out for _, out, _ in outcomes) == 1, report
+    else:
+        assert len(revisions) == 2 and revisions[heads[0]] == roots[0], revisions
+    assert not [p for p in migrations.iterdir() if p.name.startswith(".scaffold")]
+    assert not (tmp_path / "dev.db").exists()
+
+
+@pytest.mark.parametrize(
+    "args,code",
+    [
+        (["check"], 0),
+        (["current"], 0),
+        (["heads"], 0),
+        (["history"], 0),
+        (["upgrade", "nosuchrev"], 2),
+        (["downgrade", "nosuchrev"], 2),
+        (["upgrade", "--sql"], 0),
+        (["revision", "-m", "x", "--autogenerate", "--rev-id", "a/b"], 2),
+    ],
+    ids=lambda v: "-".join(v) if isinstance(v, list) else str(v),
+)
+def test_read_only_and_failing_commands_create_no_sqlite_file(
+    tmp_path: Path, args: list[str], code: int
+) -> None:
+    ini = make_host(tmp_path / "host")
+    project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
+    run_scaffold(
+        "--url",
+        f"sqlite:///{tmp_path / 'other.db'}",
+        "revision",
+        "-m",
+        "one",
+        "--autogenerate",
+        cwd=project,
+    )
+    before = tree(tmp_path)
+    result = run_scaffold(*args, cwd=project, check=code)
+    assert not (project / "dev.db").exists(), result.stdout + result.stderr
+    assert tree(tmp_path) == before
+
+
+def test_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
+    ini = make_host(tmp_path / "host")
+    project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
+    run_scaffold("upgrade", cwd=project)
+    assert (project / "dev.db").stat().st_size > 0
+    assert not list(project.glob("*.scaffold-lock"))

@@ -76,7 +76,7 @@ def migration_lock(
         if not database or database == ":memory:" or database.startswith("file:"):
             yield  # nobody else can see this database
             return
-        with _sqlite_lock(Path(database), shown, timeout, notify):
+        with _sqlite_lock(connection, Path(database), shown, timeout, notify):
             yield
         return
     timeout = lock_timeout() if timeout is None else timeout
@@ -250,13 +250,14 @@ def _read_holder(fd: int) -> str:
 
 @contextlib.contextmanager
 def _sqlite_lock(
-    database: Path, shown: str, timeout: float | None, notify: Notify
+    connection: Connection, database: Path, shown: str, timeout: float | None, notify: Notify
 ) -> Iterator[None]:
-    """The file lock beside ``database``; a run that wrote nothing leaves no 0-byte file.
+    """The file lock beside ``database``; a run that wrote nothing leaves no file it created.
 
-    Connecting created the file when there was none. A run that succeeded wrote the version
-    table; one that failed rolled back to nothing: the empty file it made is removed, under the
-    lock only, since a run holding the lock may be about to write into it.
+    Connecting created the file when there was none. A run that succeeded wrote a row in the
+    version table; one that failed left no row anywhere (rolled back, or stopped before its
+    first revision committed): the file it made is removed, under the lock only, since a run
+    holding the lock may be about to write into it.
     """
     lock_path = database.with_name(database.name + ".scaffold-lock")
     what = f"the migration lock on {shown}"
@@ -269,11 +270,14 @@ def _sqlite_lock(
                     f"{database} was removed while this run waited for the migration lock "
                     "(the run before it failed on the new, empty file): run again"
                 )
+            empty_before = database.stat().st_size == 0
             entered = True
             try:
                 yield
             finally:
-                _remove_if_empty(database)
+                if empty_before and _holds_no_row(connection):
+                    with contextlib.suppress(OSError):
+                        database.unlink()
     except BaseException:
         if not entered:
             with (
@@ -282,6 +286,28 @@ def _sqlite_lock(
             ):
                 _remove_if_empty(database)
         raise
+
+
+def _holds_no_row(connection: Connection) -> bool:
+    """True when no table of the SQLite database has a row (after the run's transaction)."""
+    try:
+        names = [
+            row[0]
+            for row in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )
+        ]
+        quote = connection.dialect.identifier_preparer.quote
+        return not any(
+            connection.exec_driver_sql(f"SELECT 1 FROM {quote(name)} LIMIT 1").first()
+            for name in names
+        )
+    except Exception:
+        return False  # cannot tell: keep the file
+    finally:
+        with contextlib.suppress(Exception):
+            if connection.in_transaction():
+                connection.rollback()
 
 
 def _remove_if_empty(database: Path) -> None:
