@@ -185,3 +185,40 @@ def test_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
     run_scaffold("upgrade", cwd=project)
     assert (project / "dev.db").stat().st_size > 0
     assert not list(project.glob("*.scaffold-lock"))
+
+
+@pytest.mark.parametrize("command", [["upgrade"], ["revision", "-m", "two"], ["check"]])
+def test_a_revision_id_used_twice_is_refused_naming_both_files(
+    tmp_path: Path, command: list[str]
+) -> None:
+    ini = make_host(tmp_path / "host")
+    project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
+    migrations = project / "src/poser/migrations"
+    run_scaffold("revision", "-m", "one", "--rev-id", "r1", cwd=project)
+    (migrations / "r1_copy.py").write_text((migrations / "r1_one.py").read_text())
+    before = tree(tmp_path)
+
+    result = run_scaffold(*command, cwd=project, check=2)
+
+    assert result.stderr.splitlines() == [
+        f"scaffold: error: revision id r1 is used by 2 files: {migrations / 'r1_copy.py'}, "
+        f"{migrations / 'r1_one.py'}; give each revision its own id"
+    ]
+    assert tree(tmp_path) == before
+
+
+def test_a_down_revision_pointing_nowhere_is_one_line_without_warnings(tmp_path: Path) -> None:
+    ini = make_host(tmp_path / "host")
+    project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
+    migrations = project / "src/poser/migrations"
+    run_scaffold("revision", "-m", "one", "--rev-id", "r1", cwd=project)
+    text = (migrations / "r1_one.py").read_text()
+    lines = [
+        'down_revision = "nowhere"' if line.startswith("down_revision") else line
+        for line in text.splitlines()
+    ]
+    (migrations / "r1_one.py").write_text("\n".join(lines) + "\n")
+    for command in (["upgrade"], ["revision", "-m", "two"]):
+        result = run_scaffold(*command, cwd=project, check=2)
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+        assert "'nowhere' in down_revision" in result.stderr and "r1_one.py" in result.stderr

@@ -7,6 +7,7 @@ small migration callback, run the host's env.py.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -120,13 +121,21 @@ class Workspace:
 
         while True:
             script = ScriptDirectory.from_config(self.config)
-            try:
-                script.revision_map.heads  # noqa: B018  (read the graph now, to report it well)
-            except Exception as exc:
-                if not self._leave_out_foreign(script):
-                    raise ConfigError(_graph_error(script, exc)) from None
-            else:
+            failed: Exception | None = None
+            # Alembic only warns of a revision id used twice (then runs either file) and of a
+            # name pointing nowhere: scaffold refuses both, in one line and without the noise.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    script.revision_map.heads  # noqa: B018  (read the graph now, to report it)
+                except Exception as exc:
+                    failed = exc
+            if any("is present more than once" in str(w.message) for w in caught):
+                raise ConfigError(_duplicate_ids(script))
+            if failed is None:
                 return script
+            if not self._leave_out_foreign(script):
+                raise ConfigError(_graph_error(script, failed)) from None
 
     def _leave_out_foreign(self, script: ScriptDirectory) -> bool:
         """Leave out the installed plugins written for another host; False when there is none.
@@ -310,6 +319,22 @@ def _dangling(revisions: list[Script]) -> Iterator[tuple[Script, str, str]]:
             for name in values:
                 if name not in known and not any(k.startswith(name) for k in known):
                     yield rev, field_name, name
+
+
+def _duplicate_ids(script: ScriptDirectory) -> str:
+    """Name the files that share a revision id (which of them Alembic runs is arbitrary)."""
+    files: dict[str, list[str]] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for rev in script._load_revisions():
+            files.setdefault(rev.revision, []).append(str(rev.path))
+    for revision_id, paths in sorted(files.items()):
+        if len(paths) > 1:
+            return (
+                f"revision id {revision_id} is used by {len(paths)} files: "
+                f"{', '.join(sorted(paths))}; give each revision its own id"
+            )
+    return "a revision id is used by more than one file"
 
 
 def _graph_error(script: ScriptDirectory, exc: Exception) -> str:

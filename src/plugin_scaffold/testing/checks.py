@@ -134,13 +134,15 @@ class MigrationChecks:
 
     def graph_faults(self) -> list[str]:
         name = self.name
-        graph = self.graph
         try:
             folder = self.plugin.migrations
         except ScaffoldError as exc:
             return [str(exc)]
         # First, as a duplicate id can make the graph itself unreadable.
         faults = self._duplicate_ids(folder)
+        if faults:
+            return faults
+        graph = self.graph
         try:
             everything = graph.revisions
         except ScaffoldError as exc:
@@ -209,10 +211,14 @@ class MigrationChecks:
         """Revision ids of the plugin used by more than one file (Alembic only warns)."""
         import warnings
 
+        from alembic.script import ScriptDirectory
+
         files: dict[str, list[Path]] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for script in self.workspace.script._load_revisions():
+            # Not workspace.script: reading the graph refuses a duplicate id in its own words.
+            scripts = ScriptDirectory.from_config(self.workspace.config)
+            for script in scripts._load_revisions():
                 files.setdefault(script.revision, []).append(Path(script.path))
         return [
             f"revision id {revision_id} is used by {len(paths)} files "
