@@ -42,9 +42,7 @@ def render(host: GeneratedHost, dest: Path) -> Path:
     }
     if host.app:
         answers["host_app"] = host.app
-    run_copy(
-        str(ROOT), dest, data=answers, defaults=True, vcs_ref="HEAD", unsafe=False, quiet=True
-    )
+    run_copy(str(ROOT), dest, data=answers, defaults=True, vcs_ref="HEAD", unsafe=False, quiet=True)
     return dest
 
 
@@ -195,3 +193,33 @@ def test_multidb_host_is_refused_in_one_line_before_anything_runs(tmp_path: Path
         assert "multi-database" in failed.stderr and "engine1, engine2" in failed.stderr
         assert "Traceback" not in failed.stderr
     assert sorted(p.name for p in host.iterdir()) == before
+
+
+def test_render_refuses_a_multidb_host_and_a_flask_host_without_its_app(tmp_path: Path) -> None:
+    """What the first command would refuse is refused by `scaffold new`, nothing written."""
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "init", "-t", "multidb", "migrations"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    refused = run_scaffold(
+        "new",
+        "poser",
+        "poser",
+        "-d",
+        f"host_alembic={tmp_path / 'alembic.ini'}",
+        cwd=tmp_path,
+        check=2,
+    )
+    assert refused.stderr.startswith("scaffold: error: host_alembic: host env.py"), refused.stderr
+    assert "multi-database" in refused.stderr and refused.stderr.count("\n") == 1
+    assert not (tmp_path / "poser").exists()
+
+    flask = make_generated_host(tmp_path / "flaskhost", "flask")
+    env = {"PYTHONPATH": str(flask.root)}
+    data = ["-d", f"host_alembic={flask.alembic}", "-d", f"host_base={flask.base}"]
+    refused = run_scaffold("new", "poser", "poser", *data, cwd=tmp_path, env=env, check=2)
+    assert refused.stderr.startswith("scaffold: error: host_app: host env.py"), refused.stderr
+    assert "FLASK_APP" in refused.stderr and refused.stderr.count("\n") == 1
+    assert not (tmp_path / "poser").exists()

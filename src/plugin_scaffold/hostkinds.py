@@ -29,6 +29,16 @@ FACTORY_URL_PARAMETERS = ("url", "database_url", "db_url", "sqlalchemy_url")
 FACTORY_FILE_PARAMETERS = ("config_file", "config_path", "path")
 
 
+class UnsupportedHost(ConfigError):
+    """A host environment scaffold refuses as it is (multidb), or cannot run without more
+    answers (a Flask app): refused at render time as well as by the first command."""
+
+    def __init__(self, message: str, *, question: str = "host_alembic") -> None:
+        super().__init__(message)
+        #: The template question whose answer is at fault.
+        self.question = question
+
+
 # --- how env.py runs ----------------------------------------------------------------------------
 
 
@@ -81,7 +91,7 @@ class EnvStyle:
         """Refuse, before anything runs, an env.py whose revisions scaffold cannot write."""
         if self.multidb_engines is not None:
             engines = ", ".join(self.multidb_engines) or "several engines"
-            raise ConfigError(
+            raise UnsupportedHost(
                 f"host env.py ({env_py}) is Alembic's multi-database template ({engines}): its "
                 "revisions take engine_name, which a plugin's revisions do not; plugin-scaffold "
                 "does not support multi-database hosts (docs/multidb.md)"
@@ -222,9 +232,10 @@ class FlaskApp:
     def find(cls, project_app: str | None, env_py: Path) -> FlaskApp:
         spec = project_app or os.environ.get("FLASK_APP")
         if not spec:
-            raise ConfigError(
+            raise UnsupportedHost(
                 f"host env.py ({env_py}) needs its Flask application (Flask-Migrate): set "
-                "host-app in [tool.plugin-scaffold] or FLASK_APP to module:create_app"
+                "host-app in [tool.plugin-scaffold] or FLASK_APP to module:create_app",
+                question="host_app",
             )
         return cls(spec)
 

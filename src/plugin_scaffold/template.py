@@ -397,6 +397,7 @@ def _probe_host(values: Mapping[str, str], *, given_type: bool) -> dict[str, Any
         "host_base": values["host_base"],
         "host_alembic": values["host_alembic"],
         "host_config": values.get("host_config", ""),
+        "host_app": values.get("host_app", ""),
         "extends": values["extends"],
         "extends_type": values.get("extends_type", "") if given_type else "",
     }
@@ -433,6 +434,7 @@ def _probe(request: Mapping[str, str]) -> str | None:
     A host that cannot be imported is not checked: the answers stand as given.
     """
     _probe_host_alembic(request["host_alembic"], request["host_config"])
+    _probe_host_kind(request)
     metadata = _host_metadata(request["host_base"])
     if metadata is None or not request["extends"]:
         return None
@@ -471,6 +473,29 @@ def _probe_host_alembic(spec: str, host_config: str) -> None:
             f"of a script directory) nor a function {rest!r} (module:function returning an "
             "alembic Config)"
         )
+
+
+def _probe_host_kind(request: Mapping[str, str]) -> None:
+    """A host environment scaffold refuses (multidb), or whose env.py needs a Flask app that
+    host_app does not name, is refused now rather than by the plugin's first command."""
+    from .errors import ConfigError
+    from .host import Host
+    from .hostkinds import UnsupportedHost
+
+    spec = request["host_alembic"]
+    if not _CODE_SPEC.match(spec) and not Path(os.path.expanduser(spec)).is_absolute():
+        return  # relative to a folder that does not exist yet: checked by its first command
+    try:
+        Host.from_spec(
+            spec,
+            base=Path.cwd(),
+            app=request.get("host_app") or None,
+            host_config=request.get("host_config") or None,
+        )
+    except UnsupportedHost as exc:
+        raise UsageError(f"{exc.question}: {exc}") from None
+    except ConfigError:
+        return  # what else the host's config says is the first command's to report
 
 
 def _host_metadata(host_base: str) -> Any:
