@@ -151,10 +151,39 @@ def test_walking_path_on_generated_host(tmp_path: Path, kind: str) -> None:
     heads = host.tool("heads", path=(project / "src",))
     assert heads.returncode == 0, heads.stdout + heads.stderr
     assert f"({PLUGIN})" in heads.stdout, heads.stdout + heads.stderr
+
+    # 7. the host developer's next revision, with a plugin's model change pending: only the
+    # host's change, in the host's own folder, on the host's head
+    pending = models.read_text()
+    models.write_text(
+        pending.replace(
+            "    stars = ", "    votes = sa.Column(sa.Integer, nullable=True)\n    stars = "
+        )
+    )
+    host_env = {**env, **({"FLASK_APP": host.app} if host.app else {})}
+    made = run_scaffold(
+        "-c",
+        host.alembic,
+        "revision",
+        "--host",
+        "-m",
+        "nickname",
+        "--autogenerate",
+        cwd=host.root,
+        env=host_env,
+    )
+    [written] = (host.root / "migrations" / "versions").glob("*_nickname.py")
+    text = written.read_text()
+    assert "nickname" in text and "votes" not in text and PLUGIN not in text, text
+    assert f"{table} (add_column votes)" in made.stdout
+    heads = host.tool("heads", path=(project / "src",))
+    assert written.name.split("_")[0] in heads.stdout, heads.stdout + heads.stderr
+    models.write_text(pending)
+
     scaffold(project, env, "unwire", PLUGIN)
     assert {p: p.read_bytes() for p in config_files} == before
 
-    # 7. the rendered plugin's own test sessions, on SQLite and PostgreSQL
+    # 8. the rendered plugin's own test sessions, on SQLite and PostgreSQL
     result = subprocess.run(
         [sys.executable, "-m", "nox", "-s", "tests(sqlite)", "tests(postgresql)"],
         cwd=project,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .databases import folder_prefix, missing_sqlite_file, sweep_folders, temporary_database
 from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
+from .files import installed_file
 from .locking import revision_lock
 from .plugin import Plugin, PluginModels
 
@@ -124,6 +125,35 @@ def check_rev_id(rev_id: str) -> None:
         )
 
 
+@dataclass
+class Scope:
+    """Whose tables a revision holds: one plugin's, or the host's (every table no plugin owns)."""
+
+    plugin: Plugin | None
+    models: dict[str, PluginModels] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.plugin.name if self.plugin is not None else "the host"
+
+    def load(self, ws: Workspace) -> None:
+        if not self.models:
+            models = ws.load_models()
+            if self.plugin is not None:
+                check_ownership(models, self.plugin.name)
+            self.models = models
+
+    def owns(self, table: str | None) -> bool:
+        if self.plugin is not None:
+            return self.models[self.plugin.name].owns(table)
+        # the host's revisions: every table no plugin claims (and operations on no table)
+        return not any(m.owns(table) for m in self.models.values())
+
+    def check(self, context: MigrationContext) -> None:
+        if self.plugin is not None:
+            _require_host_metadata(context, self.models[self.plugin.name])
+
+
 def revision(
     ws: Workspace,
     *,
@@ -132,13 +162,15 @@ def revision(
     autogenerate: bool,
     rev_id: str | None,
     write: bool = True,
+    host: bool = False,
 ) -> RevisionResult:
-    """Write the next revision of a plugin's branch (``write=False``: only compute the diff)."""
+    """Write the next revision of a plugin's branch (``write=False``: only compute the diff);
+    with ``host``, the host's next revision, holding only tables that no plugin owns."""
     if rev_id is not None:
         check_rev_id(rev_id)
-    plugin = ws.plugin(plugin_name)
-    folder = plugin.migrations
-    # Two runs writing in one plugin would both build on the same head: the second waits, from
+    scope = Scope(None if host else ws.plugin(plugin_name))
+    folder = scope.plugin.migrations if scope.plugin is not None else host_versions(ws)
+    # Two runs writing in one folder would both build on the same head: the second waits, from
     # before the graph is read until the first has published its file, and builds on it.
     with revision_lock(folder) if write else contextlib.nullcontext():
         # Alembic writes the file into a staging folder that is one of the version locations;
@@ -151,14 +183,53 @@ def revision(
         ws.extra_locations.append(staging)
         ws.quiet = True
         try:
-            return _revision(ws, plugin, folder, staging, message, autogenerate, rev_id, write)
+            return _revision(ws, scope, folder, staging, message, autogenerate, rev_id, write)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def host_versions(ws: Workspace) -> Path:
+    """The folder the host's own next revision goes to: its first version location."""
+    plugin_folders = {p.migrations for p in ws.plugins}
+    for folder in ws.host.version_locations:
+        if folder not in plugin_folders and not installed_file(folder):
+            return folder
+    raise ConfigError(
+        f"{ws.host.described_as}: no version location of the host's own to write to "
+        "(its revisions belong to an installed package)"
+    )
+
+
+def _placement(ws: Workspace, scope: Scope, folder: Path) -> dict[str, Any]:
+    graph = ws.graph
+    if scope.plugin is None:
+        heads = [h for h in graph.host_heads if _folder_of(graph.script, h) == folder]
+        if len(heads) > 1:
+            names = " ".join(sorted(heads))
+            raise MigrationError(
+                f"the host has {len(heads)} heads in {folder} ({names}): merge them first "
+                f"(alembic merge -m 'merge' {names})"
+            )
+        return {"head": heads[0] if heads else "base"}
+    head = graph.head_of(scope.plugin.name)
+    if head is not None:
+        return {"head": f"{head.revision}"}
+    # A branch with no revision yet gets a labelled root that depends on the host's heads,
+    # so that its tables come after every host table they may reference.
+    return {
+        "head": "base",
+        "branch_label": scope.plugin.name,
+        "depends_on": list(graph.host_heads) or None,
+    }
+
+
+def _folder_of(script: Any, revision: str) -> Path:
+    return Path(script.get_revision(revision).path).parent
+
+
 def _revision(
     ws: Workspace,
-    plugin: Plugin,
+    scope: Scope,
     folder: Path,
     staging: Path,
     message: str | None,
@@ -169,22 +240,11 @@ def _revision(
     graph = ws.graph
     if rev_id is not None and rev_id in {r.revision for r in graph.revisions}:
         raise UsageError(f"revision id {rev_id!r} already exists: choose another --rev-id")
-    head = graph.head_of(plugin.name)
-    placement: dict[str, Any]
-    if head is not None:
-        placement = {"head": f"{head.revision}"}
-    else:
-        # A branch with no revision yet gets a labelled root that depends on the host's heads,
-        # so that its tables come after every host table they may reference.
-        placement = {
-            "head": "base",
-            "branch_label": plugin.name,
-            "depends_on": list(graph.host_heads) or None,
-        }
+    placement = _placement(ws, scope, folder)
     if not autogenerate:
         result = _generate(ws, staging, message, rev_id, placement, None, None)
     else:
-        result = _autogenerate(ws, plugin, staging, message, rev_id, placement, write)
+        result = _autogenerate(ws, scope, staging, message, rev_id, placement, write)
     if result.path is not None:
         result.path = _publish(result.path, staging, folder)
     return result
@@ -224,7 +284,7 @@ def _result(made: list[Any]) -> RevisionResult:
 
 def _autogenerate(
     ws: Workspace,
-    plugin: Plugin,
+    scope: Scope,
     staging: Path,
     message: str | None,
     rev_id: str | None,
@@ -233,28 +293,25 @@ def _autogenerate(
 ) -> RevisionResult:
     left_out: list[str] = []
     operations: list[str] = []
-    loaded: list[PluginModels] = []
 
     def load_models() -> None:
         # Imported inside the first env.py run, when it calls configure(): by then env.py has
         # set up the host's models, which some hosts must do before any model module is
         # imported (Rattail's turns on SQLAlchemy-Continuum versioning); and nothing has run
         # yet. The tables still land on target_metadata: it is the host Base's MetaData.
-        if not loaded:
-            loaded.append(check_ownership(ws.load_models(), plugin.name))
+        scope.load(ws)
 
     def keep_own_tables(
         context: MigrationContext, rev: Any, scripts: list[MigrationScript]
     ) -> None:
-        mine = loaded[0]
-        _require_host_metadata(context, mine)
+        scope.check(context)
         # Batch operations run on SQLite and are plain ALTERs elsewhere.
         context.opts["render_as_batch"] = True
         script = scripts[0]
         for container in (*script.upgrade_ops_list, *script.downgrade_ops_list):
             kept = []
             for op in container.ops:
-                if mine.owns(table_of(op)):
+                if scope.owns(table_of(op)):
                     kept.append(op)
                 elif container in script.upgrade_ops_list:
                     left_out.append(describe(op))

@@ -123,7 +123,10 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 def cmd_revision(args: argparse.Namespace) -> int:
     from .autogen import revision
+    from .errors import UsageError
 
+    if args.host and args.plugin:
+        raise UsageError("give --host or --plugin NAME, not both")
     ws = _workspace(args)
     result = revision(
         ws,
@@ -131,14 +134,17 @@ def cmd_revision(args: argparse.Namespace) -> int:
         message=args.message,
         autogenerate=args.autogenerate,
         rev_id=args.rev_id,
+        host=args.host,
     )
+    whose = "the host's" if args.host else "the plugin's"
     if result.left_out:
+        owner = "that plugins own" if args.host else "the plugin does not own"
         _say(
-            f"left out {len(result.left_out)} change(s) to tables the plugin does not own: "
+            f"left out {len(result.left_out)} change(s) to tables {owner}: "
             + "; ".join(result.left_out)
         )
     if result.path is None:
-        _say("no changes in the plugin's tables; no revision written")
+        _say(f"no changes in {whose} tables; no revision written")
         return 0
     for line in result.operations:
         _say(f"  {line}")
@@ -335,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare the models with the migrations; only the plugin's own tables",
     )
     p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
+    p.add_argument(
+        "--host",
+        action="store_true",
+        help="the host's next revision instead, in the host's versions folder, with only the "
+        "tables no plugin owns (for host developers once plugins are wired)",
+    )
     p.add_argument("--rev-id", help="revision id to use instead of a generated one")
 
     p = add("upgrade", cmd_upgrade, "upgrade the database (default: to every head)")

@@ -129,15 +129,24 @@ def run_env(
     except ScaffoldError:
         raise
     except Exception as exc:
-        raise translate(exc, script, url) from exc
+        requested = {kwargs.get("destination_rev"), kwargs.get("starting_rev")}
+        raise translate(exc, script, url, requested={r for r in requested if r}) from exc
 
 
-def translate(exc: Exception, script: ScriptDirectory, url: str | None) -> ScaffoldError:
+def translate(
+    exc: Exception,
+    script: ScriptDirectory,
+    url: str | None,
+    *,
+    requested: set[str] | frozenset[str] = frozenset(),
+) -> ScaffoldError:
     """One line for an exception escaping Alembic, naming the revision or file at fault."""
     from alembic.util import CommandError
 
     where = redact(url) if url else "the host's database"
     missing = unknown_revision(exc)
+    if missing is not None and any(missing in target for target in requested):
+        return UsageError(f"no revision {missing!r} in this host or its plugins (scaffold history)")
     if missing is not None:
         return UsageError(not_configured(missing))
     if isinstance(exc, CommandError):

@@ -172,7 +172,10 @@ def load_factory(spec: str) -> Callable[..., Any]:
     for part in attribute.split("."):
         target = getattr(target, part, None)
     if not callable(target):
-        raise ConfigError(f"{spec}: {module_name} has no function {attribute!r}")
+        raise ConfigError(
+            f"{spec}: {module_name} has neither a function {attribute!r} (module:function "
+            f"building the Config) nor a folder {attribute!r} (package:path)"
+        )
     return target  # type: ignore[no-any-return]
 
 
@@ -208,10 +211,8 @@ def is_factory_spec(spec: str) -> bool:
     for location in found.submodule_search_locations or ():
         if (Path(location) / attribute.replace(".", "/")).is_dir():
             return False  # a package resource: package:folder
-    try:
-        load_factory(spec)
-    except ConfigError:
-        return False
+    # A module (not a package) can only be named with a function; a package with neither the
+    # folder nor the function is reported by load_factory naming the function.
     return True
 
 

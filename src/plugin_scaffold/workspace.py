@@ -66,6 +66,7 @@ class Workspace:
         found = [plugins_mod.project_plugin(project)] if project is not None else []
         app = project.host_app if project is not None else None
         found_host: Host | None
+        host_config = host_config or (project.host_config if project is not None else None)
         if config is not None:
             found_host = Host.from_spec(config, base=cwd, app=app, host_config=host_config)
         elif project is not None and project.host_alembic:
@@ -73,7 +74,7 @@ class Workspace:
                 project.host_alembic,
                 base=project.root,
                 app=app,
-                host_config=host_config or project.host_config,
+                host_config=host_config,
             )
         else:
             found_host = Host.from_cwd(cwd, app=app)
