@@ -428,14 +428,14 @@ def test_wire_warns_when_the_host_cannot_import_the_plugin(
     host = _copy(generic, tmp_path)
     ini = host / "alembic.ini"
     result = run_scaffold("-c", str(ini), "wire", cwd=poser)
-    warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
-    assert warnings == [
-        f"warning: poser is not importable in {host} without scaffold: install the plugin into "
-        "the host's environment (pip install -e <plugin project>), or plain alembic there fails"
+    assert result.stderr.splitlines() == [
+        f"scaffold: warning: poser is not importable in {host} without scaffold: install the "
+        "plugin into the host's environment (pip install -e <plugin project>), or plain "
+        "alembic there fails"
     ]
     # installed (here: on the path), there is nothing to warn about
     again = run_scaffold("-c", str(ini), "wire", cwd=poser, env=_plain(poser))
-    assert "warning" not in again.stdout
+    assert "warning" not in again.stdout + again.stderr
 
 
 def test_wire_adds_two_lines_under_script_location_and_nothing_else(

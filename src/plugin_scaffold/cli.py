@@ -78,10 +78,13 @@ def cmd_wire(args: argparse.Namespace) -> int:
             "(scaffold imports it itself)"
         )
     if not wiring.importable(ws.host, plugin.package):
-        _say(
-            f"warning: {plugin.package} is not importable in {wiring.host_folder(ws.host)} "
-            "without scaffold: install the plugin into the host's environment "
-            "(pip install -e <plugin project>), or plain alembic there fails"
+        tool = "flask db" if ws.host.flask is not None else "alembic"
+        print(
+            f"scaffold: warning: {plugin.package} is not importable in "
+            f"{wiring.host_folder(ws.host)} without scaffold: install the plugin into the "
+            f"host's environment (pip install -e <plugin project>), or plain {tool} there fails",
+            file=sys.stderr,
+            flush=True,
         )
     return 0
 
