@@ -92,9 +92,16 @@ def test_walking_path_on_generated_host(tmp_path: Path, kind: str) -> None:
 
     with temporary_database("sqlite") as lite, temporary_database("postgresql") as pg:
         databases = {"sqlite": lite, "postgresql": pg}
+        # what scaffold is given: an async host's users name their async drivers
+        given = {"sqlite": lite, "postgresql": pg}
+        if kind == "async":
+            given = {
+                "sqlite": lite.replace("sqlite://", "sqlite+aiosqlite://", 1),
+                "postgresql": pg.replace("postgresql+psycopg://", "postgresql+asyncpg://", 1),
+            }
         # 1. upgrade a fresh database of each kind: host tables, then the plugin's
-        for url in databases.values():
-            scaffold(project, env, "--url", url, "upgrade")
+        for name, url in databases.items():
+            scaffold(project, env, "--url", given[name], "upgrade")
             assert {"accounts", "store", table, "alembic_version"} <= tables(url)
             execute(url, "INSERT INTO store (uuid, name) VALUES ('s1', 'Main street')")
 
@@ -124,13 +131,13 @@ def test_walking_path_on_generated_host(tmp_path: Path, kind: str) -> None:
         assert not list((host.root / "migrations" / "versions").glob("*_stars.py"))
 
         for name, url in databases.items():
-            scaffold(project, env, "--url", url, "upgrade")
+            scaffold(project, env, "--url", given[name], "upgrade")
             assert "stars" in columns(url, table), name
             # 4. check: models and migrations agree
-            checked = scaffold(project, env, "--url", url, "check")
+            checked = scaffold(project, env, "--url", given[name], "check")
             assert "models match migrations" in checked.stdout
             # 5. remove the plugin: its tables go, the host's stay with their rows
-            scaffold(project, env, "--url", url, "downgrade", "--plugin", PLUGIN)
+            scaffold(project, env, "--url", given[name], "downgrade", "--plugin", PLUGIN)
             assert table not in tables(url)
             assert rows(url, "SELECT uuid, name FROM store") == [("s1", "Main street")]
             assert len(versions(url)) == 1
