@@ -82,3 +82,57 @@ def test_plugin_upgrade_leaves_branches_it_does_not_depend_on(
     run_scaffold(*args, "upgrade", "--plugin", "p00", cwd=layout.host, env=env)
     assert versions(sqlite_url) == {core_id(3), "p00r002"}
     assert "p01__items" not in tables(sqlite_url)
+
+
+def test_walking_path_when_other_branches_depend_on_the_core(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The whole path on the host of the first test: render, upgrade, scoped autogenerate,
+    check, uninstall (every other branch intact), wire and unwire."""
+    import os
+
+    layout = Layout(
+        tmp_path / "generated", tmp_path / "databases", plugins=6, revisions=10,
+        core_revisions=3, depends_on=("core", core_id(3)), wired=False,
+    )
+    layout.databases.mkdir()
+    generate(layout)
+    env = layout.env(bytecode=True)
+    project = tmp_path / "poser"
+    answers = {
+        "host_base": "hostapp.models:Base",
+        "host_alembic": str(layout.ini),
+        "host_branch": "core",
+        "extends": "core__users.id",
+        "dev_url": "",
+    }
+    data = [arg for key, value in answers.items() for arg in ("-d", f"{key}={value}")]
+    run_scaffold("new", "poser", str(project), *data, cwd=tmp_path, env=env)
+    env["PYTHONPATH"] = os.pathsep.join([str(project / "src"), env["PYTHONPATH"]])
+    url = ["--url", db_url]
+
+    run_scaffold(*url, "upgrade", cwd=project, env=env)
+    others = {f"{name}r010" for name in layout.names}
+    assert others <= versions(db_url)
+    models = project / "src/poser/models.py"
+    models.write_text(
+        models.read_text().replace(
+            "    note = sa.Column(",
+            "    stars = sa.Column(sa.Integer, nullable=True)\n    note = sa.Column(",
+        )
+    )
+    made = run_scaffold(*url, "revision", "-m", "stars", "--autogenerate", cwd=project, env=env)
+    [written] = (project / "src/poser/migrations").glob("*_stars.py")
+    assert "'stars'" in written.read_text() and "core__" not in written.read_text(), made.stdout
+    run_scaffold(*url, "upgrade", cwd=project, env=env)
+    assert "models match migrations" in run_scaffold(*url, "check", cwd=project, env=env).stdout
+    run_scaffold(*url, "downgrade", "--plugin", "poser", cwd=project, env=env)
+    assert versions(db_url) == others
+    assert not {t for t in tables(db_url) if t.startswith("poser__")}
+
+    before = {p: p.read_bytes() for p in (layout.ini, layout.host / "migrations/env.py")}
+    run_scaffold("wire", cwd=project, env=env)
+    heads = run_alembic("heads", cwd=layout.host, env=env)
+    assert "(poser)" in heads.stdout, heads.stdout + heads.stderr
+    run_scaffold("unwire", "poser", cwd=project, env=env)
+    assert {p: p.read_bytes() for p in before} == before
