@@ -1,0 +1,1 @@
+"""Config factories for hosts that build their Alembic config in code."""
