@@ -13,7 +13,7 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .errors import ScaffoldError
 
@@ -24,8 +24,11 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
+    from .errors import UsageError
     from .workspace import Workspace
 
+    if args.url is not None and not args.url.strip():
+        raise UsageError("--url is empty: give a database URL, or leave --url out")
     return Workspace.open(
         config=args.config, url=args.url, x_args=args.x, host_config=args.host_config
     )
@@ -98,6 +101,13 @@ def cmd_unwire(args: argparse.Namespace) -> int:
     if change.changed:
         _say(f"unwired {args.name}: " + ", ".join(str(p) for p in change.changed))
     elif not change.left_alone and not change.left_behind:
+        if args.name not in known:  # a typo, not a plugin unwired twice
+            from .errors import PluginError
+
+            raise PluginError(
+                f"no plugin named {args.name!r} is wired into {ws.host.described_as} or found "
+                f"(found: {', '.join(known) or 'none'})"
+            )
         _say(f"{args.name} is not wired into {ws.host.described_as}")
     for path in change.left_alone:
         _say(f"not edited: {path} belongs to an installed package")
@@ -172,33 +182,19 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     from .databases import redact
 
     ws = _workspace(args)
-    target = args.revision
-    if args.plugin:
-        ws.graph.require_branch(args.plugin)
-        target = f"{args.plugin}@head"
-    ws.upgrade(target or "heads", sql=args.sql)
+    ws.upgrade(args.revision or "heads", plugin=args.plugin, sql=args.sql)
+    target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
     if not args.sql:
-        _say(f"upgraded {redact(ws.url) if ws.url else 'the database'} to {target or 'heads'}")
+        _say(f"upgraded {redact(ws.url) if ws.url else 'the database'} to {target}")
     return 0
 
 
 def cmd_downgrade(args: argparse.Namespace) -> int:
     from .databases import redact
-    from .errors import UsageError
 
     ws = _workspace(args)
-    if args.plugin:
-        if args.revision:
-            raise UsageError("give a TARGET or --plugin, not both")
-        ws.graph.require_branch(args.plugin)
-        target = f"{args.plugin}@base"
-        if args.sql:
-            target = f"{args.plugin}@head:{target}"
-    elif args.revision:
-        target = args.revision
-    else:
-        raise UsageError("downgrade needs a TARGET revision or --plugin NAME")
-    ws.downgrade(target, sql=args.sql)
+    ws.downgrade(args.revision, plugin=args.plugin, sql=args.sql)
+    target = f"{args.plugin}@base" if args.plugin else args.revision
     if not args.sql:
         _say(f"downgraded {redact(ws.url) if ws.url else 'the database'} to {target}")
     return 0
@@ -297,10 +293,17 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line like every other error (exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"scaffold: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="scaffold",
         description="Plugins that own their tables and their Alembic branch in a host application.",
     )
@@ -308,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(parser, defaults=True)
     # The same options after the command name (`scaffold heads -v`), without overriding
     # values given before it.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     _global_options(common, defaults=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -362,7 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("downgrade", cmd_downgrade, "downgrade to TARGET, or remove one plugin's tables")
     p.add_argument("revision", nargs="?", metavar="TARGET", help="target revision")
     p.add_argument("--plugin", metavar="NAME", help="downgrade this plugin's branch to its base")
-    p.add_argument("--sql", action="store_true", help="print the SQL (needs a start:end range)")
+    p.add_argument(
+        "--sql",
+        action="store_true",
+        help="print the SQL instead of running it (for a database at every head, or START:END)",
+    )
 
     add("current", cmd_current, "show the revisions the database is at")
     p = add("heads", cmd_heads, "show the heads of the host and every plugin")
@@ -409,7 +416,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
         return int(exc.code or 0)
     if not getattr(args, "handler", None):
-        parser.print_help()
+        print("scaffold: error: no command given (see scaffold --help)", file=sys.stderr)
         return 2
     previous = _interrupt_on_signals()
     try:

@@ -137,6 +137,52 @@ class Graph:
                     heapq.heappush(ready, (self.owner(revisions[child]) is not None, child))
         return ordered
 
+    @cached_property
+    def _ancestors(self) -> dict[str, frozenset[str]]:
+        """Each revision id, and all it names directly or not (down_revision, depends_on)."""
+        found: dict[str, frozenset[str]] = {}
+        for start in self.revisions:
+            # Depth first without recursion (hosts have hundreds of revisions in a line).
+            todo: list[tuple[Script, bool]] = [(start, False)]
+            while todo:
+                revision, parents_done = todo.pop()
+                if revision.revision in found:
+                    continue
+                parents = self.parents(revision)
+                if not parents_done:
+                    todo.append((revision, True))
+                    todo.extend((p, False) for p in parents if p.revision not in found)
+                    continue
+                above: set[str] = set()
+                for parent in parents:
+                    above.add(parent.revision)
+                    above |= found[parent.revision]
+                found[revision.revision] = frozenset(above)
+        return found
+
+    def version_rows(self, applied: Iterable[str]) -> tuple[str, ...]:
+        """The rows ``alembic_version`` holds on a database where ``applied`` (and what they
+        name) have run: those that no other of them names, directly or not.
+
+        This is what Alembic's online commands leave: a revision named by another applied one,
+        through its down_revision or depends_on, has no row of its own.
+        """
+        ids = set(applied)
+        named = {a for rev in ids for a in self._ancestors.get(rev, frozenset())}
+        return tuple(r.revision for r in self.revisions if r.revision in ids - named)
+
+    def rows_at_heads(self, *, without: str | None = None) -> tuple[str, ...]:
+        """``alembic_version`` after ``scaffold upgrade`` to every head; ``without`` a plugin:
+        with every branch at its head except that plugin's, which (with whatever depends on
+        it) is not installed."""
+        mine = {r.revision for r in self.revisions_of(without)} if without else set()
+        kept = [
+            r.revision
+            for r in self.revisions
+            if r.revision not in mine and not mine & self._ancestors[r.revision]
+        ]
+        return self.version_rows(kept)
+
     def label_exists(self, label: str) -> bool:
         return any(label in (r.branch_labels or ()) for r in self.revisions)
 

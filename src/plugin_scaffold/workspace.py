@@ -199,6 +199,9 @@ class Workspace:
         from alembic.script import ScriptDirectory
         from alembic.util import CommandError
 
+        # The graph first, read as every command reads it: a revision id used twice or a name
+        # pointing nowhere is refused in one line, without Alembic's warnings about it.
+        self.script  # noqa: B018
         try:
             command(self.config, **kwargs)
         except CommandError as exc:
@@ -212,17 +215,32 @@ class Workspace:
 
     # --- commands on a database ---------------------------------------------------------------
 
-    def upgrade(self, target: str = "heads", *, sql: bool = False, url: str | None = None) -> None:
+    def upgrade(
+        self,
+        target: str = "heads",
+        *,
+        plugin: str | None = None,
+        sql: bool = False,
+        url: str | None = None,
+    ) -> None:
         """Upgrade to ``target`` (Alembic's words: ``heads``, ``NAME@head``, a revision...).
+
+        ``plugin``: install that plugin, target ``NAME@head``.
 
         The steps are the ones Alembic plans for ``target``, in an order that runs host
         revisions before plugin revisions (see :meth:`Graph.host_first`). When plugin revisions
         are to run, the host branches they depend on are brought to their heads first (see
         :meth:`Graph.host_branches_needed`): ``NAME@head`` on an empty database installs the
         host as the plugin's models know it, then the plugin.
+
+        With ``sql``, the SQL is printed for a database at the start of ``START:END``, else,
+        for ``plugin``, at every head but that plugin's (it is being installed), else empty.
         """
         script = self.script
         graph = self.graph
+        if plugin is not None:
+            graph.require_branch(plugin)
+            target = f"{plugin}@head"
 
         def steps(destination: str, rev: Any) -> list[Any]:
             planned = script._upgrade_revs(destination, rev)
@@ -237,30 +255,90 @@ class Workspace:
             by_id = {step.revision.revision: step for step in planned}
             return [by_id[r.revision] for r in graph.host_first([s.revision for s in planned])]
 
-        self._migrate(steps, target, sql, url)
+        offline_start = graph.rows_at_heads(without=plugin) if plugin is not None else ()
+        self._migrate(steps, target, sql, url, offline_start=offline_start)
 
-    def downgrade(self, target: str, *, sql: bool = False, url: str | None = None) -> None:
-        if sql and ":" not in target:
-            raise UsageError("downgrade with --sql needs a range, e.g. head:base")
+    def downgrade(
+        self,
+        target: str | None = None,
+        *,
+        plugin: str | None = None,
+        sql: bool = False,
+        url: str | None = None,
+    ) -> None:
+        """Downgrade to ``target``, or remove ``plugin`` (its branch to ``NAME@base``).
+
+        With ``sql``, the SQL is printed for a database at the start of ``START:END``, else at
+        every head (what ``scaffold upgrade`` leaves).
+        """
+        if plugin is not None:
+            if target is not None:
+                raise UsageError("give a TARGET or --plugin, not both")
+            self.graph.require_branch(plugin)
+            target = f"{plugin}@base"
+        elif target is None:
+            raise UsageError("downgrade needs a TARGET revision or --plugin NAME")
         script = self.script
         self._migrate(
-            lambda destination, rev: script._downgrade_revs(destination, rev), target, sql, url
+            lambda destination, rev: script._downgrade_revs(destination, rev),
+            target,
+            sql,
+            url,
+            offline_start=self.graph.rows_at_heads() if sql else (),
         )
 
     def _migrate(
-        self, steps: Callable[[str, Any], Any], target: str, sql: bool, url: str | None
+        self,
+        steps: Callable[[str, Any], Any],
+        target: str,
+        sql: bool,
+        url: str | None,
+        *,
+        offline_start: tuple[str, ...],
     ) -> None:
-        """Run env.py with ``steps`` towards ``target`` (``start:end`` only with --sql)."""
-        starting: str | None = None
+        """Run env.py with ``steps`` towards ``target`` (``START:END`` only with --sql).
+
+        Offline, Alembic knows of the database only the revisions it is told to start from, and
+        writes its ``alembic_version`` statements for a database holding exactly those rows.
+        Told only the start of one branch, it UPDATEs a host row where the online command
+        INSERTs or DELETEs a plugin's row. So it is told every row the database is taken to
+        hold (``offline_start``, or the range's START: several revisions, comma-separated, or
+        ``heads``), and the printed SQL says which.
+        """
+        starting = offline_start
         if ":" in target:
             if not sql:
                 raise UsageError("a range start:end is only allowed with --sql")
-            starting, target = target.split(":", 1)
+            start, target = target.split(":", 1)
+            starting = self._rows_for(start)
 
         def fn(rev: Any, context: MigrationContext) -> Any:
+            if sql:
+                held = ", ".join(starting) if starting else "no row (an empty database)"
+                context.impl.static_output(
+                    f"-- scaffold: SQL for a database whose alembic_version holds {held}\n"
+                )
             return steps(target, rev)
 
-        self.run(fn, url, as_sql=sql, starting_rev=starting, destination_rev=target)
+        self.run(
+            fn,
+            url,
+            as_sql=sql,
+            starting_rev=(starting or None) if sql else None,
+            destination_rev=target,
+        )
+
+    def _rows_for(self, start: str) -> tuple[str, ...]:
+        """The version rows meant by a range's START (``base``, ``heads``, revisions a,b)."""
+        from alembic.script.revision import RevisionError
+        from alembic.util import CommandError
+
+        names = [n.strip() for n in start.split(",") if n.strip() not in ("", "base")]
+        try:
+            found = [r for n in names for r in self.script.get_revisions(n) if r is not None]
+        except (CommandError, RevisionError) as exc:
+            raise UsageError(str(exc).splitlines()[0]) from None
+        return self.graph.version_rows(r.revision for r in found)
 
     def run(
         self,
@@ -340,6 +418,8 @@ def _duplicate_ids(script: ScriptDirectory) -> str:
 
 def _graph_error(script: ScriptDirectory, exc: Exception) -> str:
     """Name the revision file whose down_revision or depends_on points at nothing."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}"
     try:
         revisions = list(script._load_revisions())
     except Exception as load_error:
