@@ -113,10 +113,13 @@ def run_env(
 
     environment = EnvironmentContext(config, script, fn=fn, as_sql=as_sql, **kwargs)
     configure = environment.configure
+    progress = Progress()
 
     def guarded_configure(*args: Any, **kw: Any) -> None:
         if before_configure is not None:
             before_configure()
+        if connection is not None and not as_sql:
+            kw["on_version_apply"] = [*_as_list(kw.get("on_version_apply")), progress.applied]
         # Checked inside configure(), before Alembic creates its version table or runs anything.
         configure(*args, **kw)
         if connection is not None and url is not None and not as_sql:
@@ -124,13 +127,56 @@ def run_env(
 
     environment.configure = guarded_configure  # type: ignore[method-assign]
     try:
-        with environment:
+        with environment, progress.watching(connection):
             script.run_env()
     except ScaffoldError:
         raise
     except Exception as exc:
         requested = {kwargs.get("destination_rev"), kwargs.get("starting_rev")}
-        raise translate(exc, script, url, requested={r for r in requested if r}) from exc
+        raise translate(
+            exc, script, url, requested={r for r in requested if r}, done=progress.statements
+        ) from exc
+
+
+class Progress:
+    """The DDL statements run since the last revision was recorded in ``alembic_version``.
+
+    On MariaDB each of them has committed by itself: when a revision fails, they are what it had
+    already done, and what the error line lists.
+    """
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @contextlib.contextmanager
+    def watching(self, connection: Connection | None) -> Iterator[None]:
+        if connection is None:
+            yield
+            return
+        from sqlalchemy import event
+
+        event.listen(connection, "after_cursor_execute", self._executed)
+        try:
+            yield
+        finally:
+            event.remove(connection, "after_cursor_execute", self._executed)
+
+    def _executed(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if _DDL.match(statement):
+            self.statements.append(" ".join(statement.split()))
+
+    def applied(self, **kw: Any) -> None:
+        """Alembic's ``on_version_apply``: a revision has run and its row is written."""
+        self.statements.clear()
+
+
+_DDL = re.compile(r"\s*(CREATE|ALTER|DROP|RENAME|TRUNCATE)\b", re.IGNORECASE)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def translate(
@@ -139,8 +185,13 @@ def translate(
     url: str | None,
     *,
     requested: set[str] | frozenset[str] = frozenset(),
+    done: Sequence[str] = (),
 ) -> ScaffoldError:
-    """One line for an exception escaping Alembic, naming the revision or file at fault."""
+    """One line for an exception escaping Alembic, naming the revision or file at fault.
+
+    ``done``: the DDL statements the failing revision had run (see :class:`Progress`); on
+    MariaDB, whose DDL commits at once, the line lists them and says how to recover.
+    """
     from alembic.util import CommandError
 
     where = redact(url) if url else "the host's database"
@@ -160,7 +211,7 @@ def translate(
             revision = Path(filename).name.split("_", 1)[0]
             return MigrationError(
                 f"revision {revision} ({filename}:{frame.lineno}) failed on {where}: "
-                f"{first_line(exc)}"
+                f"{first_line(exc)}{_not_rolled_back(url, revision, exc, done)}"
             )
         if filename == env_py or (
             filename.endswith("env.py") and filename.startswith(str(script.dir))
@@ -175,6 +226,34 @@ def translate(
                 f"host env.py ({filename}:{frame.lineno}) failed: {first_line(exc)}{hint}"
             )
     return MigrationError(f"migration on {where} failed: {first_line(exc)}")
+
+
+#: MariaDB's errors for DDL that finds its work already done (or undone): table, column, key or
+#: constraint exists, or a name to drop is not there.
+_ALREADY = {1050, 1060, 1061, 1091, 1826}
+
+
+def _not_rolled_back(url: str | None, revision: str, exc: Exception, done: Sequence[str]) -> str:
+    """What a revision that failed on MariaDB leaves behind, and how to recover ('' elsewhere)."""
+    if url is None or parse_url(url).get_backend_name() not in ("mysql", "mariadb"):
+        return ""
+    guide = "docs/safety.md#mariadb-non-transactional-ddl"
+    if done:
+        shown = "; ".join(s if len(s) <= 160 else s[:157] + "..." for s in done)
+        return (
+            f"; MariaDB commits DDL at once: {len(done)} statement(s) of {revision} stay done "
+            f"({shown}) while alembic_version does not name {revision}: undo them by hand, or "
+            f"finish the revision by hand and run `alembic stamp {revision}`, before the next "
+            f"upgrade ({guide})"
+        )
+    error_args = getattr(getattr(exc, "orig", None), "args", ())
+    if error_args and error_args[0] in _ALREADY:
+        return (
+            f"; on MariaDB this usually means an earlier run of {revision} failed half way and "
+            f"left its first statements done (DDL commits at once): compare the tables with "
+            f"{revision}'s upgrade(), undo what it did, then upgrade again ({guide})"
+        )
+    return ""
 
 
 _CANT_LOCATE = re.compile(r"Can't locate revision identified by '([^']+)'")
