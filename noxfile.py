@@ -53,6 +53,7 @@ COMPAT_TESTS = [
     "tests/test_mediagoblin_style.py",
     "tests/test_discovery.py",
     "tests/test_installed_host.py",
+    "tests/test_alembic_versions.py",
 ]
 
 
