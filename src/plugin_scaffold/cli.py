@@ -181,6 +181,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_upgrade(args: argparse.Namespace) -> int:
     from .databases import redact
 
+    if args.plugin and args.revision:
+        from .errors import UsageError
+
+        raise UsageError("give a TARGET or --plugin, not both")
     ws = _workspace(args)
     ws.upgrade(args.revision or "heads", plugin=args.plugin, sql=args.sql)
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"

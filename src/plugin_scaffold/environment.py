@@ -225,6 +225,11 @@ def translate(
             return ConfigError(
                 f"host env.py ({filename}:{frame.lineno}) failed: {first_line(exc)}{hint}"
             )
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).name == "env.py":
+        # Raised while Alembic loads env.py, so no frame of env.py is on the traceback.
+        return ConfigError(
+            f"host env.py ({exc.filename}:{exc.lineno}) failed: syntax error: {exc.msg}"
+        )
     return MigrationError(f"migration on {where} failed: {first_line(exc)}")
 
 

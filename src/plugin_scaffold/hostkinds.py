@@ -149,6 +149,11 @@ class ConfigFactory:
                         f"config factory {self.spec} needs the host's config file: set "
                         "host-config in [tool.plugin-scaffold] or pass --host-config"
                     )
+                if not self.config_file.is_file():
+                    raise ConfigError(
+                        f"config factory {self.spec}: the host's config file {self.config_file} "
+                        "(host-config, --host-config) does not exist"
+                    )
                 kwargs[name] = str(self.config_file)
         try:
             config = self.function(**kwargs)
