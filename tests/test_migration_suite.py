@@ -172,6 +172,25 @@ def test_rows_a_revision_changes_need_an_expect_entry(branched: Path) -> None:
     assert_only(run_own_tests(branched, "sqlite"))
 
 
+@pytest.mark.parametrize("alone", [True, False], ids=["rows-check-alone", "every-check"])
+def test_sample_rows_never_take_a_value_of_the_authors_rows(branched: Path, alone: bool) -> None:
+    # The plugin row needs a parent store: its sample uuid must be neither of the author's,
+    # whether the rows check runs alone (first) or after every other check.
+    write_suite(
+        branched,
+        rows={
+            "p1": {
+                "poser__store_extra": [{"rating": 1}],
+                "store": [{"uuid": "sample1", "name": "mine"}, {"uuid": "s1", "name": "mine too"}],
+            },
+        },
+    )
+    only = ["-k", CHECKS["rows"]] if alone else []
+    outcome = run_own_tests(branched, "sqlite", *only)
+    assert outcome.failed == {}, outcome.output[-2000:]
+    assert outcome.passed == ({"rows"} if alone else set(CHECKS))
+
+
 def test_rows_for_an_unknown_revision_are_named(branched: Path) -> None:
     write_suite(branched, rows={"nosuch": {"poser__store_extra": [{"rating": 1}]}})
     outcome = run_own_tests(branched, "sqlite")

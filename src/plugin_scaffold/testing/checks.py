@@ -100,6 +100,18 @@ class MigrationChecks:
     def is_host_table(self, name: str) -> bool:
         return not self.models.owns(name)
 
+    @cached_property
+    def reserved(self) -> list[Any]:
+        """Every value of the author's rows: no sample row takes one (they are inserted later)."""
+        return [
+            value
+            for data in (self.rows, self.expect)
+            for tables in data.values()
+            for table_rows in tables.values()
+            for row in table_rows
+            for value in row.values()
+        ]
+
     @contextlib.contextmanager
     def scratch_database(self) -> Iterator[str]:
         with temporary_database(self.database, prefix=f"scaffold_{self.name}") as url:
@@ -429,7 +441,7 @@ class MigrationChecks:
                     return contents(connection, host_tables)
 
             try:
-                host_tables = _fill_every_table(engine, self.is_host_table)
+                host_tables = _fill_every_table(engine, self.is_host_table, self.reserved)
                 before, rows_before = self.snapshot(url), host_rows()
                 self._run(f"installing plugin {self.name} on {where}", ws.upgrade, "heads")
                 changed = row_differences(rows_before, host_rows())
@@ -439,7 +451,7 @@ class MigrationChecks:
                         f"{'; '.join(changed)}"
                     )
                 # Plugin rows may bring new host rows (the parents they refer to): those stay.
-                _fill_every_table(engine, self.models.owns)
+                _fill_every_table(engine, self.models.owns, self.reserved)
                 rows_installed = host_rows()
                 self._run(f"downgrading {target} on {where}", ws.downgrade, target)
                 after = self.snapshot(url)
@@ -533,7 +545,7 @@ class MigrationChecks:
     ) -> dict[str, Any]:
         try:
             with engine.begin() as connection:
-                return rows_mod.insert(connection, table, row)
+                return rows_mod.insert(connection, table, row, reserved=self.reserved)
         except Exception as exc:  # the driver's own error, said in one line
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CheckFailed(
@@ -582,7 +594,9 @@ class MigrationChecks:
                     )
 
 
-def _fill_every_table(engine: Any, keep: Callable[[str], bool]) -> list[str]:
+def _fill_every_table(
+    engine: Any, keep: Callable[[str], bool], reserved: Sequence[Any] = ()
+) -> list[str]:
     """Insert one sample row into each table ``keep`` accepts (where one can be made)."""
     from sqlalchemy import MetaData
 
@@ -593,7 +607,7 @@ def _fill_every_table(engine: Any, keep: Callable[[str], bool]) -> list[str]:
     for name in names:
         try:
             with engine.begin() as connection:
-                rows_mod.insert(connection, name, {})
+                rows_mod.insert(connection, name, {}, reserved=reserved)
         except Exception:  # a table no sample fits (checks, triggers) keeps no row
             pass
     return names

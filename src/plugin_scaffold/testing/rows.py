@@ -3,15 +3,18 @@
 A row names the columns that matter to the author; a required column left out gets a sample
 value, and a required foreign key gets a new parent row (filled the same way). The row as
 inserted, generated keys included, is what later checks look for.
+
+Sample values depend only on the table and what it holds: the first value of the column's type
+that no row of the table has and that the caller does not reserve (the author's own rows), so
+that a check gives the same rows run alone, first or last.
 """
 
 from __future__ import annotations
 
 import datetime
 import decimal
-import itertools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,8 +23,8 @@ if TYPE_CHECKING:
 
 Row = dict[str, Any]
 
-_serial = itertools.count(1)
 _MAX_DEPTH = 8  # parent rows of parent rows...; deeper than any sensible schema
+_MAX_TRIES = 1000  # values tried for one column before taking the last one anyway
 
 
 class RowError(Exception):
@@ -34,16 +37,34 @@ def reflect_table(connection: Connection, name: str) -> Table:
     return Table(name, MetaData(), autoload_with=connection)
 
 
-def insert(connection: Connection, table_name: str, given: Mapping[str, Any]) -> Row:
-    """Insert ``given`` into ``table_name``, filling what must be filled; return the row."""
+def insert(
+    connection: Connection,
+    table_name: str,
+    given: Mapping[str, Any],
+    *,
+    reserved: Collection[Any] = (),
+) -> Row:
+    """Insert ``given`` into ``table_name``, filling what must be filled; return the row.
+
+    No sample value is one of ``reserved`` (values the author's rows use, inserted later).
+    """
     from sqlalchemy import inspect
 
     if not inspect(connection).has_table(table_name):
         raise RowError(f"table {table_name} does not exist")
-    return _insert(connection, reflect_table(connection, table_name), dict(given), 0)
+    avoid = {v for v in reserved if _hashable(v)}
+    return _insert(connection, reflect_table(connection, table_name), dict(given), 0, avoid)
 
 
-def _insert(connection: Connection, table: Table, given: Row, depth: int) -> Row:
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _insert(connection: Connection, table: Table, given: Row, depth: int, avoid: set[Any]) -> Row:
     unknown = sorted(set(given) - set(table.columns.keys()))
     if unknown:
         raise RowError(f"table {table.name} has no column {', '.join(unknown)}")
@@ -53,10 +74,10 @@ def _insert(connection: Connection, table: Table, given: Row, depth: int) -> Row
             continue
         if column.foreign_keys and depth < _MAX_DEPTH:
             reference = next(iter(column.foreign_keys)).column
-            parent = _insert(connection, reference.table, {}, depth + 1)
+            parent = _insert(connection, reference.table, {}, depth + 1, avoid)
             values[column.name] = parent[reference.name]
         else:
-            values[column.name] = sample(column)
+            values[column.name] = _unused_sample(connection, column, avoid)
     result = connection.execute(table.insert().values(values))
     inserted = dict(values)
     for column, key in zip(
@@ -86,13 +107,29 @@ def _python_type(column: Column[Any]) -> type:
         return object
 
 
-def sample(column: Column[Any]) -> Any:
-    """A value of the column's type, distinct from every other sample of this process."""
+def _unused_sample(connection: Connection, column: Column[Any], avoid: set[Any]) -> Any:
+    """The first sample of the column's type that its table does not hold and ``avoid`` lacks."""
+    from sqlalchemy import select
+
+    value = sample(column, 1)
+    if not _hashable(value) or isinstance(value, bool) or getattr(column.type, "enums", None):
+        return value  # one value is all there is (or a JSON document): no unique key on it
+    for n in range(1, _MAX_TRIES + 1):
+        value = sample(column, n)
+        if value in avoid:
+            continue
+        query = select(column.table.c[column.name]).where(column == value).limit(1)
+        if connection.execute(query).first() is None:
+            return value
+    return value
+
+
+def sample(column: Column[Any], n: int = 1) -> Any:
+    """The ``n``-th value of the column's type (``n`` > 0), distinct from the others."""
     enums = getattr(column.type, "enums", None)
     if enums:
         return enums[0]
     python_type = _python_type(column)
-    n = next(_serial)
     if python_type is bool:
         return False
     if python_type is int:
@@ -110,11 +147,14 @@ def sample(column: Column[Any]) -> Any:
     if python_type is bytes:
         return f"b{n}".encode()
     if python_type is uuid.UUID:
-        return uuid.uuid4()
+        return uuid.UUID(int=n)
     if python_type in (dict, list):
         return python_type()
     length = getattr(column.type, "length", None) or 16
-    return f"s{n}"[:length]
+    for text in (f"sample{n}", f"s{n}", str(n)):
+        if len(text) <= length:
+            return text
+    return str(n)[-length:]
 
 
 def find(connection: Connection, table: Table, row: Mapping[str, Any]) -> bool:
