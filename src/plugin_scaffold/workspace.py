@@ -316,7 +316,7 @@ class Workspace:
             if sql:
                 held = ", ".join(starting) if starting else "no row (an empty database)"
                 context.impl.static_output(
-                    f"-- scaffold: SQL for a database whose alembic_version holds {held}\n"
+                    f"-- scaffold: SQL for a database whose alembic_version holds {held}"
                 )
             return steps(target, rev)
 
