@@ -135,3 +135,34 @@ def test_revision_that_fails_only_on_mariadb(pristine: Path, tmp_path: Path) -> 
     assert message.endswith("CompileError: VARCHAR requires a length on dialect mysql")
     assert outcome.passed == {"branch"}
     assert_only(run_own_tests(project, "postgresql"))
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_revision_changing_host_rows_on_install(
+    pristine: Path, tmp_path: Path, database: str
+) -> None:
+    outcome = run_own_tests(broken(pristine, "changes_host_rows", tmp_path), database)
+    message = outcome.message("uninstall")
+    assert message.startswith(
+        f"installing plugin flawed on {database} ("
+        if database != "sqlite"
+        else "installing plugin flawed on sqlite ("
+    )
+    assert (
+        "revision hostrows0001 (src/flawed/migrations/hostrows0001_bio.py) changes rows of host "
+        "tables: table core__users: 2 row(s) lost or changed, e.g. (1, 'sample1', 'sample1', "
+        in message
+    )
+    assert "round trips" in outcome.passed  # the schema alone never shows it
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_downgrade_deleting_host_rows(pristine: Path, tmp_path: Path, database: str) -> None:
+    outcome = run_own_tests(broken(pristine, "deletes_host_rows", tmp_path), database)
+    message = outcome.message("uninstall")
+    assert message.startswith(f"uninstalling plugin flawed (downgrade flawed@base) on {database}")
+    assert "table core__media_entries: " in message and "row(s) lost or changed" in message
+    assert message.endswith(
+        "by the downgrade of revision hostrows0002 (src/flawed/migrations/hostrows0002_cleanup.py)"
+    )
+    assert "round trips" in outcome.passed

@@ -443,28 +443,62 @@ class MigrationChecks:
             try:
                 host_tables = _fill_every_table(engine, self.is_host_table, self.reserved)
                 before, rows_before = self.snapshot(url), host_rows()
+                # One revision at a time, so that a change to host rows names its revision.
+                for revision in self.order:
+                    described = self.describe(revision)
+                    self._run(f"installing {described} on {where}", ws.upgrade, revision.revision)
+                    changed = row_differences(rows_before, host_rows())
+                    if changed:
+                        raise CheckFailed(
+                            f"installing plugin {self.name} on {where}: {described} changes "
+                            f"rows of host tables: {'; '.join(changed)}; a plugin never "
+                            "changes a host table's rows"
+                        )
                 self._run(f"installing plugin {self.name} on {where}", ws.upgrade, "heads")
-                changed = row_differences(rows_before, host_rows())
-                if changed:
-                    raise CheckFailed(
-                        f"installing plugin {self.name} on {where} changes rows of host tables: "
-                        f"{'; '.join(changed)}"
-                    )
                 # Plugin rows may bring new host rows (the parents they refer to): those stay.
                 _fill_every_table(engine, self.models.owns, self.reserved)
                 rows_installed = host_rows()
                 self._run(f"downgrading {target} on {where}", ws.downgrade, target)
                 after = self.snapshot(url)
                 faults = differences(before, after, gone="missing", new="left behind")
+                lost: list[str] = []
                 if set(host_tables) <= set(after.tables):
-                    faults += row_differences(rows_installed, host_rows())
+                    lost = row_differences(rows_installed, host_rows())
             finally:
                 engine.dispose()
+        if lost:
+            culprit = self._losing_rows()
+            faults += [f"{line}, by the downgrade of {culprit}" for line in lost]
         if faults:
             raise CheckFailed(
                 f"uninstalling plugin {self.name} (downgrade {target}) on {where} does not give "
                 f"back the database it was installed on: {'; '.join(faults)}"
             )
+
+    def _losing_rows(self) -> str:
+        """The revision whose downgrade changes host rows, found one revision at a time."""
+        with self.scratch_database() as url:
+            ws = self.prepare(url)
+            engine = make_engine(url)
+            try:
+                host_tables = _fill_every_table(engine, self.is_host_table, self.reserved)
+                ws.upgrade("heads")
+                _fill_every_table(engine, self.models.owns, self.reserved)
+
+                def host_rows() -> dict[str, list[dict[str, Any]]]:
+                    with engine.connect() as connection:
+                        return contents(connection, host_tables)
+
+                installed = host_rows()
+                for revision in reversed(self.order):
+                    ws.downgrade(self.below(revision))
+                    if row_differences(installed, host_rows()):
+                        return self.describe(revision)
+            except Exception:  # the search is a courtesy: the fault is reported either way
+                pass
+            finally:
+                engine.dispose()
+        return f"a revision of plugin {self.name}"
 
     # --- data -----------------------------------------------------------------------------------
 
