@@ -614,3 +614,28 @@ def test_bad_input_is_one_line_and_changes_nothing(
     assert tree(root) == files, "files changed"
     if url:
         assert dump(url) == before, "the database changed"
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_only_with_verbose(
+    pristine: Path, server: ForkServer, tmp_path: Path
+) -> None:
+    """An exception scaffold has no words for (here Mako's, from the host's broken revision
+    template) is still one line, exit 1; ``-v`` adds the traceback above the same line."""
+    root = tmp_path / "case"
+    shutil.copytree(pristine, root)
+    write("host/examplehost/migrations/script.py.mako", "${ broken(\n")(root)
+    files = tree(root)
+
+    plain = server.run("revision", "-m", "x", cwd=root / "plug")
+    verbose = server.run("-v", "revision", "-m", "x", cwd=root / "plug")
+
+    line = plain.stderr.splitlines()
+    assert plain.returncode == 1 and plain.stdout == "" and len(line) == 1, plain.stderr
+    assert line[0].startswith("scaffold: error: SyntaxException: ")
+    assert "script.py.mako" in line[0] and line[0].endswith("(run with -v for details)")
+    assert "Traceback" not in plain.stderr
+    assert verbose.returncode == 1
+    assert verbose.stderr.startswith("Traceback (most recent call last):\n")
+    assert 'File "' in verbose.stderr and "mako" in verbose.stderr
+    assert verbose.stderr.splitlines()[-1] == line[0]
+    assert tree(root) == files
