@@ -7,6 +7,7 @@ import fcntl
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,10 +77,21 @@ def scaffold_processes(
 
 
 def test_concurrent_upgrades_apply_each_revision_once(tmp_path: Path, fresh_url: str) -> None:
+    """8 runs wait for a lock held elsewhere (each says so once, naming the holder), then take
+    it one at a time: each revision is applied once and every run exits 0."""
     ini = counted_host(tmp_path / "host")
     started = time.monotonic()
-    runs = scaffold_processes(ini, fresh_url, "upgrade", n=PROCESSES, cwd=tmp_path)
-    outcomes = [(p.wait(timeout=300), *p.communicate()) for p in runs]
+    with lock_held_elsewhere(fresh_url) as holder:
+        runs = scaffold_processes(ini, fresh_url, "upgrade", n=PROCESSES, cwd=tmp_path)
+        readers = [_StderrReader(run) for run in runs]
+        for reader in readers:
+            assert reader.waiting.wait(timeout=120), "".join(reader.lines)
+    outcomes = []
+    for run, reader in zip(runs, readers, strict=True):
+        out = run.stdout.read() if run.stdout else ""
+        code = run.wait(timeout=300)
+        reader.thread.join(timeout=60)
+        outcomes.append((code, out, "".join(reader.lines)))
     elapsed = time.monotonic() - started
 
     report = "\n".join(f"exit {code}\n{out}{err}" for code, out, err in outcomes)
@@ -90,13 +102,29 @@ def test_concurrent_upgrades_apply_each_revision_once(tmp_path: Path, fresh_url:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM applied")).scalar() == 1
     engine.dispose()
-    waited = [err for _, _, err in outcomes if "waiting for the migration lock" in err]
-    assert waited, report  # the 1.5 s revision makes the others wait
-    for err in waited:
+    for _, _, err in outcomes:
         lines = [line for line in err.splitlines() if "waiting for the migration lock" in line]
-        assert len(lines) == 1 and "held by" in lines[0], err
+        assert len(lines) == 1 and "held by" in lines[0] and holder in lines[0], err
         assert "Traceback" not in err
     print(f"{PROCESSES} concurrent upgrades on {fresh_url.split(':')[0]}: {elapsed:.1f}s")
+
+
+class _StderrReader:
+    """Reads a run's stderr as it comes; ``waiting`` is set once it says it waits for the lock."""
+
+    def __init__(self, run: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self.waiting = threading.Event()
+        self.thread = threading.Thread(target=self._read, args=(run,), daemon=True)
+        self.thread.start()
+
+    def _read(self, run: subprocess.Popen[str]) -> None:
+        assert run.stderr is not None
+        for line in run.stderr:
+            self.lines.append(line)
+            if "waiting for the migration lock" in line:
+                self.waiting.set()
+        self.waiting.set()  # ended without waiting: the assertion on its output says so
 
 
 @contextlib.contextmanager
