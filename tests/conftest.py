@@ -79,6 +79,41 @@ def versions(url: str) -> set[str]:
         engine.dispose()
 
 
+def rows(url: str, query: str) -> list[tuple[object, ...]]:
+    """The rows a query returns, as tuples."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(query))]
+    finally:
+        engine.dispose()
+
+
+def execute(url: str, statement: str) -> None:
+    """Run one statement in its own transaction."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    finally:
+        engine.dispose()
+
+
+def columns(url: str, table: str) -> set[str]:
+    """The column names of a table, reflected."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
 def require_server(kind: str) -> None:
     """Skip (or, in CI, fail) when the server for ``kind`` does not answer."""
     if kind == "sqlite":

@@ -17,10 +17,18 @@ import sys
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from copier import run_copy
 
-from conftest import ROOT, require_server, run_scaffold, tables, versions
+from conftest import (
+    ROOT,
+    columns,
+    execute,
+    require_server,
+    rows,
+    run_scaffold,
+    tables,
+    versions,
+)
 from hostmatrix import KINDS, GeneratedHost, make_generated_host
 from plugin_scaffold.databases import temporary_database
 
@@ -53,32 +61,6 @@ def env_for(host: GeneratedHost, project: Path) -> dict[str, str]:
 
 def scaffold(project: Path, env: dict[str, str], *args: str, check: int | None = 0):  # type: ignore[no-untyped-def]
     return run_scaffold(*args, cwd=project, env=env, check=check)
-
-
-def rows(url: str, query: str) -> list[tuple[object, ...]]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(sa.text(query))]
-    finally:
-        engine.dispose()
-
-
-def execute(url: str, statement: str) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(statement))
-    finally:
-        engine.dispose()
-
-
-def columns(url: str, table: str) -> set[str]:
-    engine = sa.create_engine(url)
-    try:
-        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.postgresql

@@ -22,9 +22,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from conftest import ROOT, run_scaffold
+from conftest import ROOT, rows, run_scaffold, tables
 
 FACTORY = "plugin_scaffold.hosts.mediagoblin:alembic_config"
 SOURCE_VARIABLE = "SCAFFOLD_MEDIAGOBLIN_SOURCE"
@@ -168,23 +167,6 @@ def mediagoblin(tmp_path_factory: pytest.TempPathFactory) -> MediaGoblin:
     return environment
 
 
-def _tables(url: str) -> set[str]:
-    engine = sa.create_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
-def _rows(url: str, query: str) -> list[tuple[object, ...]]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(sa.text(query))]
-    finally:
-        engine.dispose()
-
-
 def test_a_default_mediagoblin_site_with_nothing_hand_written(
     mediagoblin: MediaGoblin, tmp_path: Path
 ) -> None:
@@ -197,8 +179,8 @@ def test_a_default_mediagoblin_site_with_nothing_hand_written(
     ini = site / "mediagoblin.ini"
     ini.write_text(example.replace("[mediagoblin]\n", f"[mediagoblin]\nsql_engine = {url}\n", 1))
     mediagoblin.run(str(mediagoblin.bin / "gmg"), "-cf", str(ini), "dbupdate", cwd=site)
-    assert {r[0] for r in _rows(url, "SELECT version_num FROM alembic_version")} == MG_HEADS
-    privileges = _rows(url, "SELECT count(*) FROM core__privileges")
+    assert {r[0] for r in rows(url, "SELECT version_num FROM alembic_version")} == MG_HEADS
+    privileges = rows(url, "SELECT count(*) FROM core__privileges")
 
     answers = {
         "host_alembic": FACTORY,
@@ -235,7 +217,7 @@ def test_a_default_mediagoblin_site_with_nothing_hand_written(
     assert "core__" not in revision and "image__" not in revision
     mediagoblin.scaffold(*on, "upgrade", cwd=project)
     assert "models match migrations" in mediagoblin.scaffold(*on, "check", cwd=project)
-    assert "mediasec__media_security" in _tables(url)
+    assert "mediasec__media_security" in tables(url)
 
     # The site enables the plugin; MediaGoblin's own dbupdate then finds nothing to do.
     ini.write_text(ini.read_text() + "\n[[mediasec]]\n")
@@ -248,9 +230,9 @@ def test_a_default_mediagoblin_site_with_nothing_hand_written(
     assert "downgraded" in mediagoblin.scaffold(
         *command, *on, "downgrade", "--plugin", "mediasec", cwd=outside
     )
-    assert not {t for t in _tables(url) if t.startswith("mediasec__")}
-    assert {r[0] for r in _rows(url, "SELECT version_num FROM alembic_version")} == MG_HEADS
-    assert _rows(url, "SELECT count(*) FROM core__privileges") == privileges
+    assert not {t for t in tables(url) if t.startswith("mediasec__")}
+    assert {r[0] for r in rows(url, "SELECT version_num FROM alembic_version")} == MG_HEADS
+    assert rows(url, "SELECT count(*) FROM core__privileges") == privileges
     # without --url, the database is the site's sql_engine
     current = mediagoblin.scaffold(*command, "current", cwd=outside)
     assert "a98c1a320e88 (image_media_type) (head)  [host]" in current
