@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from conftest import require_server, run_scaffold, tables, versions
 from hosts import make_host, revision_id
-from plugin_scaffold.databases import temporary_database
+from plugin_scaffold.databases import redact, temporary_database
 
 PROCESSES = 8
 
@@ -106,6 +106,13 @@ def test_concurrent_upgrades_apply_each_revision_once(tmp_path: Path, fresh_url:
         lines = [line for line in err.splitlines() if "waiting for the migration lock" in line]
         assert len(lines) == 1 and "held by" in lines[0] and holder in lines[0], err
         assert "Traceback" not in err
+    # One run applied the revisions; the 7 that took the lock after it found nothing to do and
+    # say so, rather than claiming an upgrade they did not make.
+    said = sorted(out.strip() for _, out, _ in outcomes)
+    assert said == sorted(
+        [f"upgraded {redact(fresh_url)} to heads"]
+        + [f"{redact(fresh_url)} is already at heads: nothing to upgrade"] * (PROCESSES - 1)
+    ), report
     print(f"{PROCESSES} concurrent upgrades on {fresh_url.split(':')[0]}: {elapsed:.1f}s")
 
 
@@ -206,3 +213,20 @@ def test_lock_timeout_that_is_not_a_number_is_bad_input(tmp_path: Path) -> None:
     )
     assert "SCAFFOLD_LOCK_TIMEOUT='ten minutes'" in result.stderr
     assert not (tmp_path / "db.sqlite").exists()
+
+
+def test_a_second_upgrade_says_it_had_nothing_to_do(tmp_path: Path) -> None:
+    ini = make_host(tmp_path / "host", env_style="connection", revisions=2)
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    first = run_scaffold("-c", str(ini), "--url", url, "upgrade", cwd=tmp_path)
+    assert first.stdout.strip() == f"upgraded {url} to heads"
+    again = run_scaffold("-c", str(ini), "--url", url, "upgrade", cwd=tmp_path)
+    assert again.stdout.strip() == f"{url} is already at heads: nothing to upgrade"
+    to_one = run_scaffold("-c", str(ini), "--url", url, "upgrade", revision_id(2), cwd=tmp_path)
+    assert to_one.stdout.strip() == f"{url} is already at {revision_id(2)}: nothing to upgrade"
+    assert versions(url) == {revision_id(2)}
+    down = run_scaffold("-c", str(ini), "--url", url, "downgrade", revision_id(1), cwd=tmp_path)
+    assert down.stdout.strip() == f"downgraded {url} to {revision_id(1)}"
+    down = run_scaffold("-c", str(ini), "--url", url, "downgrade", revision_id(1), cwd=tmp_path)
+    assert down.stdout.strip() == f"{url} is already at {revision_id(1)}: nothing to downgrade"
+    assert versions(url) == {revision_id(1)}

@@ -186,10 +186,17 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
         raise UsageError("give a TARGET or --plugin, not both")
     ws = _workspace(args)
-    ws.upgrade(args.revision or "heads", plugin=args.plugin, sql=args.sql)
+    applied = ws.upgrade(args.revision or "heads", plugin=args.plugin, sql=args.sql)
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
     if not args.sql:
-        _say(f"upgraded {redact(ws.url) if ws.url else 'the database'} to {target}")
+        database = redact(ws.url) if ws.url else "the database"
+        # Nothing applied: the database was there already, or a run this one waited for
+        # (the migration lock) got it there.
+        _say(
+            f"upgraded {database} to {target}"
+            if applied
+            else f"{database} is already at {target}: nothing to upgrade"
+        )
     return 0
 
 
@@ -197,10 +204,15 @@ def cmd_downgrade(args: argparse.Namespace) -> int:
     from .databases import redact
 
     ws = _workspace(args)
-    ws.downgrade(args.revision, plugin=args.plugin, sql=args.sql)
+    undone = ws.downgrade(args.revision, plugin=args.plugin, sql=args.sql)
     target = f"{args.plugin}@base" if args.plugin else args.revision
     if not args.sql:
-        _say(f"downgraded {redact(ws.url) if ws.url else 'the database'} to {target}")
+        database = redact(ws.url) if ws.url else "the database"
+        _say(
+            f"downgraded {database} to {target}"
+            if undone
+            else f"{database} is already at {target}: nothing to downgrade"
+        )
     return 0
 
 

@@ -222,8 +222,11 @@ class Workspace:
         plugin: str | None = None,
         sql: bool = False,
         url: str | None = None,
-    ) -> None:
+    ) -> int:
         """Upgrade to ``target`` (Alembic's words: ``heads``, ``NAME@head``, a revision...).
+
+        Returns how many revisions were applied (0: the database was already there, e.g. a
+        concurrent run that held the migration lock applied them).
 
         ``plugin``: install that plugin, target ``NAME@head``.
 
@@ -256,7 +259,7 @@ class Workspace:
             return [by_id[r.revision] for r in graph.host_first([s.revision for s in planned])]
 
         offline_start = graph.rows_at_heads(without=plugin) if plugin is not None else ()
-        self._migrate(steps, target, sql, url, offline_start=offline_start)
+        return self._migrate(steps, target, sql, url, offline_start=offline_start)
 
     def downgrade(
         self,
@@ -265,8 +268,10 @@ class Workspace:
         plugin: str | None = None,
         sql: bool = False,
         url: str | None = None,
-    ) -> None:
+    ) -> int:
         """Downgrade to ``target``, or remove ``plugin`` (its branch to ``NAME@base``).
+
+        Returns how many revisions were undone.
 
         With ``sql``, the SQL is printed for a database at the start of ``START:END``, else at
         every head (what ``scaffold upgrade`` leaves).
@@ -279,7 +284,7 @@ class Workspace:
         elif target is None:
             raise UsageError("downgrade needs a TARGET revision or --plugin NAME")
         script = self.script
-        self._migrate(
+        return self._migrate(
             lambda destination, rev: script._downgrade_revs(destination, rev),
             target,
             sql,
@@ -295,8 +300,11 @@ class Workspace:
         url: str | None,
         *,
         offline_start: tuple[str, ...],
-    ) -> None:
+    ) -> int:
         """Run env.py with ``steps`` towards ``target`` (``START:END`` only with --sql).
+
+        Returns how many steps ran: the steps are planned from the version rows read once the
+        migration lock is held, so a run that waited for another finds nothing left to do.
 
         Offline, Alembic knows of the database only the revisions it is told to start from, and
         writes its ``alembic_version`` statements for a database holding exactly those rows.
@@ -311,6 +319,7 @@ class Workspace:
                 raise UsageError("a range start:end is only allowed with --sql")
             start, target = target.split(":", 1)
             starting = self._rows_for(start)
+        counted = [0]
 
         def fn(rev: Any, context: MigrationContext) -> Any:
             if sql:
@@ -318,7 +327,9 @@ class Workspace:
                 context.impl.static_output(
                     f"-- scaffold: SQL for a database whose alembic_version holds {held}"
                 )
-            return steps(target, rev)
+            planned = list(steps(target, rev))
+            counted[0] += len(planned)  # env.py may migrate several databases (multidb)
+            return planned
 
         self.run(
             fn,
@@ -327,6 +338,7 @@ class Workspace:
             starting_rev=(starting or None) if sql else None,
             destination_rev=target,
         )
+        return counted[0]
 
     def _rows_for(self, start: str) -> tuple[str, ...]:
         """The version rows meant by a range's START (``base``, ``heads``, revisions a,b)."""
