@@ -131,7 +131,9 @@ def run_env(
             script.run_env()
     except ScaffoldError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
+        # SystemExit too: an env.py (or a revision) calling sys.exit() would otherwise end
+        # scaffold with that code and no word of why.
         requested = {kwargs.get("destination_rev"), kwargs.get("starting_rev")}
         raise translate(
             exc, script, url, requested={r for r in requested if r}, done=progress.statements
@@ -180,7 +182,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def translate(
-    exc: Exception,
+    exc: BaseException,
     script: ScriptDirectory,
     url: str | None,
     *,
@@ -202,6 +204,10 @@ def translate(
         return UsageError(not_configured(missing))
     if isinstance(exc, CommandError):
         return UsageError(str(exc).splitlines()[0] if str(exc) else "alembic command failed")
+    not_a_database = _not_a_database(exc, url)
+    if not_a_database is not None:
+        return not_a_database
+    what = f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else first_line(exc)
     frames = traceback.extract_tb(exc.__traceback__)
     env_py = str(script.env_py_location) if hasattr(script, "env_py_location") else ""
     version_dirs = [str(Path(p)) for p in _version_dirs(script)]
@@ -211,7 +217,7 @@ def translate(
             revision = Path(filename).name.split("_", 1)[0]
             return MigrationError(
                 f"revision {revision} ({filename}:{frame.lineno}) failed on {where}: "
-                f"{first_line(exc)}{_not_rolled_back(url, revision, exc, done)}"
+                f"{what}{_not_rolled_back(url, revision, exc, done)}"
             )
         if filename == env_py or (
             filename.endswith("env.py") and filename.startswith(str(script.dir))
@@ -222,15 +228,30 @@ def translate(
                 else " (scaffold handed in no database URL; if env.py needs one, pass --url "
                 "or set sqlalchemy.url)"
             )
-            return ConfigError(
-                f"host env.py ({filename}:{frame.lineno}) failed: {first_line(exc)}{hint}"
-            )
+            return ConfigError(f"host env.py ({filename}:{frame.lineno}) failed: {what}{hint}")
     if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).name == "env.py":
         # Raised while Alembic loads env.py, so no frame of env.py is on the traceback.
         return ConfigError(
             f"host env.py ({exc.filename}:{exc.lineno}) failed: syntax error: {exc.msg}"
         )
-    return MigrationError(f"migration on {where} failed: {first_line(exc)}")
+    return MigrationError(f"migration on {where} failed: {what}")
+
+
+def _not_a_database(exc: BaseException, url: str | None) -> UsageError | None:
+    """The SQLite file that is no database (SQLite says so at the first query, which env.py
+    makes: blaming env.py would send the user to the wrong file)."""
+    import sqlite3
+
+    orig = getattr(exc, "orig", None)
+    if url is None or not isinstance(orig, sqlite3.DatabaseError):
+        return None
+    if "not a database" not in str(orig):
+        return None
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    path = Path(parsed.database or "")
+    return UsageError(f"{path.resolve()}: not an SQLite database ({orig})")
 
 
 #: MariaDB's errors for DDL that finds its work already done (or undone): table, column, key or
@@ -238,7 +259,9 @@ def translate(
 _ALREADY = {1050, 1060, 1061, 1091, 1826}
 
 
-def _not_rolled_back(url: str | None, revision: str, exc: Exception, done: Sequence[str]) -> str:
+def _not_rolled_back(
+    url: str | None, revision: str, exc: BaseException, done: Sequence[str]
+) -> str:
     """What a revision that failed on MariaDB leaves behind, and how to recover ('' elsewhere)."""
     if url is None or parse_url(url).get_backend_name() not in ("mysql", "mariadb"):
         return ""

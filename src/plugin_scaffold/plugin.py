@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -46,7 +47,7 @@ class Plugin:
     def load_models(self) -> PluginModels:
         """Import the plugin's models (registering its tables on the host's MetaData)."""
         module = _import(self.models_module, self)
-        tables = _tables_of(module)
+        tables = _tables_of(module, self)
         prefix = getattr(module, "TABLE_PREFIX", self.name)
         if not isinstance(prefix, str) or not prefix:
             raise PluginError(
@@ -125,7 +126,7 @@ def _import(name: str, plugin: Plugin) -> ModuleType:
         ) from None
 
 
-def _tables_of(module: ModuleType) -> list[Table]:
+def _tables_of(module: ModuleType, plugin: Plugin) -> list[Table]:
     """Tables named in ``MODELS`` plus any mapped class or Table the module itself defines."""
     from sqlalchemy import Table
 
@@ -136,7 +137,14 @@ def _tables_of(module: ModuleType) -> list[Table]:
         if isinstance(table, Table):
             found.setdefault(table.name, table)
 
-    for obj in getattr(module, "MODELS", []):
+    models = getattr(module, "MODELS", [])
+    if isinstance(models, str | bytes) or not isinstance(models, Iterable):
+        # Iterating it would fail far from here, inside the host's env.py, and blame that.
+        raise PluginError(
+            f"plugin {plugin.name}: {module.__name__}.MODELS must be a list of mapped classes "
+            f"or tables, not {type(models).__name__} ({getattr(module, '__file__', '?')})"
+        )
+    for obj in models:
         add(obj)
     for obj in vars(module).values():
         if isinstance(obj, Table) or getattr(obj, "__module__", None) == module.__name__:
