@@ -12,9 +12,11 @@ database per run, alternating which goes first:
    does; the graph is read once here, which flatters it), timed once.
 
 Before anything is timed, a revision that fails is added to the middle plugin: the suite must
-fail naming that revision and the database, and raw Alembic must fail too. Prints a table and
-exits 0 whatever the ratio (it is a report); 1 when the suite does not name the failing
-revision or a run fails; 2 on bad arguments.
+fail naming that revision and the database, and raw Alembic must fail too. After the timed runs,
+every run must have left the same database (alembic_version at the graph's heads, the same
+tables), read after its clock stopped. Prints a table and exits 0 whatever the ratio (it is a
+report); 1 when the suite does not name the failing revision, a run fails or runs left different
+databases; 2 on bad arguments.
 """
 
 from __future__ import annotations
@@ -60,7 +62,31 @@ def downgrade() -> None:
 
 
 class BenchError(Exception):
-    """A run failed, or the suite did not name the failing revision."""
+    """A run failed, the suite did not name the failing revision, or runs did different work."""
+
+
+@dataclass(frozen=True)
+class State:
+    """What a run left: the rows of ``alembic_version`` and the tables."""
+
+    versions: frozenset[str]
+    tables: frozenset[str]
+
+
+def state(url: str) -> State:
+    import sqlalchemy as sa
+
+    from plugin_scaffold.databases import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            versions = frozenset(row[0] for row in rows)
+            tables = frozenset(sa.inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+    return State(versions, tables)
 
 
 @dataclass
@@ -80,6 +106,8 @@ class Runs:
         self.layout = layout
         self.database = database
         self.project = layout.project(layout.chosen)
+        #: What each timed run left in its database (read after the clock stopped), by run.
+        self.left: dict[str, list[State]] = {}
 
     @contextmanager
     def fresh(self) -> Iterator[str]:
@@ -116,7 +144,45 @@ class Runs:
         with self.fresh() as url:
             start = time.perf_counter()
             run(url)
-            return time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            self.left.setdefault(run.__name__, []).append(state(url))
+            return elapsed
+
+    def same_work(self) -> str:
+        """Check that every timed run left the same database, at every head of the graph."""
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(Config(str(self.layout.ini)))
+        # A head that another head depends on has no row of its own (Alembic's rule).
+        below = {
+            r.revision
+            for head in script.get_heads()
+            for r in script.revision_map._get_ancestor_nodes(
+                script.revision_map.get_revisions([head])
+            )
+            if r.revision != head
+        }
+        heads = frozenset(script.get_heads()) - below
+        states = {(name, s) for name, left in self.left.items() for s in left}
+        distinct = {s for _, s in states}
+        if len(distinct) != 1:
+            raise BenchError(
+                "the runs left different databases: "
+                + "; ".join(f"{name}: {sorted(s.versions)}" for name, s in sorted(states))
+            )
+        (only,) = distinct
+        if only.versions != heads:
+            raise BenchError(
+                f"the runs left alembic_version at {sorted(only.versions)}, not at the graph's "
+                f"heads {sorted(heads)}"
+            )
+        runs = sum(len(left) for left in self.left.values())
+        return (
+            f"all {runs} runs ({', '.join(sorted(self.left))}) left the same database: "
+            f"alembic_version holds the graph's heads ({len(heads)} rows), "
+            f"{len(only.tables)} tables"
+        )
 
     def check_failure_is_named(self) -> str:
         """Add a failing revision to the middle plugin; the suite must name it and the database."""
@@ -265,12 +331,13 @@ def report(
         runs = Runs(layout, database)
         named = runs.check_failure_is_named()
         timings = measure(runs, repeat, stepwise, log)
+        same = runs.same_work()
     finally:
         tempfile.tempdir = saved
     return (
         f"the suite's upgrade phase for plugin {layout.chosen} on {database}, median of {repeat} "
         f"run(s) in one process; a failing revision, as the suite reports it:\n  {named}\n"
-        + table(timings)
+        f"{same}\n" + table(timings)
     )
 
 

@@ -1,38 +1,99 @@
-"""`bench/suite.py --quick`: the suite's upgrade phase against raw Alembic; the failure named."""
+"""`bench/suite.py --quick`: the suite's upgrade phase timed against raw Alembic on the same
+generated graph, each run leaving the same database; the failing revision named."""
 
 from __future__ import annotations
 
+import math
 import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ROW = re.compile(r"^(?P<name>.+?)\s+\d+\.\d{3}s\s+(?P<ratio>\d+\.\d{2})x")
+RUN = re.compile(
+    r"^  run (?P<n>\d+)/(?P<of>\d+): alembic (?P<raw>\d+\.\d{3})s, suite (?P<suite>\d+\.\d{3})s$"
+)
+ROW = re.compile(
+    r"^(?P<name>.+?)\s+(?P<median>\d+\.\d{3})s\s+(?P<ratio>\d+\.\d{2})x"
+    r"(?:\s+<= (?P<target>\d+\.\d{2})x\s+(?P<result>ok|over))?$"
+)
+REPEAT = 2
+PLUGINS = 5  # --quick: 5 plugins x 4 revisions on a core chain of 5
 
 
-def test_quick_bench_names_the_failing_revision_and_prints_the_ratio() -> None:
+def ratio_bounds(numerator: float, denominator: float) -> tuple[float, float]:
+    """The ratio of two times printed to the millisecond, printed to the hundredth."""
+    half_ms = 0.0005
+    low = (numerator - half_ms) / (denominator + half_ms)
+    high = (numerator + half_ms) / (denominator - half_ms)
+    return low - 0.005, high + 0.005
+
+
+def test_quick_bench_times_suite_and_alembic_separately_on_the_same_work() -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "suite.py"), "--quick"],
+        [
+            sys.executable,
+            str(ROOT / "bench" / "suite.py"),
+            "--quick",
+            "-v",
+            "--repeat",
+            str(REPEAT),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-    assert "revision benchfail001 (" in result.stdout and "no_such_table" in result.stdout
-    rows = {
-        m["name"]: float(m["ratio"])
-        for line in result.stdout.splitlines()
-        if (m := ROW.match(line))
-    }
-    assert set(rows) == {
+    out = result.stdout
+    assert result.returncode == 0, f"--- stdout\n{out}\n--- stderr\n{result.stderr}"
+
+    # The failing revision added before timing is named, with its error.
+    assert "revision benchfail001 (" in out and "no such table: no_such_table" in out, out
+
+    # Two separate measurements per timed run: raw Alembic and the suite, each on its own
+    # fresh database.
+    runs = [m for line in out.splitlines() if (m := RUN.match(line))]
+    assert [(int(m["n"]), int(m["of"])) for m in runs] == [(1, 2), (2, 2)], out
+    raw_times = [float(m["raw"]) for m in runs]
+    suite_times = [float(m["suite"]) for m in runs]
+    assert all(0 < t < 60 for t in raw_times + suite_times), out
+
+    rows = {m["name"]: m for line in out.splitlines() if (m := ROW.match(line))}
+    assert list(rows) == [
         "alembic upgrade heads",
         "suite's upgrade phase",
         "one revision at a time (reference)",
-    }, result.stdout
-    assert rows["alembic upgrade heads"] == 1.0
+    ], out
+    raw, suite, stepwise = rows.values()
+
+    # The table's medians are the medians of the printed runs.
+    raw_median, suite_median = float(raw["median"]), float(suite["median"])
+    assert math.isclose(raw_median, statistics.median(raw_times), abs_tol=0.0011), out
+    assert math.isclose(suite_median, statistics.median(suite_times), abs_tol=0.0011), out
+
+    # The suite's ratio is its median over raw Alembic's, a real positive number; the baseline
+    # is the one row that is 1.00x by definition.
+    ratio = float(suite["ratio"])
+    assert math.isfinite(ratio) and ratio > 0, out
+    low, high = ratio_bounds(suite_median, raw_median)
+    assert low <= ratio <= high, (ratio, suite_median, raw_median)
+    assert float(raw["ratio"]) == 1.0 and raw["target"] is None
+    assert suite["target"] == "1.30"
+    assert suite["result"] == ("ok" if ratio <= 1.30 else "over"), out
+
+    stepwise_ratio = float(stepwise["ratio"])
+    low, high = ratio_bounds(float(stepwise["median"]), raw_median)
+    assert stepwise_ratio > 0 and low <= stepwise_ratio <= high, out
+
+    # Both did the same work: every run (two warm-ups, 2 x 2 timed, the stepwise reference)
+    # left alembic_version at the graph's heads, one row per plugin (the core head is a
+    # dependency of the plugin roots: no row of its own), and the same tables.
+    assert (
+        "all 7 runs (raw, stepwise, suite) left the same database: alembic_version holds the "
+        f"graph's heads ({PLUGINS} rows), "
+    ) in out, out
 
 
 def test_bench_suite_refuses_an_unknown_database() -> None:
