@@ -1,8 +1,8 @@
 """The walking path on every kind of host, each built at test time by its ecosystem's generator.
 
 ``alembic init -t generic | pyproject | async`` and ``flask db init`` (Flask-Migrate,
-Flask-SQLAlchemy 3, an app factory): render a plugin with copier, upgrade SQLite and
-PostgreSQL databases, change a model in the plugin and in the host, autogenerate (only the
+Flask-SQLAlchemy 3, an app factory): render a plugin with copier, upgrade SQLite, PostgreSQL
+and MariaDB databases, change a model in the plugin and in the host, autogenerate (only the
 plugin's change, inside the plugin), check, remove the plugin (host rows intact), wire (the
 host's own tool sees the branch), unwire (byte for byte), then the rendered plugin's own nox
 sessions.
@@ -64,22 +64,29 @@ def scaffold(project: Path, env: dict[str, str], *args: str, check: int | None =
 
 
 @pytest.mark.postgresql
+@pytest.mark.mysql
 @pytest.mark.parametrize("kind", KINDS)
 def test_walking_path_on_generated_host(tmp_path: Path, kind: str) -> None:
     require_server("postgresql")
+    require_server("mysql")
     host = make_generated_host(tmp_path / "host", kind)
     project = render(host, tmp_path / PLUGIN)
     env = env_for(host, project)
     table = f"{PLUGIN}__store_extra"
 
-    with temporary_database("sqlite") as lite, temporary_database("postgresql") as pg:
-        databases = {"sqlite": lite, "postgresql": pg}
+    with (
+        temporary_database("sqlite") as lite,
+        temporary_database("postgresql") as pg,
+        temporary_database("mysql") as maria,
+    ):
+        databases = {"sqlite": lite, "postgresql": pg, "mysql": maria}
         # what scaffold is given: an async host's users name their async drivers
-        given = {"sqlite": lite, "postgresql": pg}
+        given = dict(databases)
         if kind == "async":
             given = {
                 "sqlite": lite.replace("sqlite://", "sqlite+aiosqlite://", 1),
                 "postgresql": pg.replace("postgresql+psycopg://", "postgresql+asyncpg://", 1),
+                "mysql": maria.replace("mysql+pymysql://", "mysql+aiomysql://", 1),
             }
         # 1. upgrade a fresh database of each kind: host tables, then the plugin's
         for name, url in databases.items():
