@@ -70,7 +70,8 @@ class Case:
     target: float
     raw: Callable[[int], Command]
     scaffold: Callable[[int], Command]
-    check: Callable[[Case, dict[str, str]], None]
+    #: Runs each command once, untimed, and checks that both did the same work: says what.
+    check: Callable[[Case, dict[str, str]], str]
     raw_times: list[float] = field(default_factory=list)
     scaffold_times: list[float] = field(default_factory=list)
 
@@ -232,13 +233,14 @@ class Cases:
 
     # -- the checks --
 
-    def _check_help(self, case: Case, env: dict[str, str]) -> None:
+    def _check_help(self, case: Case, env: dict[str, str]) -> str:
         for make, prog in ((case.raw, "alembic"), (case.scaffold, "scaffold")):
             _, result = timed(make(-1), env)
             if f"usage: {prog}" not in result.stdout:
                 raise BenchError(f"{prog} --help printed no usage line:\n{result.stdout[:500]}")
+        return "both print their usage"
 
-    def _check_heads(self, case: Case, env: dict[str, str]) -> None:
+    def _check_heads(self, case: Case, env: dict[str, str]) -> str:
         raw = timed(case.raw(-1), env)[1].stdout
         ours = timed(case.scaffold(-1), env)[1].stdout
         # Every plugin's head, and the core head (a dependency is not a down revision).
@@ -247,8 +249,9 @@ class Cases:
             raise BenchError(
                 f"heads differ or are not {wanted}:\nalembic:\n{raw}\nscaffold:\n{ours}"
             )
+        return f"both list the same {wanted} heads"
 
-    def _check_upgrade(self, case: Case, env: dict[str, str], layout: Layout) -> None:
+    def _check_upgrade(self, case: Case, env: dict[str, str], layout: Layout) -> str:
         found = []
         for make, who in ((case.raw, "alembic"), (case.scaffold, "scaffold")):
             command = make(-1)
@@ -264,8 +267,12 @@ class Cases:
                 f"the two upgrades differ or are not at the {wanted} plugin heads: "
                 f"alembic {found[0]}, scaffold {found[1]}"
             )
+        return (
+            f"both leave the same {wanted} alembic_version rows (the plugin heads) and the same "
+            f"{len(found[0][1])} tables"
+        )
 
-    def _check_autogenerate(self, case: Case, env: dict[str, str]) -> None:
+    def _check_autogenerate(self, case: Case, env: dict[str, str]) -> str:
         table = f"{self.layout.chosen}__items"
         for make, who in ((case.raw, "alembic"), (case.scaffold, "scaffold")):
             command = make(-1)
@@ -280,6 +287,7 @@ class Cases:
                 raise BenchError(
                     f"{who}'s revision is not just the column added to {table}:\n{text}"
                 )
+        return f"each writes one revision file, only the column added to {table}"
 
 
 def _schema(path: Path) -> tuple[list[str], list[str]]:
@@ -447,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             measured = cases.all()
             for case in measured:
-                case.check(case, env)
+                log(f"  {case.name}: checked: {case.check(case, env)}")
                 measure(case, args.repeat, env, log)
             print(table(measured), flush=True)
             # Issue 3's figure on the same graph: the test suite's upgrade phase (bench/suite.py).

@@ -81,7 +81,8 @@ def test_quick_bench_times_suite_and_alembic_separately_on_the_same_work() -> No
     assert low <= ratio <= high, (ratio, suite_median, raw_median)
     assert float(raw["ratio"]) == 1.0 and raw["target"] is None
     assert suite["target"] == "1.30"
-    assert suite["result"] == ("ok" if ratio <= 1.30 else "over"), out
+    if abs(ratio - 1.30) > 0.005:  # printed rounded: at the target, either verdict fits
+        assert suite["result"] == ("ok" if ratio <= 1.30 else "over"), out
 
     stepwise_ratio = float(stepwise["ratio"])
     low, high = ratio_bounds(float(stepwise["median"]), raw_median)
