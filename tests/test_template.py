@@ -589,24 +589,5 @@ def test_template_root_holds_the_template_and_the_example_host() -> None:
     assert (resources.example_host_dir() / "alembic.ini").is_file()
 
 
-@pytest.mark.parametrize(
-    ("direct_url", "expected"),
-    [
-        ({"url": "file:///src/ps", "dir_info": {}}, "plugin-scaffold @ file:///src/ps"),
-        (
-            {"url": "https://example.com/ps.git", "vcs_info": {"vcs": "git", "commit_id": "abc"}},
-            "plugin-scaffold @ git+https://example.com/ps.git@abc",
-        ),
-        (None, "plugin-scaffold"),
-    ],
-)
-def test_scaffold_requirement_of_an_installed_distribution(
-    monkeypatch: pytest.MonkeyPatch, direct_url: dict[str, Any] | None, expected: str
-) -> None:
-    class Distribution:
-        def read_text(self, name: str) -> str | None:
-            return json.dumps(direct_url) if direct_url is not None else None
-
-    monkeypatch.setattr(resources, "source_checkout", lambda: None)
-    monkeypatch.setattr(resources.metadata, "distribution", lambda name: Distribution())
-    assert resources.scaffold_requirement() == expected
+# What a rendered plugin pip-installs to get plugin-scaffold, read from a really installed
+# distribution: tests/test_installed_distribution.py.

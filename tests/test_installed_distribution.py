@@ -1,0 +1,180 @@
+"""plugin-scaffold as a user installs it: a wheel built from this tree, in a venv of its own.
+
+Nothing here is monkeypatched: the wheel is built once (``uv build --wheel``), installed into
+throwaway venvs (dependencies from uv's cache when it has them), and each venv's own Python and
+``scaffold`` run with no access to this source tree. What the wheel must carry (the template,
+the example host) and what a rendered plugin is told to pip-install to get plugin-scaffold back
+(its PEP 610 origin: the wheel file, a folder, a git commit, or the bare name from an index) are
+read from the installed distribution itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+#: No package index, no network: a proxy that refuses every connection.
+OFFLINE = {
+    "UV_OFFLINE": "1",
+    "PIP_NO_INDEX": "1",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "http_proxy": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+}
+
+Venv = Callable[..., Path]
+
+
+def _uv() -> str:
+    local = Path(sys.executable).parent / "uv"
+    found = str(local) if local.is_file() else shutil.which("uv")
+    if found is None:
+        pytest.skip("uv is not installed")
+    return found
+
+
+def _run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    # A clean environment: nothing from this tree's venv or checkout leaks in.
+    base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    result = subprocess.run(
+        argv, cwd=cwd, env={**base, **env}, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, (
+        f"{argv}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    )
+    return result
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    _run([_uv(), "build", "--wheel", "--offline", "--out-dir", str(out), str(ROOT)], cwd=out)
+    (built,) = out.glob("plugin_scaffold-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    """A new venv with ``requirement`` installed: its folder (``bin/python``, ``bin/scaffold``)."""
+    uv = _uv()
+
+    def make(*requirement: str) -> Path:
+        folder = tmp_path_factory.mktemp("venv")
+        _run([uv, "venv", "--offline", "-q", "--python", sys.executable, str(folder)], cwd=folder)
+        install = [uv, "pip", "install", "-q", "--python", str(folder / "bin" / "python")]
+        try:
+            _run([*install, "--offline", *requirement], cwd=folder)
+        except AssertionError:  # a dependency not in uv's cache yet: fetch it once
+            _run([*install, *requirement], cwd=folder)
+        return folder
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def from_wheel(venv: Venv, wheel: Path) -> Path:
+    return venv(str(wheel))
+
+
+def installed(folder: Path, cwd: Path) -> dict[str, str | None]:
+    """What the venv's own plugin_scaffold says about itself."""
+    code = (
+        "import json, plugin_scaffold\n"
+        "from importlib import metadata\n"
+        "from plugin_scaffold import resources\n"
+        "checkout = resources.source_checkout()\n"
+        "print(json.dumps({'module': plugin_scaffold.__file__,\n"
+        "    'template_root': str(resources.template_root()),\n"
+        "    'checkout': str(checkout) if checkout else None,\n"
+        "    'requirement': resources.scaffold_requirement(),\n"
+        "    'direct_url': metadata.distribution('plugin-scaffold').read_text('direct_url.json')}))"
+    )
+    return dict(json.loads(_run([str(folder / "bin" / "python"), "-c", code], cwd=cwd).stdout))
+
+
+def test_the_wheel_carries_the_template_and_the_example_host(
+    from_wheel: Path, tmp_path: Path
+) -> None:
+    found = installed(from_wheel, tmp_path)
+    package = Path(str(found["module"])).parent
+    assert package.is_relative_to(from_wheel) and not package.is_relative_to(ROOT)
+    assert found["checkout"] is None
+    data = package / "_data"
+    assert found["template_root"] == str(data)
+    assert (data / "copier.yml").is_file()
+    assert (data / "template" / "cookiecutter.json").is_file()
+    assert (data / "examples" / "examplehost" / "alembic.ini").is_file()
+    assert sorted(p.name for p in (data / "template").iterdir()) == sorted(
+        p.name for p in (ROOT / "template").iterdir()
+    )
+
+
+def test_installed_from_a_wheel_file_a_plugin_is_told_that_wheel(
+    from_wheel: Path, wheel: Path, tmp_path: Path
+) -> None:
+    found = installed(from_wheel, tmp_path)
+    assert json.loads(str(found["direct_url"]))["url"] == wheel.as_uri()
+    assert found["requirement"] == f"plugin-scaffold @ {wheel.as_uri()}"
+
+
+def test_scaffold_new_renders_offline_from_the_installed_package(
+    from_wheel: Path, wheel: Path, tmp_path: Path
+) -> None:
+    data = installed(from_wheel, tmp_path)["template_root"]
+    result = _run(
+        [str(from_wheel / "bin" / "scaffold"), "new", "media_tags"], cwd=tmp_path, **OFFLINE
+    )
+    assert result.stdout.splitlines()[0] == "created plugin media_tags in media_tags"
+    project = tmp_path / "media_tags"
+    answers = (project / ".copier-answers.yml").read_text()
+    assert f"_src_path: {data}\n" in answers
+    noxfile = (project / "noxfile.py").read_text()
+    assert f'or "plugin-scaffold @ {wheel.as_uri()}"' in noxfile
+    assert f'or "examplehost @ file://{data}/examples/examplehost"' in noxfile
+    revisions = list((project / "src" / "media_tags" / "migrations").glob("*_initial.py"))
+    assert len(revisions) == 1
+    assert 'branch_labels = ("media_tags",)' in revisions[0].read_text()
+
+
+def test_scaffold_demo_runs_offline_from_the_installed_package(
+    from_wheel: Path, tmp_path: Path
+) -> None:
+    result = _run(
+        [str(from_wheel / "bin" / "scaffold"), "demo", str(tmp_path / "d")], cwd=tmp_path, **OFFLINE
+    )
+    out = result.stdout
+    assert f"upgraded sqlite:///{tmp_path}/d/flair/dev.db to heads" in out, out
+    assert "plugin flair: models match migrations" in out, out
+    assert "flair__media_security(media_entry_id, level, note, reviewed_at)" in out, out
+
+
+def test_installed_from_a_folder_a_plugin_is_told_that_folder(venv: Venv, tmp_path: Path) -> None:
+    found = installed(venv(str(ROOT)), tmp_path)
+    assert found["checkout"] is None
+    assert json.loads(str(found["direct_url"]))["dir_info"] == {}
+    assert found["requirement"] == f"plugin-scaffold @ {ROOT.as_uri()}"
+
+
+def test_installed_from_git_a_plugin_is_told_that_commit(venv: Venv, tmp_path: Path) -> None:
+    commit = _run(["git", "rev-parse", "HEAD"], cwd=ROOT).stdout.strip()
+    found = installed(venv(f"plugin-scaffold @ git+{ROOT.as_uri()}@{commit}"), tmp_path)
+    assert json.loads(str(found["direct_url"]))["vcs_info"]["commit_id"] == commit
+    assert found["requirement"] == f"plugin-scaffold @ git+{ROOT.as_uri()}@{commit}"
+
+
+def test_installed_by_name_from_an_index_a_plugin_is_told_the_name(
+    venv: Venv, wheel: Path, tmp_path: Path
+) -> None:
+    # --find-links is what an index install looks like to the venv: no direct_url.json.
+    found = installed(venv("--find-links", str(wheel.parent), "plugin-scaffold"), tmp_path)
+    assert found["direct_url"] is None
+    assert found["requirement"] == "plugin-scaffold"
