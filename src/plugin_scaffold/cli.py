@@ -247,12 +247,35 @@ def cmd_heads(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     from alembic import command
 
+    if args.graph is not None:
+        return _history_graph(args)
+    if args.output is not None:
+        from .errors import UsageError
+
+        raise UsageError("-o/--output goes with --graph")
     ws = _workspace(args)
     rev_range = args.rev_range
     if args.plugin:
         ws.graph.require_branch(args.plugin)
         rev_range = f"{args.plugin}@base:{args.plugin}@head"
     ws.alembic(command.history, rev_range=rev_range, verbose=args.verbose)
+    return 0
+
+
+def _history_graph(args: argparse.Namespace) -> int:
+    from . import picture
+    from .errors import UsageError
+
+    if args.rev_range or args.plugin:
+        raise UsageError("--graph draws the whole graph: leave out -r and --plugin")
+    output = Path(args.output) if args.output else None
+    if args.graph == "svg" and output is not None:
+        picture.render_check_dot(output)
+    text = picture.render(_workspace(args).graph, args.graph, output)
+    if text is not None:
+        sys.stdout.write(text)
+    elif output is not None:
+        _say(f"wrote {output}")
     return 0
 
 
@@ -395,6 +418,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("history", cmd_history, "list revisions")
     p.add_argument("-r", "--rev-range", help="range, e.g. base:head")
     p.add_argument("--plugin", metavar="NAME", help="only this plugin's branch")
+    p.add_argument(
+        "--graph",
+        choices=["mermaid", "dot", "svg"],
+        help="draw the host and plugin branches instead (svg runs Graphviz's dot, needs -o)",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="with --graph: write to FILE")
 
     p = add("check", cmd_check, "fail (exit 1) when a plugin's models and migrations differ")
     p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
