@@ -216,6 +216,25 @@ def cmd_downgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stamp(args: argparse.Namespace) -> int:
+    from .databases import redact
+
+    ws = _workspace(args)
+    ws.stamp(args.revision, plugin=args.plugin, purge=args.purge)
+    target = f"{args.plugin}@head" if args.plugin else args.revision
+    database = redact(ws.url) if ws.url else "the database"
+    _say(f"stamped {database} at {target}")
+    return 0
+
+
+def cmd_branches(args: argparse.Namespace) -> int:
+    from alembic import command
+
+    ws = _workspace(args)
+    ws.alembic(command.branches, verbose=args.verbose)
+    return 0
+
+
 def cmd_current(args: argparse.Namespace) -> int:
     from .databases import missing_sqlite_file
 
@@ -410,6 +429,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the SQL instead of running it (for a database at every head, or START:END)",
     )
 
+    p = add("stamp", cmd_stamp, "set the version table to REVISION without running migrations")
+    p.add_argument("revision", nargs="?", metavar="REVISION", help="revision to stamp")
+    p.add_argument("--plugin", metavar="NAME", help="stamp this plugin's branch at its head")
+    p.add_argument(
+        "--purge", action="store_true", help="empty the version table first (Alembic's --purge)"
+    )
+
+    add("branches", cmd_branches, "show the branch points (revisions with several children)")
     add("current", cmd_current, "show the revisions the database is at")
     p = add("heads", cmd_heads, "show the heads of the host and every plugin")
     p.add_argument(

@@ -292,6 +292,35 @@ class Workspace:
             offline_start=self.graph.rows_at_heads() if sql else (),
         )
 
+    def stamp(
+        self,
+        target: str | None = None,
+        *,
+        plugin: str | None = None,
+        purge: bool = False,
+        url: str | None = None,
+    ) -> None:
+        """Alembic's ``stamp``: set the version rows to ``target`` without running a revision.
+
+        ``plugin``: stamp that plugin's branch at its head (``NAME@head``); the rows of the host
+        and of the other plugins stay as they are. ``purge``: empty the version table first.
+        """
+        if plugin is not None:
+            if target is not None:
+                raise UsageError("give a REVISION or --plugin, not both")
+            self.graph.require_branch(plugin)
+            target = f"{plugin}@head"
+        elif target is None:
+            raise UsageError("stamp needs a REVISION or --plugin NAME")
+        script = self.script
+        # As alembic.command.stamp does; it runs under the migration lock like an upgrade.
+        self.run(
+            lambda rev, context: script._stamp_revs(target, rev),
+            url,
+            destination_rev=target,
+            purge=purge,
+        )
+
     def _migrate(
         self,
         steps: Callable[[str, Any], Any],
