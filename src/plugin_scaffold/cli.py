@@ -179,7 +179,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from .databases import redact
 
     if args.plugin and args.revision:
         from .errors import UsageError
@@ -189,41 +188,44 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     applied = ws.upgrade(args.revision or "heads", plugin=args.plugin, sql=args.sql)
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
     if not args.sql:
-        database = redact(ws.url) if ws.url else "the database"
-        # Nothing applied: the database was there already, or a run this one waited for
-        # (the migration lock) got it there.
-        _say(
-            f"upgraded {database} to {target}"
-            if applied
-            else f"{database} is already at {target}: nothing to upgrade"
-        )
+        _moved(ws, "upgrade", target, applied)
     return 0
 
 
-def cmd_downgrade(args: argparse.Namespace) -> int:
+def _database(ws: Workspace) -> str:
+    """The database a command worked on, as it may be printed."""
     from .databases import redact
+
+    return redact(ws.url) if ws.url else "the database"
+
+
+def _moved(ws: Workspace, verb: str, target: str, count: int) -> None:
+    # Nothing done: the database was there already, or a run this one waited for (the
+    # migration lock) got it there.
+    database = _database(ws)
+    _say(
+        f"{verb}d {database} to {target}"
+        if count
+        else f"{database} is already at {target}: nothing to {verb}"
+    )
+
+
+def cmd_downgrade(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
     undone = ws.downgrade(args.revision, plugin=args.plugin, sql=args.sql)
     target = f"{args.plugin}@base" if args.plugin else args.revision
     if not args.sql:
-        database = redact(ws.url) if ws.url else "the database"
-        _say(
-            f"downgraded {database} to {target}"
-            if undone
-            else f"{database} is already at {target}: nothing to downgrade"
-        )
+        _moved(ws, "downgrade", target, undone)
     return 0
 
 
 def cmd_stamp(args: argparse.Namespace) -> int:
-    from .databases import redact
 
     ws = _workspace(args)
     ws.stamp(args.revision, plugin=args.plugin, purge=args.purge)
     target = f"{args.plugin}@head" if args.plugin else args.revision
-    database = redact(ws.url) if ws.url else "the database"
-    _say(f"stamped {database} at {target}")
+    _say(f"stamped {_database(ws)} at {target}")
     return 0
 
 

@@ -276,13 +276,9 @@ class Workspace:
         With ``sql``, the SQL is printed for a database at the start of ``START:END``, else at
         every head (what ``scaffold upgrade`` leaves).
         """
-        if plugin is not None:
-            if target is not None:
-                raise UsageError("give a TARGET or --plugin, not both")
-            self.graph.require_branch(plugin)
-            target = f"{plugin}@base"
-        elif target is None:
-            raise UsageError("downgrade needs a TARGET revision or --plugin NAME")
+        target = self._target(
+            target, plugin, "base", noun="TARGET", missing="downgrade needs a TARGET revision"
+        )
         script = self.script
         return self._migrate(
             lambda destination, rev: script._downgrade_revs(destination, rev),
@@ -305,13 +301,9 @@ class Workspace:
         ``plugin``: stamp that plugin's branch at its head (``NAME@head``); the rows of the host
         and of the other plugins stay as they are. ``purge``: empty the version table first.
         """
-        if plugin is not None:
-            if target is not None:
-                raise UsageError("give a REVISION or --plugin, not both")
-            self.graph.require_branch(plugin)
-            target = f"{plugin}@head"
-        elif target is None:
-            raise UsageError("stamp needs a REVISION or --plugin NAME")
+        target = self._target(
+            target, plugin, "head", noun="REVISION", missing="stamp needs a REVISION"
+        )
         script = self.script
         # As alembic.command.stamp does; it runs under the migration lock like an upgrade.
         self.run(
@@ -320,6 +312,19 @@ class Workspace:
             destination_rev=target,
             purge=purge,
         )
+
+    def _target(
+        self, target: str | None, plugin: str | None, end: str, *, noun: str, missing: str
+    ) -> str:
+        """A command's target: the one given, or ``NAME@<end>`` of ``--plugin NAME``."""
+        if plugin is not None:
+            if target is not None:
+                raise UsageError(f"give a {noun} or --plugin, not both")
+            self.graph.require_branch(plugin)
+            return f"{plugin}@{end}"
+        if target is None:
+            raise UsageError(f"{missing} or --plugin NAME")
+        return target
 
     def _migrate(
         self,
