@@ -58,6 +58,7 @@ COMPAT_TESTS = [
     "tests/test_discovery.py",
     "tests/test_installed_host.py",
     "tests/test_alembic_versions.py",
+    "tests/test_alembic_private.py",
 ]
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import alembic_private
 from .databases import folder_prefix, missing_sqlite_file, sweep_folders, temporary_database
 from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
 from .files import installed_file
@@ -124,9 +125,7 @@ def for_every_database(ops: list[Any]) -> list[Any]:
     """
     from alembic.operations import ops as alembic_ops
 
-    dropped = {
-        (op.schema, op.table_name) for op in ops if isinstance(op, alembic_ops.DropTableOp)
-    }
+    dropped = {(op.schema, op.table_name) for op in ops if isinstance(op, alembic_ops.DropTableOp)}
 
     def goes_with_table(op: Any) -> bool:
         drop = isinstance(op, alembic_ops.DropIndexOp | alembic_ops.DropConstraintOp)
@@ -440,7 +439,7 @@ def _generate(
     context = RevisionContext(config, script, command_args, process_revision_directives=directives)
 
     def retrieve(rev: Any, migration_context: MigrationContext) -> list[Any]:
-        _compare_types_and_server_defaults(migration_context)
+        alembic_private.compare_types_and_server_defaults(migration_context)
         context.run_autogenerate(rev, migration_context)
         return []
 
@@ -458,18 +457,6 @@ def _generate(
         raise
     except CommandError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
-
-
-def _compare_types_and_server_defaults(context: MigrationContext) -> None:
-    """Compare column types and server defaults even where env.py did not ask for it.
-
-    Alembic leaves server defaults out unless configure() says otherwise; a plugin's models and
-    migrations must agree on them too. An env.py's own comparison function is kept.
-    """
-    if context._user_compare_type is False:
-        context._user_compare_type = True
-    if context._user_compare_server_default is False:
-        context._user_compare_server_default = True
 
 
 def check(ws: Workspace, *, plugin_name: str | None) -> RevisionResult:

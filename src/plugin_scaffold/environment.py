@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import alembic_private
 from .databases import make_engine, parse_url, redact
 from .errors import ConfigError, MigrationError, ScaffoldError, UsageError, first_line
 
@@ -306,7 +307,7 @@ def not_configured(revision: str) -> str:
 
 def _version_dirs(script: ScriptDirectory) -> list[Path]:
     try:
-        return list(script._version_locations)
+        return alembic_private.version_folders(script)
     except Exception:
         return []
 

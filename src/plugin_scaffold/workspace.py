@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import alembic_private
 from . import plugin as plugins_mod
 from .databases import usable_url
 from .environment import MigrationFn, handed_in, not_configured, run_env, unknown_revision
@@ -147,7 +148,7 @@ class Workspace:
         own plugin and wired plugins were chosen for this host: their dangling names stay errors.
         """
         try:
-            revisions = list(script._load_revisions())
+            revisions = alembic_private.revision_files(script)
         except Exception:
             return False
         wired = wired_plugins(self.host)
@@ -245,18 +246,20 @@ class Workspace:
             graph.require_branch(plugin)
             target = f"{plugin}@head"
 
+        run = alembic_private.step_revision
+
         def steps(destination: str, rev: Any) -> list[Any]:
-            planned = script._upgrade_revs(destination, rev)
+            planned = alembic_private.upgrade_plan(script, destination, rev)
             # "heads" already plans every head; any other target may stop a host branch short.
             if destination != "heads":
-                planned_ids = {step.revision.revision for step in planned}
-                for head in graph.host_branches_needed(step.revision for step in planned):
+                planned_ids = {run(step).revision for step in planned}
+                for head in graph.host_branches_needed(run(step) for step in planned):
                     if head not in planned_ids:
-                        more = script._upgrade_revs(head, rev)
-                        planned += [s for s in more if s.revision.revision not in planned_ids]
-                        planned_ids |= {s.revision.revision for s in more}
-            by_id = {step.revision.revision: step for step in planned}
-            return [by_id[r.revision] for r in graph.host_first([s.revision for s in planned])]
+                        more = alembic_private.upgrade_plan(script, head, rev)
+                        planned += [s for s in more if run(s).revision not in planned_ids]
+                        planned_ids |= {run(s).revision for s in more}
+            by_id = {run(step).revision: step for step in planned}
+            return [by_id[r.revision] for r in graph.host_first([run(s) for s in planned])]
 
         offline_start = graph.rows_at_heads(without=plugin) if plugin is not None else ()
         return self._migrate(steps, target, sql, url, offline_start=offline_start)
@@ -281,7 +284,7 @@ class Workspace:
         )
         script = self.script
         return self._migrate(
-            lambda destination, rev: script._downgrade_revs(destination, rev),
+            lambda destination, rev: alembic_private.downgrade_plan(script, destination, rev),
             target,
             sql,
             url,
@@ -307,7 +310,7 @@ class Workspace:
         script = self.script
         # As alembic.command.stamp does; it runs under the migration lock like an upgrade.
         self.run(
-            lambda rev, context: script._stamp_revs(target, rev),
+            lambda rev, context: alembic_private.stamp_plan(script, target, rev),
             url,
             destination_rev=target,
             purge=purge,
@@ -451,7 +454,7 @@ def _duplicate_ids(script: ScriptDirectory) -> str:
     files: dict[str, list[str]] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for rev in script._load_revisions():
+        for rev in alembic_private.revision_files(script):
             files.setdefault(rev.revision, []).append(str(rev.path))
     for revision_id, paths in sorted(files.items()):
         if len(paths) > 1:
@@ -467,7 +470,7 @@ def _graph_error(script: ScriptDirectory, exc: Exception) -> str:
     if isinstance(exc, SyntaxError) and exc.filename:
         return f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}"
     try:
-        revisions = list(script._load_revisions())
+        revisions = alembic_private.revision_files(script)
     except Exception as load_error:
         return f"the revision graph cannot be read: {load_error}"
     for rev, field_name, name in _dangling(revisions):

@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import alembic_private
 from ..databases import kind_of, make_engine, redact, temporary_database
 from ..errors import ConfigError, MigrationError, ScaffoldError
 from . import rows as rows_mod
@@ -164,20 +165,21 @@ class MigrationChecks:
             return [*faults, f"no revision in {_relative(folder)}"]
         ids = {r.revision for r in mine}
 
-        if not any(name in (r._orig_branch_labels or ()) for r in mine):
+        if not any(name in alembic_private.declared_branch_labels(r) for r in mine):
             faults.append(
                 f"no revision carries the branch label {name!r} (its root needs "
                 f"branch_labels = ({name!r},))"
             )
         for revision in mine:
-            extra = sorted(set(revision._orig_branch_labels or ()) - {name})
+            extra = sorted(alembic_private.declared_branch_labels(revision) - {name})
             if extra:
                 faults.append(
                     f"{self.describe(revision)} adds branch label(s) {', '.join(extra)}: a "
                     f"plugin's branch has one label, {name!r}, on its root"
                 )
         for revision in everything:
-            if graph.owner(revision) != name and name in (revision._orig_branch_labels or ()):
+            declared = alembic_private.declared_branch_labels(revision)
+            if graph.owner(revision) != name and name in declared:
                 faults.append(
                     f"{self.describe(revision)} outside the plugin uses its label {name!r}"
                 )
@@ -203,9 +205,10 @@ class MigrationChecks:
                     f"branch (it does not descend from the root labelled {name!r})"
                 )
 
-        for root in (r for r in mine if not set(r._all_down_revisions) & ids):
-            dependencies = getattr(root, "_resolved_dependencies", ()) or ()
-            below = tuple(root._versioned_down_revisions)
+        below_all = alembic_private.down_revisions_and_dependencies
+        for root in (r for r in mine if not set(below_all(r)) & ids):
+            dependencies = alembic_private.dependencies(root)
+            below = alembic_private.down_revisions(root)
             on_host = [
                 d
                 for d in (*dependencies, *below)
@@ -230,7 +233,7 @@ class MigrationChecks:
             warnings.simplefilter("ignore")
             # Not workspace.script: reading the graph refuses a duplicate id in its own words.
             scripts = ScriptDirectory.from_config(self.workspace.config)
-            for script in scripts._load_revisions():
+            for script in alembic_private.revision_files(scripts):
                 files.setdefault(script.revision, []).append(Path(script.path))
         return [
             f"revision id {revision_id} is used by {len(paths)} files "
@@ -245,7 +248,7 @@ class MigrationChecks:
             str(label)
             for r in self.graph.revisions
             if self.graph.owner(r) is None
-            for label in (r._orig_branch_labels or ())
+            for label in alembic_private.declared_branch_labels(r)
         )
         if labels:
             return labels[0]
@@ -375,7 +378,7 @@ class MigrationChecks:
         host revisions it depends on stay where they are. Alembic finds that ambiguous for a
         merge; there, downgrading to one parent removes the merge alone.
         """
-        down = revision._versioned_down_revisions
+        down = alembic_private.down_revisions(revision)
         return str(down[0]) if len(down) > 1 else f"{revision.revision}@-1"
 
     def snapshot(self, url: str, *, versions: bool = True) -> Snapshot:
@@ -652,7 +655,7 @@ def _stamp(ws: Workspace, target: str) -> None:
     script = ws.script
 
     def fn(rev: Any, context: MigrationContext) -> Any:
-        return script._stamp_revs(target, rev)
+        return alembic_private.stamp_plan(script, target, rev)
 
     ws.run(fn, None, destination_rev=target)
 

@@ -1,0 +1,100 @@
+"""Everything scaffold takes from Alembic that Alembic does not promise: its ``_names``.
+
+Alembic's public API runs whole commands (``command.upgrade``) and reads graphs
+(``ScriptDirectory.walk_revisions``, ``Script.down_revision``). Scaffold needs a little more:
+the plan an upgrade would follow (to run the host's branches first), the revisions as written
+(branch labels a file declares itself, not those it inherits), every revision file even when
+the graph is broken (to say which file breaks it), and the comparison switches a
+``MigrationContext`` was configured with. Those live only behind underscores, so they are read
+here and nowhere else: an Alembic release that renames one breaks this module and its test
+(``tests/test_alembic_private.py``, run on the oldest and the newest Alembic supported), not
+five others.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import Script, ScriptDirectory
+
+#: One step of a plan, as Alembic's ``MigrationContext.run_migrations`` takes it.
+Step = Any
+
+
+def revision_files(script: ScriptDirectory) -> list[Script]:
+    """Every revision file of ``script``'s version locations, read one by one.
+
+    Unlike ``walk_revisions`` this does not build the graph first, so it works on a graph that
+    cannot be built (a dangling ``down_revision``, a duplicate id): the way to name the file
+    at fault.
+    """
+    return list(script._load_revisions())
+
+
+def upgrade_plan(script: ScriptDirectory, destination: str, current: Any) -> list[Step]:
+    """The steps ``alembic upgrade destination`` would run from ``current``, in its order."""
+    return list(script._upgrade_revs(destination, current))
+
+
+def downgrade_plan(script: ScriptDirectory, destination: str, current: Any) -> list[Step]:
+    """The steps ``alembic downgrade destination`` would run from ``current``."""
+    return list(script._downgrade_revs(destination, current))
+
+
+def stamp_plan(script: ScriptDirectory, destination: str, current: Any) -> list[Step]:
+    """The version-table changes ``alembic stamp destination`` would make from ``current``."""
+    return list(script._stamp_revs(destination, current))
+
+
+def step_revision(step: Step) -> Script:
+    """The revision a plan's step runs."""
+    revision: Script = step.revision
+    return revision
+
+
+def version_folders(script: ScriptDirectory) -> list[Path]:
+    """The folders ``script`` reads revisions from (its resolved version locations)."""
+    return [Path(p) for p in script._version_locations]
+
+
+def declared_branch_labels(revision: Script) -> set[str]:
+    """The branch labels ``revision``'s own file declares (``branch_labels = ...``).
+
+    ``Script.branch_labels`` also holds the labels a revision inherits from the root of its
+    branch; a check of who declared which label needs the file's own.
+    """
+    return set(revision._orig_branch_labels or ())
+
+
+def down_revisions(revision: Script) -> tuple[str, ...]:
+    """The revisions ``revision`` comes after, without its ``depends_on``."""
+    return tuple(revision._versioned_down_revisions)
+
+
+def down_revisions_and_dependencies(revision: Script) -> tuple[str, ...]:
+    """The revisions ``revision`` comes after, its ``depends_on`` included."""
+    return tuple(revision._all_down_revisions)
+
+
+def compare_types_and_server_defaults(context: MigrationContext) -> None:
+    """Have autogenerate compare column types and server defaults, as configure() can ask.
+
+    Only where env.py left them off: a comparison function of env.py's own is kept.
+    """
+    if context._user_compare_type is False:
+        context._user_compare_type = True
+    if context._user_compare_server_default is False:
+        context._user_compare_server_default = True
+
+
+def compares(context: MigrationContext) -> tuple[Any, Any]:
+    """What ``context`` compares column types and server defaults with (for the test)."""
+    return context._user_compare_type, context._user_compare_server_default
+
+
+def dependencies(revision: Script) -> tuple[str, ...]:
+    """The revision ids ``revision``'s ``depends_on`` resolves to (labels turned into ids)."""
+    return tuple(getattr(revision, "_resolved_dependencies", ()) or ())

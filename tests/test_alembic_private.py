@@ -1,0 +1,131 @@
+"""The one module that reads Alembic's private names answers as scaffold expects.
+
+Runs in the main sessions (the newest Alembic) and in ``compat`` (Alembic 1.13, the oldest
+supported): an Alembic release that renames a private name fails here first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+
+from plugin_scaffold import alembic_private
+
+
+def _revision(folder: Path, rev: str, down: object, **fields: object) -> None:
+    lines = [f"revision = {rev!r}", f"down_revision = {down!r}"]
+    lines += [f"{key} = {value!r}" for key, value in fields.items()]
+    lines += ["def upgrade():\n    pass", "def downgrade():\n    pass"]
+    (folder / f"{rev}_.py").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> ScriptDirectory:
+    """host: h1 (label core) <- h2; plugin: p1 (label poser, depends on core) <- p2a, p2b <- m."""
+    host = tmp_path / "host" / "versions"
+    plugin = tmp_path / "poser" / "migrations"
+    host.mkdir(parents=True)
+    plugin.mkdir(parents=True)
+    _revision(host, "h1", None, branch_labels=("core",))
+    _revision(host, "h2", "h1")
+    _revision(plugin, "p1", None, branch_labels=("poser",), depends_on="core")
+    _revision(plugin, "p2a", "p1")
+    _revision(plugin, "p2b", "p1")
+    _revision(plugin, "m", ("p2a", "p2b"))
+    config = Config()
+    config.set_main_option("script_location", str(tmp_path / "host"))
+    config.set_main_option("version_locations", f"{host} {plugin}")
+    config.set_main_option("path_separator", "space")
+    return ScriptDirectory.from_config(config)
+
+
+def test_revision_files_reads_every_file(script: ScriptDirectory) -> None:
+    assert sorted(r.revision for r in alembic_private.revision_files(script)) == [
+        "h1",
+        "h2",
+        "m",
+        "p1",
+        "p2a",
+        "p2b",
+    ]
+
+
+def test_revision_files_reads_a_graph_that_cannot_be_built(tmp_path: Path) -> None:
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    _revision(folder, "a1", "gone")
+    config = Config()
+    config.set_main_option("script_location", str(tmp_path))
+    config.set_main_option("version_locations", str(folder))
+    broken = ScriptDirectory.from_config(config)
+    with pytest.raises(Exception, match="gone"):
+        broken.get_heads()
+    assert [r.down_revision for r in alembic_private.revision_files(broken)] == ["gone"]
+
+
+def test_plans(script: ScriptDirectory) -> None:
+    up = [
+        alembic_private.step_revision(s).revision
+        for s in alembic_private.upgrade_plan(script, "heads", ())
+    ]
+    assert sorted(up) == ["h1", "h2", "m", "p1", "p2a", "p2b"]
+    assert up.index("h1") < up.index("p1") < up.index("p2a") < up.index("m")
+
+    down = alembic_private.downgrade_plan(script, "poser@base", ("h2", "m"))
+    assert sorted(alembic_private.step_revision(s).revision for s in down) == [
+        "m",
+        "p1",
+        "p2a",
+        "p2b",
+    ]
+    stamp = alembic_private.stamp_plan(script, "h2", ())
+    assert len(stamp) == 1
+
+
+def test_version_folders(script: ScriptDirectory, tmp_path: Path) -> None:
+    assert {p.resolve() for p in alembic_private.version_folders(script)} == {
+        (tmp_path / "host" / "versions").resolve(),
+        (tmp_path / "poser" / "migrations").resolve(),
+    }
+
+
+def test_what_a_revision_declares(script: ScriptDirectory) -> None:
+    p2a = script.get_revision("p2a")
+    p1 = script.get_revision("p1")
+    merge = script.get_revision("m")
+    assert p2a is not None and p1 is not None and merge is not None
+    assert "poser" in p2a.branch_labels  # inherited from the root ...
+    assert alembic_private.declared_branch_labels(p2a) == set()  # ... not declared
+    assert alembic_private.declared_branch_labels(p1) == {"poser"}
+    assert alembic_private.down_revisions(p1) == ()
+    assert alembic_private.dependencies(p1) == ("h1",)  # the label, resolved
+    assert set(alembic_private.down_revisions_and_dependencies(p1)) == {"h1"}
+    assert set(alembic_private.down_revisions(merge)) == {"p2a", "p2b"}
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [({}, (True, True)), ({"compare_type": False}, (True, True))],
+)
+def test_compare_switches(configured: dict[str, object], expected: tuple[bool, bool]) -> None:
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts=configured)
+        alembic_private.compare_types_and_server_defaults(context)
+        assert alembic_private.compares(context) == expected
+
+
+def test_a_comparison_function_of_env_py_is_kept() -> None:
+    def mine(*args: object) -> None:
+        return None
+
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": mine})
+        alembic_private.compare_types_and_server_defaults(context)
+        assert alembic_private.compares(context)[0] is mine
