@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import re
+import shutil
+from pathlib import Path
 
 import nox
 
@@ -87,6 +91,30 @@ def lint(session: nox.Session) -> None:
     session.install(*LINT_DEPENDENCIES)
     session.run("ruff", "check", ".")
     session.run("mypy")
+
+
+@nox.session(python="3.11")
+def build(session: nox.Session) -> None:
+    """The release files in dist/: the sdist, the wheel built from it, twine's check of both."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "release"))
+    # A release is one version and one tag: a HEAD tagged vX.Y.Z must hold version X.Y.Z.
+    init = Path("src/plugin_scaffold/__init__.py").read_text()
+    version = re.search(r'^__version__ = "([^"]+)"', init, re.MULTILINE)
+    if version is None:
+        session.error('src/plugin_scaffold/__init__.py has no __version__ = "X.Y.Z" line')
+    tags = session.run(
+        *["git", "tag", "--list", "--points-at", "HEAD", "v*"],
+        silent=True,
+        external=True,
+        success_codes=[0, 128],  # 128: not a git checkout (an unpacked sdist)
+    )
+    tagged = str(tags or "").split()
+    if tagged and f"v{version[1]}" not in tagged:
+        session.error(f"HEAD is tagged {', '.join(tagged)} but the version is {version[1]}")
+    shutil.rmtree("dist", ignore_errors=True)
+    # No --sdist/--wheel: build makes the sdist, then the wheel from the unpacked sdist.
+    session.run("python", "-m", "build", "--outdir", "dist")
+    session.run("twine", "check", "--strict", *sorted(glob.glob("dist/*")))
 
 
 @nox.session(python="3.11")
