@@ -6,15 +6,21 @@ throwaway venvs (dependencies from uv's cache when it has them), and each venv's
 the example host) and what a rendered plugin is told to pip-install to get plugin-scaffold back
 (its PEP 610 origin: the wheel file, a folder, a git commit, or the bare name from an index) are
 read from the installed distribution itself.
+
+The wheel is built as a release builds it (``nox -s build``): the sdist first, then the wheel from
+the unpacked sdist, so the sdist is proven to hold everything the wheel needs; both pass
+``twine check``, and a plugin that names the released version finds it from an index.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,11 +60,30 @@ def _run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
     return result
 
 
+#: The one version number (pyproject.toml reads it from here, hatchling's dynamic version).
+VERSION = re.search(
+    r'^__version__ = "([^"]+)"', (ROOT / "src/plugin_scaffold/__init__.py").read_text(), re.M
+)[1]  # type: ignore[index]
+
+
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    _run([_uv(), "build", "--wheel", "--offline", "--out-dir", str(out), str(ROOT)], cwd=out)
-    (built,) = out.glob("plugin_scaffold-*.whl")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release files, as ``nox -s build`` makes them: the sdist, then the wheel from it."""
+    out = tmp_path_factory.mktemp("dist")
+    # No --sdist/--wheel: uv builds the sdist, unpacks it and builds the wheel from that.
+    _run([_uv(), "build", "--offline", "--out-dir", str(out), str(ROOT)], cwd=out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def wheel(dist: Path) -> Path:
+    (built,) = dist.glob("plugin_scaffold-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def sdist(dist: Path) -> Path:
+    (built,) = dist.glob("plugin_scaffold-*.tar.gz")
     return built
 
 
@@ -178,3 +203,68 @@ def test_installed_by_name_from_an_index_a_plugin_is_told_the_name(
     found = installed(venv("--find-links", str(wheel.parent), "plugin-scaffold"), tmp_path)
     assert found["direct_url"] is None
     assert found["requirement"] == "plugin-scaffold"
+
+
+def test_the_release_files_carry_the_one_version_and_pass_twine_check(
+    dist: Path, sdist: Path, wheel: Path, from_wheel: Path, tmp_path: Path
+) -> None:
+    assert sdist.name == f"plugin_scaffold-{VERSION}.tar.gz"
+    assert wheel.name == f"plugin_scaffold-{VERSION}-py3-none-any.whl"
+    result = _run([str(from_wheel / "bin" / "scaffold"), "--version"], cwd=tmp_path)
+    assert result.stdout.strip() == f"plugin-scaffold {VERSION}"
+    twine = Path(sys.executable).with_name("twine")
+    if not twine.is_file():
+        pytest.skip("twine is not installed (dependency group 'release')")
+    checked = _run([str(twine), "check", "--strict", str(sdist), str(wheel)], cwd=tmp_path)
+    assert checked.stdout.count("PASSED") == 2, checked.stdout
+
+
+def test_the_sdist_holds_the_template_the_example_host_and_no_local_state(sdist: Path) -> None:
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    assert {
+        "pyproject.toml",
+        "README.md",
+        "copier.yml",
+        "src/plugin_scaffold/__init__.py",
+        "template/cookiecutter.json",
+        "examples/examplehost/alembic.ini",
+        "examples/examplehost/pyproject.toml",
+    } <= names, sorted(names)
+    tracked = _run(["git", "ls-files", "template", "examples/examplehost"], cwd=ROOT).stdout
+    assert set(tracked.split()) <= names
+    local = [n for n in names if n.startswith((".venv", ".nox/", "dist/")) or "__pycache__" in n]
+    assert local == [], local
+    assert not any(n.endswith((".db", ".pyc")) for n in names), sorted(names)
+
+
+def test_a_plugin_naming_a_released_version_gets_it_from_the_index(
+    from_wheel: Path, wheel: Path, tmp_path: Path
+) -> None:
+    requirement = f"plugin-scaffold=={VERSION}"
+    scaffold = str(from_wheel / "bin" / "scaffold")
+    _run(
+        [scaffold, "new", "media_tags", "-d", f"scaffold_requirement={requirement}"],
+        cwd=tmp_path,
+        **OFFLINE,
+    )
+    project = tmp_path / "media_tags"
+    answers = (project / ".copier-answers.yml").read_text()
+    assert f"scaffold_requirement: {requirement}\n" in answers
+    assert f'or "{requirement}"' in (project / "noxfile.py").read_text()
+    # The plugin's own SQLite session, offline: the wheel's folder stands for the index.
+    result = _run(
+        [sys.executable, "-m", "nox", "-s", "tests(sqlite)", "--", "-q"],
+        cwd=project,
+        **OFFLINE,
+        UV_FIND_LINKS=str(wheel.parent),
+        PIP_FIND_LINKS=str(wheel.parent),
+        NOX_DEFAULT_VENV_BACKEND="uv|virtualenv",
+    )
+    (session,) = (project / ".nox").glob("tests*sqlite*")
+    show = "from importlib import metadata as m; d = m.distribution('plugin-scaffold'); "
+    show += "print(d.version, d.read_text('direct_url.json'))"
+    origin = _run([str(session / "bin" / "python"), "-c", show], cwd=project)
+    # By name and version, as from an index: no direct_url.json naming a file or folder.
+    assert origin.stdout.split() == [VERSION, "None"], origin.stdout
+    assert re.search(r"^\d+ passed", result.stdout + result.stderr, re.M), result.stdout
