@@ -72,9 +72,7 @@ def compat(session: nox.Session) -> None:
     _install_project(session)
     session.install(*COMPAT_PINS)
     env = {name: os.environ[name] for name in SERVER_VARIABLES if name in os.environ}
-    session.run(
-        "pytest", *PARALLEL, "-m", "not mysql", *COMPAT_TESTS, *session.posargs, env=env
-    )
+    session.run("pytest", *PARALLEL, "-m", "not mysql", *COMPAT_TESTS, *session.posargs, env=env)
 
 
 @nox.session(python="3.11")
