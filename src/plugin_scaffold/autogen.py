@@ -201,7 +201,7 @@ class Scope:
 
     def check(self, context: MigrationContext) -> None:
         if self.plugin is not None:
-            _require_host_metadata(context, self.models[self.plugin.name])
+            require_host_metadata(context, self.models[self.plugin.name])
 
 
 def revision(
@@ -313,10 +313,17 @@ def _publish(staged: Path, staging: Path, folder: Path) -> Path:
     return final
 
 
-def _require_host_metadata(context: MigrationContext, mine: PluginModels) -> None:
-    """The plugin's tables must be on the MetaData env.py compares, or nothing is compared."""
+def target_metadatas(context: MigrationContext) -> list[Any]:
+    """The MetaData objects env.py configured its context with (``target_metadata``)."""
     target = context.opts.get("target_metadata")
-    metadatas = list(target) if isinstance(target, list | tuple) else [target]
+    if target is None:
+        return []
+    return list(target) if isinstance(target, list | tuple) else [target]
+
+
+def require_host_metadata(context: MigrationContext, mine: PluginModels) -> None:
+    """The plugin's tables must be on the MetaData env.py compares, or nothing is compared."""
+    metadatas = target_metadatas(context)
     strays = [t.name for t in mine.tables if not any(t.metadata is m for m in metadatas)]
     if strays:
         raise ConfigError(

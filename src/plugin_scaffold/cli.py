@@ -179,16 +179,57 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
+    from .errors import UsageError
 
+    if args.from_models:
+        return _from_models(args)
     if args.plugin and args.revision:
-        from .errors import UsageError
-
         raise UsageError("give a TARGET or --plugin, not both")
     ws = _workspace(args)
     applied = ws.upgrade(args.revision or "heads", plugin=args.plugin, sql=args.sql)
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
     if not args.sql:
         _moved(ws, "upgrade", target, applied)
+    return 0
+
+
+def _from_models(args: argparse.Namespace) -> int:
+    from .errors import UsageError
+    from .frommodels import upgrade_from_models
+
+    options = (("TARGET", args.revision), ("--plugin", args.plugin), ("--sql", args.sql))
+    given = [name for name, value in options if value]
+    if given:
+        raise UsageError(
+            f"--from-models fills an empty database to every head: leave out {', '.join(given)}"
+        )
+    ws = _workspace(args)
+    made = upgrade_from_models(ws)
+    _say(
+        f"created {len(made.tables)} tables from the models in {_database(ws)} and stamped "
+        f"heads ({', '.join(made.rows)})"
+    )
+    return 0
+
+
+def cmd_adopt(args: argparse.Namespace) -> int:
+    from .adopt import TablesDiffer, adopt
+
+    ws = _workspace(args)
+    try:
+        done = adopt(ws, args.name, to=args.to)
+    except TablesDiffer as exc:
+        _say(
+            f"{_database(ws)}: the tables of plugin {ws.plugin(args.name).name} differ from what "
+            f"revision {exc.revision} creates (expected -> found); nothing changed:"
+        )
+        for line in exc.lines:
+            _say(f"  {line}")
+        return 1
+    _say(
+        f"adopted plugin {done.plugin} in {_database(ws)}: its {len(done.tables)} table(s) "
+        f"({', '.join(done.tables)}) match revision {done.revision}, stamped"
+    )
     return 0
 
 
@@ -421,6 +462,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--plugin", metavar="NAME", help="only this plugin's branch and its dependencies"
     )
     p.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
+    p.add_argument(
+        "--from-models",
+        action="store_true",
+        help="on an empty database: create every table from the models and stamp every head",
+    )
+
+    p = add(
+        "adopt",
+        cmd_adopt,
+        "stamp a plugin whose tables exist from before it had migrations, if they match",
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="plugin (default: this project's)")
+    p.add_argument(
+        "--to",
+        metavar="REVISION",
+        help="a later revision of the plugin's branch that the tables match (default: its root)",
+    )
 
     p = add("downgrade", cmd_downgrade, "downgrade to TARGET, or remove one plugin's tables")
     p.add_argument("revision", nargs="?", metavar="TARGET", help="target revision")

@@ -55,6 +55,15 @@ class Graph:
         parents = {d for r in mine for d in _downs(r) if d in ids}
         return [r for r in mine if r.revision not in parents]
 
+    def root_of(self, plugin: str) -> Script:
+        """The root of a plugin's branch: its revision with no down_revision of the branch."""
+        mine = self.revisions_of(plugin)
+        ids = {r.revision for r in mine}
+        roots = [r for r in mine if not set(_downs(r)) & ids]
+        if not roots:
+            self.require_branch(plugin)
+        return roots[-1]
+
     def head_of(self, plugin: str) -> Script | None:
         """The single head of a plugin's branch (None when it has no revision yet)."""
         heads = self.heads_of(plugin)
@@ -159,6 +168,14 @@ class Graph:
                     above |= found[parent.revision]
                 found[revision.revision] = frozenset(above)
         return found
+
+    def ancestors(self, revision: str) -> frozenset[str]:
+        """Every revision ``revision`` names, directly or not (down_revision, depends_on)."""
+        return self._ancestors.get(revision, frozenset())
+
+    def applied(self, rows: Iterable[str]) -> frozenset[str]:
+        """The revisions a database whose ``alembic_version`` holds ``rows`` has run."""
+        return frozenset(r for row in rows for r in (row, *self.ancestors(row)))
 
     def version_rows(self, applied: Iterable[str]) -> tuple[str, ...]:
         """The rows ``alembic_version`` holds on a database where ``applied`` (and what they

@@ -298,19 +298,28 @@ class Workspace:
         plugin: str | None = None,
         purge: bool = False,
         url: str | None = None,
+        before: Callable[[Any, MigrationContext], None] | None = None,
     ) -> None:
         """Alembic's ``stamp``: set the version rows to ``target`` without running a revision.
 
         ``plugin``: stamp that plugin's branch at its head (``NAME@head``); the rows of the host
         and of the other plugins stay as they are. ``purge``: empty the version table first.
+        ``before``: called with the database's rows and the context once the migration lock is
+        held, before anything is written; it raises to stamp nothing.
         """
         target = self._target(
             target, plugin, "head", noun="REVISION", missing="stamp needs a REVISION"
         )
         script = self.script
+
+        def fn(rev: Any, context: MigrationContext) -> Any:
+            if before is not None:
+                before(rev, context)
+            return alembic_private.stamp_plan(script, target, rev)
+
         # As alembic.command.stamp does; it runs under the migration lock like an upgrade.
         self.run(
-            lambda rev, context: alembic_private.stamp_plan(script, target, rev),
+            fn,
             url,
             destination_rev=target,
             purge=purge,

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from .. import alembic_private
 from ..databases import kind_of, make_engine, redact, temporary_database
 from ..errors import ConfigError, MigrationError, ScaffoldError
+from ..staticcheck import branch_findings, host_anchor
+from ..staticcheck import relative as _relative
 from . import rows as rows_mod
 from .schema import Snapshot, contents, differences, reflect, row_differences
 
@@ -146,114 +148,11 @@ class MigrationChecks:
             raise CheckFailed(f"branch {self.name}: " + "; ".join(faults))
 
     def graph_faults(self) -> list[str]:
-        name = self.name
+        """The branch rules of ``scaffold check`` (:func:`branch_findings`), as messages."""
         try:
-            folder = self.plugin.migrations
+            return [f.message for f in branch_findings(self.workspace, self.plugin)]
         except ScaffoldError as exc:
             return [str(exc)]
-        # First, as a duplicate id can make the graph itself unreadable.
-        faults = self._duplicate_ids(folder)
-        if faults:
-            return faults
-        graph = self.graph
-        try:
-            everything = graph.revisions
-        except ScaffoldError as exc:
-            return [*faults, str(exc)]
-        mine = graph.revisions_of(name)
-        if not mine:
-            return [*faults, f"no revision in {_relative(folder)}"]
-        ids = {r.revision for r in mine}
-
-        if not any(name in alembic_private.declared_branch_labels(r) for r in mine):
-            faults.append(
-                f"no revision carries the branch label {name!r} (its root needs "
-                f"branch_labels = ({name!r},))"
-            )
-        for revision in mine:
-            extra = sorted(alembic_private.declared_branch_labels(revision) - {name})
-            if extra:
-                faults.append(
-                    f"{self.describe(revision)} adds branch label(s) {', '.join(extra)}: a "
-                    f"plugin's branch has one label, {name!r}, on its root"
-                )
-        for revision in everything:
-            declared = alembic_private.declared_branch_labels(revision)
-            if graph.owner(revision) != name and name in declared:
-                faults.append(
-                    f"{self.describe(revision)} outside the plugin uses its label {name!r}"
-                )
-
-        heads = graph.heads_of(name)
-        if len(heads) > 1:
-            listed = " ".join(h.revision for h in heads)
-            faults.append(
-                f"{len(heads)} heads ({', '.join(self.describe(h) for h in heads)}): merge them "
-                f"(alembic merge -m 'merge' {listed})"
-            )
-
-        for revision in everything:
-            if name in revision.branch_labels and graph.owner(revision) != name:
-                faults.append(
-                    f"{self.describe(revision)} is on the branch but lives outside "
-                    f"{_relative(folder)}"
-                )
-        for revision in mine:
-            if name not in revision.branch_labels:
-                faults.append(
-                    f"{self.describe(revision)} is in the plugin's migrations but not on its "
-                    f"branch (it does not descend from the root labelled {name!r})"
-                )
-
-        below_all = alembic_private.down_revisions_and_dependencies
-        for root in (r for r in mine if not set(below_all(r)) & ids):
-            dependencies = alembic_private.dependencies(root)
-            below = alembic_private.down_revisions(root)
-            on_host = [
-                d
-                for d in (*dependencies, *below)
-                if graph.owner(self.workspace.script.get_revision(d)) is None  # type: ignore[arg-type]
-            ]
-            if not on_host:
-                faults.append(
-                    f"root {self.describe(root)} does not depend on the host, so nothing makes "
-                    f"the host's tables exist before it runs: add depends_on = "
-                    f"{self._host_anchor()!r}"
-                )
-        return faults
-
-    def _duplicate_ids(self, folder: Path) -> list[str]:
-        """Revision ids of the plugin used by more than one file (Alembic only warns)."""
-        import warnings
-
-        from alembic.script import ScriptDirectory
-
-        files: dict[str, list[Path]] = {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # Not workspace.script: reading the graph refuses a duplicate id in its own words.
-            scripts = ScriptDirectory.from_config(self.workspace.config)
-            for script in alembic_private.revision_files(scripts):
-                files.setdefault(script.revision, []).append(Path(script.path))
-        return [
-            f"revision id {revision_id} is used by {len(paths)} files "
-            f"({', '.join(sorted(_relative(p) for p in paths))})"
-            for revision_id, paths in sorted(files.items())
-            if len(paths) > 1 and any(p.resolve().parent == folder for p in paths)
-        ]
-
-    def _host_anchor(self) -> str:
-        """What a plugin root should depend on: the host's branch label, else its head."""
-        labels = sorted(
-            str(label)
-            for r in self.graph.revisions
-            if self.graph.owner(r) is None
-            for label in alembic_private.declared_branch_labels(r)
-        )
-        if labels:
-            return labels[0]
-        heads = self.graph.host_heads
-        return heads[0] if heads else "<host revision>"
 
     # --- upgrades -----------------------------------------------------------------------------
 
@@ -298,7 +197,7 @@ class MigrationChecks:
                                     f"{self.where(url)}, table {table} has a foreign key to "
                                     f"{fk['referred_table']}, which does not exist: the root "
                                     f"revision must depend on the host (depends_on = "
-                                    f"{self._host_anchor()!r})"
+                                    f"{host_anchor(self.graph)!r})"
                                 )
             finally:
                 engine.dispose()
@@ -658,10 +557,3 @@ def _stamp(ws: Workspace, target: str) -> None:
         return alembic_private.stamp_plan(script, target, rev)
 
     ws.run(fn, None, destination_rev=target)
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -1,0 +1,377 @@
+"""`scaffold check`: the static check of a plugin, through the CLI, without any database.
+
+One plugin ``flawed`` is rendered per module for a copy of the example host whose env.py raises
+when imported and whose database is an unreachable server: a check that ran env.py or connected
+anywhere would fail. Each case copies it and breaks it (tests/broken/ folders, or a revision
+written here), then asserts the exit code and the exact findings of ``--json``: code, severity,
+file, line and revision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import EXAMPLE_HOST
+from forkrun import ForkServer, Result
+from plugin_scaffold.template import render_plugin
+
+BROKEN = Path(__file__).parent / "broken"
+INITIAL = hashlib.sha1(b"plugin-scaffold:flawed").hexdigest()[:12]
+MIGRATIONS = "src/flawed/migrations"
+NOWHERE = "postgresql+psycopg://nobody:s3cr3t@127.0.0.1:9/nowhere"
+ENV_RAISES = 'raise RuntimeError("env.py was imported")\n'
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ForkServer]:
+    forked = ForkServer()
+    yield forked
+    forked.close()
+
+
+def run_scaffold(server: ForkServer, *argv: str, cwd: Path, check: int | None = 0) -> Result:
+    """``scaffold *argv``, forked from a process that imported scaffold once (tests/forkrun.py)."""
+    result = server.run(*argv, cwd=cwd)
+    if check is not None:
+        assert result.returncode == check, f"{result.stdout}{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The host (env.py raising, database unreachable) and the plugin ``flawed`` for it."""
+    root = tmp_path_factory.mktemp("static")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "*.db")
+    shutil.copytree(EXAMPLE_HOST, root / "host", ignore=ignore)
+    env = root / "host/examplehost/migrations/env.py"
+    env.write_text(ENV_RAISES + env.read_text())
+    ini = root / "host/alembic.ini"
+    text = ini.read_text()
+    ini.write_text(text.replace("sqlite:///%(here)s/examplehost.db", NOWHERE))
+    project = render_plugin(root / "plug", {"plugin_name": "flawed"})
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    text = text.replace('"examplehost:migrations"', '"../host/alembic.ini"')
+    pyproject.write_text(text.replace('url = "sqlite:///dev.db"', f'url = "{NOWHERE}"'))
+    assert (project / MIGRATIONS / f"{INITIAL}_initial.py").is_file()
+    return root
+
+
+def copy(pristine: Path, tmp_path: Path, *faults: str) -> Path:
+    """A copy of the tree, with the tests/broken/ folders ``faults`` laid over the plugin."""
+    root = tmp_path / "case"
+    shutil.copytree(pristine, root)
+    for fault in faults:
+        shutil.copytree(BROKEN / fault, root / "plug", dirs_exist_ok=True)
+    return root / "plug"
+
+
+def findings(server: ForkServer, project: Path, *args: str, code: int) -> list[dict[str, Any]]:
+    result = run_scaffold(server, "check", "--json", *args, cwd=project, check=code)
+    found: list[dict[str, Any]] = json.loads(result.stdout)  # stdout holds the JSON only
+    return found
+
+
+def codes(found: list[dict[str, Any]]) -> list[tuple[str, str, str | None, int | None]]:
+    return sorted((f["code"], f["severity"], f["revision"], f["line"]) for f in found)
+
+
+def revision(
+    project: Path,
+    rev: str,
+    body: str,
+    *,
+    down: str | tuple[str, ...] | None = INITIAL,
+    extra: str = "",
+) -> Path:
+    """Write a revision of ``flawed`` by hand; ``body`` holds upgrade() and downgrade()."""
+    path = project / MIGRATIONS / f"{rev}_step.py"
+    path.write_text(
+        f'"""{rev}"""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+        f"revision = {rev!r}\ndown_revision = {down!r}\nbranch_labels = None\n"
+        f"depends_on = None\n{extra}\n\n" + textwrap.dedent(body).lstrip()
+    )
+    return path
+
+
+def test_a_clean_plugin_passes_without_env_py_or_a_database(
+    server: ForkServer, pristine: Path, tmp_path: Path
+) -> None:
+    project = pristine / "plug"
+    result = run_scaffold(server, "check", cwd=project)
+    assert result.stdout == "plugin flawed: no findings\n" and result.stderr == ""
+    assert findings(server, project, code=0) == []
+    # Where the comparison needs a database, the unreachable server is tried...
+    models = run_scaffold(server, "check", "--models", cwd=project, check=1)
+    assert "127.0.0.1" in models.stderr and "s3cr3t" not in models.stderr
+    # ...and on a database that works, env.py runs (and raises): the static check above really
+    # ran neither env.py nor a connection.
+    url = f"sqlite:///{tmp_path / 'dev.db'}"
+    models = run_scaffold(server, "--url", url, "check", cwd=project, check=None)
+    assert models.returncode != 0 and "env.py was imported" in models.stderr
+
+
+def test_two_heads(server: ForkServer, pristine: Path, tmp_path: Path) -> None:
+    found = findings(server, copy(pristine, tmp_path, "second_head"), code=1)
+    assert codes(found) == [("multiple-heads", "error", "secondhead01", None)]
+    assert found[0]["file"] == f"{MIGRATIONS}/secondhead01_starred.py"
+    assert "merge them (alembic merge -m 'merge' secondhead01 secondhead02)" in found[0]["message"]
+
+
+def test_a_root_without_depends_on(server: ForkServer, pristine: Path, tmp_path: Path) -> None:
+    project = copy(pristine, tmp_path, "no_depends_on")
+    found = findings(server, project, code=1)
+    assert codes(found) == [("no-host-dependency", "error", INITIAL, None)]
+    assert found[0]["file"] == f"{MIGRATIONS}/{INITIAL}_initial.py"
+    assert found[0]["message"].endswith("add depends_on = 'core'")
+    # Without --json: one line per finding, naming the plugin, the revision and its file.
+    out = run_scaffold(server, "check", cwd=project, check=1).stdout.splitlines()
+    assert out == [
+        f"error: plugin flawed: root revision {INITIAL} ({MIGRATIONS}/{INITIAL}_initial.py) "
+        "does not depend on the host, so nothing makes the host's tables exist before it "
+        "runs: add depends_on = 'core' [no-host-dependency]"
+    ]
+
+
+def test_a_host_table_altered_and_host_rows_changed(
+    server: ForkServer, pristine: Path, tmp_path: Path
+) -> None:
+    project = copy(pristine, tmp_path, "alters_host_table")
+    found = findings(server, project, code=1)
+    # upgrade() adds a column to core__users, downgrade() drops it in batch mode
+    assert codes(found) == [
+        ("foreign-table", "error", "hosttable001", 16),
+        ("foreign-table", "error", "hosttable001", 20),
+    ]
+    assert "op.add_column on core__users, a table the plugin does not own" in found[0]["message"]
+
+    # Raw SQL naming a host table is a warning: alone, it does not fail the check.
+    rows = copy(pristine, tmp_path / "rows", "changes_host_rows")
+    found = findings(server, rows, code=0)
+    assert codes(found) == [
+        ("foreign-sql", "warning", "hostrows0001", 12),
+        ("foreign-sql", "warning", "hostrows0001", 16),
+    ]
+    assert "names host table(s) core__users" in found[0]["message"]
+    assert run_scaffold(server, "check", cwd=rows).stdout.startswith("warning: plugin flawed: ")
+
+
+ROGUE = """
+users = sa.table("core__users", sa.column("id", sa.Integer))
+OWN = "flawed__media_security"
+
+
+def upgrade():
+    op.create_table("tags", sa.Column("id", sa.Integer, primary_key=True))
+    op.create_index("ix_level", OWN, ["level"])
+    op.create_foreign_key("fk_own", "flawed__media_security", "core__users", ["note"], ["id"])
+    op.create_foreign_key("fk_host", "core__media_entries", "flawed__x", ["id"], ["x_id"])
+    op.bulk_insert(users, [{"id": 1}])
+    with op.batch_alter_table("core__media_entries") as batch_op:
+        batch_op.add_column(sa.Column("x", sa.Integer))
+    op.drop_index("ix_title", table_name="core__media_entries")
+    op.execute(sa.text("DELETE FROM core__users"))
+    op.execute("DELETE FROM flawed__media_security")
+
+
+def downgrade():
+    pass
+"""
+
+
+def test_every_op_on_a_table_the_plugin_does_not_own(
+    server: ForkServer, pristine: Path, tmp_path: Path
+) -> None:
+    project = copy(pristine, tmp_path)
+    revision(project, "rogue0000001", ROGUE)  # ROGUE's first line is the file's 11th
+    found = findings(server, project, code=1)
+    assert codes(found) == [
+        ("foreign-sql", "warning", "rogue0000001", 24),
+        ("foreign-table", "error", "rogue0000001", 19),
+        ("foreign-table", "error", "rogue0000001", 20),
+        ("foreign-table", "error", "rogue0000001", 21),
+        ("foreign-table", "error", "rogue0000001", 23),
+        ("no-downgrade", "error", "rogue0000001", 28),
+        ("unprefixed-table", "error", "rogue0000001", 16),
+    ]
+    assert {f["file"] for f in found} == {f"{MIGRATIONS}/rogue0000001_step.py"}
+    messages = " | ".join(f["message"] for f in found)
+    for words in [
+        "op.create_table makes table tags without the plugin's prefix (name it flawed__tags)",
+        "op.create_foreign_key on core__media_entries",
+        "op.bulk_insert on core__users",
+        "op.batch_alter_table on core__media_entries",
+        "op.drop_index on core__media_entries",
+        "downgrade() does nothing",
+    ]:
+        assert words in messages, messages
+
+
+@pytest.mark.parametrize(
+    ("downgrade", "extra", "code"),
+    [
+        ("def downgrade():\n    pass\n", "", 1),
+        ('def downgrade():\n    """Nothing to undo."""\n', "", 1),
+        ("", "", 1),
+        ("def downgrade():\n    pass\n", "irreversible = True", 0),
+        ("def downgrade():\n    raise NotImplementedError('data is gone')\n", "", 0),
+        ("def downgrade():\n    op.drop_column('flawed__media_security', 'x')\n", "", 0),
+    ],
+    ids=["pass", "docstring", "missing", "marked", "raises", "written"],
+)
+def test_a_downgrade_that_undoes_nothing(
+    server: ForkServer, pristine: Path, tmp_path: Path, downgrade: str, extra: str, code: int
+) -> None:
+    project = copy(pristine, tmp_path)
+    body = (
+        "def upgrade():\n    op.add_column('flawed__media_security', sa.Column('x', sa.Integer))\n"
+    )
+    revision(project, "column000001", body + "\n\n" + downgrade, extra=extra)
+    found = findings(server, project, code=code)
+    assert [f["code"] for f in found] == (["no-downgrade"] if code else [])
+
+
+def test_a_merge_revision_needs_no_downgrade(
+    server: ForkServer, pristine: Path, tmp_path: Path
+) -> None:
+    project = copy(pristine, tmp_path, "second_head")
+    merge = "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
+    revision(project, "merge0000001", merge, down=("secondhead01", "secondhead02"))
+    assert findings(server, project, code=0) == []
+
+
+def test_an_unprefixed_model_table(server: ForkServer, pristine: Path, tmp_path: Path) -> None:
+    project = copy(pristine, tmp_path)
+    models = project / "src/flawed/models.py"
+    models.write_text(models.read_text().replace('"flawed__media_security"', '"media_security"', 1))
+    found = findings(server, project, code=1)
+    assert [(f["code"], f["file"]) for f in found] == [("unprefixed-table", "src/flawed/models.py")]
+    assert "(name it flawed__media_security)" in found[0]["message"]
+
+
+def test_a_revision_id_used_twice_is_a_finding(
+    server: ForkServer, pristine: Path, tmp_path: Path
+) -> None:
+    project = copy(pristine, tmp_path)
+    body = "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
+    revision(project, "twice0000001", body)
+    shutil.copy(
+        project / MIGRATIONS / "twice0000001_step.py", project / MIGRATIONS / "twice0000001_copy.py"
+    )
+    found = findings(server, project, code=1)
+    assert codes(found) == [("duplicate-id", "error", "twice0000001", None)]
+    assert found[0]["message"] == (
+        f"revision id twice0000001 is used by 2 files ({MIGRATIONS}/twice0000001_copy.py, "
+        f"{MIGRATIONS}/twice0000001_step.py)"
+    )
+
+
+def test_branch_revisions_outside_the_package_and_files_off_the_branch(
+    server: ForkServer, pristine: Path, tmp_path: Path
+) -> None:
+    project = copy(pristine, tmp_path)
+    # A revision of the branch in a folder the project lists as a version location.
+    elsewhere = project / "stray"
+    elsewhere.mkdir()
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.plugin-scaffold]\n", '[tool.plugin-scaffold]\nversion-locations = ["stray"]\n'
+        )
+    )
+    body = "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
+    moved = revision(project, "stray0000001", body)
+    moved.rename(elsewhere / moved.name)
+    # And a file in the package that starts a line of its own, labelled nothing.
+    revision(project, "loose0000001", body, down=None, extra='depends_on = "core"')
+    found = findings(server, project, code=1)
+    assert ("outside-package", "error", "stray0000001", None) in codes(found)
+    assert ("off-branch", "error", "loose0000001", None) in codes(found)
+    outside = next(f for f in found if f["code"] == "outside-package")
+    assert outside["file"] == "stray/stray0000001_step.py"
+
+
+def _build_wheel(project: Path) -> Path:
+    subprocess.run(
+        ["uv", "build", "--wheel", "--offline", "--out-dir", str(project / "dist"), str(project)],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = (project / "dist").glob("flawed-*.whl")
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def wheels(pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The plugin's wheel as hatch builds it, and one built with its migrations excluded."""
+    built = {}
+    for name, settings in [
+        ("good", ""),
+        ("broken", 'exclude = ["src/flawed/migrations"]\n'),
+    ]:
+        project = tmp_path_factory.mktemp(name) / "plug"
+        shutil.copytree(pristine / "plug", project)
+        pyproject = project / "pyproject.toml"
+        text = pyproject.read_text()
+        marker = 'packages = ["src/flawed"]\n'
+        pyproject.write_text(text.replace(marker, marker + settings))
+        built[name] = _build_wheel(project)
+    return built
+
+
+def test_a_wheel_without_its_migrations(
+    server: ForkServer, pristine: Path, tmp_path: Path, wheels: dict[str, Path]
+) -> None:
+    project = copy(pristine, tmp_path)
+    (project / "dist").mkdir()
+    shutil.copy(wheels["good"], project / "dist")
+    assert findings(server, project, code=0) == []  # found in dist/ by itself
+
+    shutil.copy(wheels["broken"], project / "dist")  # the newest one is checked
+    found = findings(server, project, code=1)
+    assert [(f["code"], f["file"]) for f in found] == [
+        ("wheel-missing-migrations", f"dist/{wheels['broken'].name}")
+    ]
+    assert "has no flawed/migrations/ package" in found[0]["message"]
+
+    # A revision written after the wheel was built; --wheel names the wheel to check.
+    body = "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
+    revision(project, "later0000001", body)
+    found = findings(server, project, "--wheel", str(wheels["good"]), code=1)
+    assert codes(found) == [("wheel-missing-revision", "error", "later0000001", None)]
+    assert "lacks flawed/migrations/later0000001_step.py" in found[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--plugin", "nope"), "no plugin named 'nope'"),
+        (("--all", "--plugin", "flawed"), "--all checks every plugin"),
+        (("--wheel", "nosuch.whl"), "--wheel nosuch.whl: no such file"),
+    ],
+    ids=["unknown-plugin", "all-and-plugin", "no-wheel"],
+)
+def test_bad_input_is_one_line(
+    server: ForkServer, pristine: Path, args: tuple[str, ...], says: str
+) -> None:
+    result = run_scaffold(server, "check", "--json", *args, cwd=pristine / "plug", check=2)
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [result.stderr.strip()] and says in result.stderr
+
+
+def test_all_checks_every_plugin_found(server: ForkServer, pristine: Path, tmp_path: Path) -> None:
+    project = copy(pristine, tmp_path, "no_depends_on")
+    found = findings(server, project, "--all", code=1)
+    assert {f["plugin"] for f in found} == {"flawed"}
+    assert run_scaffold(server, "check", "--all", cwd=pristine / "plug").stdout == (
+        "plugin flawed: no findings\n"
+    )
