@@ -1,0 +1,95 @@
+"""``scaffold upgrade --from-models``: an empty database made from the models, stamped at heads.
+
+What MediaGoblin's first ``dbupdate`` did: ``metadata.create_all`` of every table env.py
+compares (the host's ``target_metadata``, on which every plugin's models are declared), then
+every head stamped, in one run of the host's env.py, one transaction and under the migration
+lock. Only an empty database is filled: no table, no version table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import alembic_private
+from .autogen import require_host_metadata, target_metadatas
+from .errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from alembic.runtime.migration import MigrationContext
+
+    from .plugin import PluginModels
+    from .workspace import Workspace
+
+
+@dataclass(frozen=True)
+class FromModels:
+    """What ``upgrade --from-models`` did: the tables it created and the rows it stamped."""
+
+    tables: tuple[str, ...]
+    rows: tuple[str, ...]
+
+
+def upgrade_from_models(ws: Workspace) -> FromModels:
+    """Create every table of the models on an empty database and stamp every head."""
+    from sqlalchemy import inspect
+
+    script = ws.script
+    graph = ws.graph
+    loaded: dict[str, PluginModels] = {}
+
+    def load_models() -> None:
+        # Inside env.py's configure(), as autogenerate loads them (see autogen.py): by then the
+        # host has set up its models, and the plugins' tables land on its MetaData.
+        if not loaded:
+            loaded.update(ws.load_models())
+
+    def refuse_unless_empty(context: MigrationContext, *, version_table: bool) -> None:
+        connection = context.connection
+        assert connection is not None  # online only
+        inspector = inspect(connection)
+        found = sorted(inspector.get_table_names()) + sorted(inspector.get_view_names())
+        if not version_table:
+            # Alembic has created its (empty) version table by the time a migration runs.
+            found = [name for name in found if name != context.version_table]
+        if found:
+            shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+            raise UsageError(
+                f"the database is not empty ({shown}): --from-models only fills an empty "
+                "database; `scaffold upgrade` migrates this one"
+            )
+
+    def look(rows: Any, context: MigrationContext) -> list[Any]:
+        refuse_unless_empty(context, version_table=True)
+        return []
+
+    made: list[str] = []
+
+    def create(rows: Any, context: MigrationContext) -> list[Any]:
+        if rows:  # another run filled it while this one waited for the lock
+            raise UsageError(
+                f"the database is not empty (alembic_version holds {', '.join(rows)}): "
+                "--from-models only fills an empty database"
+            )
+        refuse_unless_empty(context, version_table=False)
+        metadatas = target_metadatas(context)
+        if not metadatas:
+            raise ConfigError(
+                "the host's env.py configures no target_metadata: --from-models has no models "
+                "to create the tables from"
+            )
+        for models in loaded.values():
+            require_host_metadata(context, models)
+        for metadata in metadatas:
+            metadata.create_all(context.connection)
+            made.extend(metadata.tables)
+        return alembic_private.stamp_plan(script, "heads", rows)
+
+    ws.before_configure = load_models
+    try:
+        # A quick look first (nothing written, no version table made), then the real run.
+        ws.run(look, None, dont_mutate=True)
+        ws.run(create, None, destination_rev="heads")
+    finally:
+        ws.before_configure = None
+    return FromModels(tuple(sorted(made)), graph.rows_at_heads())
