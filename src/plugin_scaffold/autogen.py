@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -220,20 +221,31 @@ def revision(
         check_rev_id(rev_id)
     scope = Scope(None if host else ws.plugin(plugin_name))
     folder = scope.plugin.migrations if scope.plugin is not None else host_versions(ws)
-    # Two runs writing in one folder would both build on the same head: the second waits, from
-    # before the graph is read until the first has published its file, and builds on it.
+    with staging_folder(ws, folder, write=write) as staging:
+        return _revision(ws, scope, folder, staging, message, autogenerate, rev_id, write)
+
+
+@contextlib.contextmanager
+def staging_folder(ws: Workspace, folder: Path, *, write: bool = True) -> Iterator[Path]:
+    """A staging folder among ``ws``'s version locations, for a revision to be published into
+    ``folder`` (see :func:`publish`), held under ``folder``'s revision lock.
+
+    Two runs writing in one folder would both build on the same head(s): the second waits, from
+    before the graph is read until the first has published its file, and builds on it. Alembic
+    writes the file into the staging folder; it is published only when complete. The folder is
+    added before the graph is first read (so that the graph is read once): call this before
+    anything reads ``ws.script``. Its name carries this process's pid, so that the next run
+    removes what a killed one left. ``write=False``: no lock, a staging folder in the temporary
+    directory.
+    """
     with revision_lock(folder) if write else contextlib.nullcontext():
-        # Alembic writes the file into a staging folder that is one of the version locations;
-        # it is published into the plugin only when complete. Added before the graph is first
-        # read, so that the graph is read once. Its name carries this process's pid, so that
-        # the next run removes what a killed one left.
         parent = folder if write else Path(tempfile.gettempdir())
         sweep_folders(parent)
         staging = Path(tempfile.mkdtemp(prefix=folder_prefix(".scaffold"), dir=parent))
         ws.extra_locations.append(staging)
         ws.quiet = True
         try:
-            return _revision(ws, scope, folder, staging, message, autogenerate, rev_id, write)
+            yield staging
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -253,12 +265,11 @@ def host_versions(ws: Workspace) -> Path:
 def _placement(ws: Workspace, scope: Scope, folder: Path) -> dict[str, Any]:
     graph = ws.graph
     if scope.plugin is None:
-        heads = [h for h in graph.host_heads if _folder_of(graph.script, h) == folder]
+        heads = host_heads_in(ws, folder)
         if len(heads) > 1:
-            names = " ".join(sorted(heads))
             raise MigrationError(
-                f"the host has {len(heads)} heads in {folder} ({names}): merge them first "
-                f"(alembic merge -m 'merge' {names})"
+                f"the host has {len(heads)} heads in {folder} ({' '.join(heads)}): merge them "
+                "first (scaffold merge --host)"
             )
         return {"head": heads[0] if heads else "base"}
     head = graph.head_of(scope.plugin.name)
@@ -273,8 +284,12 @@ def _placement(ws: Workspace, scope: Scope, folder: Path) -> dict[str, Any]:
     }
 
 
-def _folder_of(script: Any, revision: str) -> Path:
-    return Path(script.get_revision(revision).path).parent
+def host_heads_in(ws: Workspace, folder: Path) -> list[str]:
+    """The host's heads whose files are in ``folder`` (its own versions folder), sorted."""
+    script = ws.graph.script
+    return sorted(
+        h for h in ws.graph.host_heads if Path(script.get_revision(h).path).parent == folder
+    )
 
 
 def _revision(
@@ -287,20 +302,24 @@ def _revision(
     rev_id: str | None,
     write: bool,
 ) -> RevisionResult:
-    graph = ws.graph
-    if rev_id is not None and rev_id in {r.revision for r in graph.revisions}:
-        raise UsageError(f"revision id {rev_id!r} already exists: choose another --rev-id")
+    check_new_rev_id(ws, rev_id)
     placement = _placement(ws, scope, folder)
     if not autogenerate:
         result = _generate(ws, staging, message, rev_id, placement, None, None)
     else:
         result = _autogenerate(ws, scope, staging, message, rev_id, placement, write)
     if result.path is not None:
-        result.path = _publish(result.path, staging, folder)
+        result.path = publish(result.path, staging, folder)
     return result
 
 
-def _publish(staged: Path, staging: Path, folder: Path) -> Path:
+def check_new_rev_id(ws: Workspace, rev_id: str | None) -> None:
+    """Refuse a ``--rev-id`` that a revision of the graph already has."""
+    if rev_id is not None and rev_id in {r.revision for r in ws.graph.revisions}:
+        raise UsageError(f"revision id {rev_id!r} already exists: choose another --rev-id")
+
+
+def publish(staged: Path, staging: Path, folder: Path) -> Path:
     """Move the finished file into the plugin's folder without ever replacing a file."""
     if staged.resolve().parent != staging.resolve():
         # Alembic names the file from the revision id; check_rev_id keeps it a plain name.

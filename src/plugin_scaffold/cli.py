@@ -274,7 +274,32 @@ def cmd_branches(args: argparse.Namespace) -> int:
     from alembic import command
 
     ws = _workspace(args)
+    if args.plugin is not None:
+        from .merge import branch_points
+
+        sys.stdout.write(branch_points(ws, args.plugin, verbose=args.verbose))
+        return 0
     ws.alembic(command.branches, verbose=args.verbose)
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .merge import merge
+
+    ws = _workspace(args)
+    result = merge(
+        ws,
+        plugin_name=args.plugin,
+        host=args.host,
+        revisions=args.revisions,
+        message=args.message,
+        rev_id=args.rev_id,
+    )
+    if result.path is None:
+        _say(result.nothing_to_merge)
+        return 0
+    _say(f"merged {result.whose}'s heads {', '.join(result.heads)}")
+    _say(f"wrote {result.path}")
     return 0
 
 
@@ -496,7 +521,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--purge", action="store_true", help="empty the version table first (Alembic's --purge)"
     )
 
-    add("branches", cmd_branches, "show the branch points (revisions with several children)")
+    p = add("branches", cmd_branches, "show the branch points (revisions with several children)")
+    p.add_argument("--plugin", metavar="NAME", help="only the branch points in this plugin")
+
+    p = add("merge", cmd_merge, "write a revision merging a plugin's heads, in the plugin")
+    p.add_argument(
+        "revisions",
+        nargs="*",
+        metavar="REVISIONS",
+        help="revisions of the branch to merge (default: every head of the branch)",
+    )
+    p.add_argument("-m", "--message", help="message of the revision (default: 'merge NAME heads')")
+    p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
+    p.add_argument(
+        "--host",
+        action="store_true",
+        help="merge the host's own heads instead, in the host's versions folder",
+    )
+    p.add_argument("--rev-id", help="revision id to use instead of a generated one")
     add("current", cmd_current, "show the revisions the database is at")
     p = add("heads", cmd_heads, "show the heads of the host and every plugin")
     p.add_argument(
