@@ -131,7 +131,7 @@ def test_differences_are_listed_and_nothing_changes(
 
 
 def test_adopt_to_a_later_revision(project: tuple[Path, str], db_url: str) -> None:
-    folder, root = project
+    folder, _ = project
     scaffold(folder, db_url, "upgrade", "heads")
     execute(db_url, f"DELETE FROM alembic_version WHERE version_num = '{SECOND}'")
 
