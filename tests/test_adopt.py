@@ -106,9 +106,7 @@ def test_adopt_of_tables_made_by_hand(project: tuple[Path, str], db_url: str) ->
     assert versions(db_url) == {HOST_HEAD, SECOND}
 
 
-def test_differences_are_listed_and_nothing_changes(
-    project: tuple[Path, str], db_url: str
-) -> None:
+def test_differences_are_listed_and_nothing_changes(project: tuple[Path, str], db_url: str) -> None:
     folder, root = project
     scaffold(folder, db_url, "upgrade", "core@head")
     # a column missing, another of another type

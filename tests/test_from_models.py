@@ -140,8 +140,7 @@ def test_from_models_refuses_target_plugin_and_sql(
         "--url", sqlite_url, "upgrade", "--from-models", *args, cwd=example, check=2
     )
     assert result.stderr == (
-        "scaffold: error: --from-models fills an empty database to every head: "
-        f"leave out {named}\n"
+        f"scaffold: error: --from-models fills an empty database to every head: leave out {named}\n"
     )
     assert result.stdout == ""
     assert not os.path.exists(sqlite_url.removeprefix("sqlite:///"))
