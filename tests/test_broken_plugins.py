@@ -95,7 +95,7 @@ def test_second_head_in_the_branch(pristine: Path, tmp_path: Path) -> None:
     assert_only(outcome, "branch", "alone", "models")
     message = outcome.message("branch")
     assert message.startswith("branch flawed: 2 heads (revision secondhead01 (")
-    assert "merge them (alembic merge -m 'merge' secondhead01 secondhead02)" in message
+    assert "merge them (scaffold merge --plugin flawed)" in message
     # Every revision of the branched graph still goes down and up on its own: no false failure.
     assert "round trips" in outcome.passed and "uninstall" in outcome.passed
 

@@ -80,7 +80,7 @@ def dev_url() -> Iterator[str]:
 
 COMMANDS = {
     "revision": ["revision", "-m", "next", "--autogenerate"],
-    "check": ["check"],
+    "check": ["check", "--models"],
 }
 
 

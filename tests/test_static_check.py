@@ -124,7 +124,7 @@ def test_two_heads(server: ForkServer, pristine: Path, tmp_path: Path) -> None:
     found = findings(server, copy(pristine, tmp_path, "second_head"), code=1)
     assert codes(found) == [("multiple-heads", "error", "secondhead01", None)]
     assert found[0]["file"] == f"{MIGRATIONS}/secondhead01_starred.py"
-    assert "merge them (alembic merge -m 'merge' secondhead01 secondhead02)" in found[0]["message"]
+    assert "merge them (scaffold merge --plugin flawed)" in found[0]["message"]
 
 
 def test_a_root_without_depends_on(server: ForkServer, pristine: Path, tmp_path: Path) -> None:

@@ -166,16 +166,40 @@ def cmd_revision(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .autogen import check
+    import json
 
+    from . import staticcheck
+    from .errors import UsageError
+
+    if args.all and (args.plugin or args.wheel):
+        raise UsageError("--all checks every plugin: leave out --plugin and --wheel")
     ws = _workspace(args)
-    result = check(ws, plugin_name=args.plugin)
-    name = ws.plugin(args.plugin).name
-    if result.operations:
-        _say(f"plugin {name}: models and migrations differ: " + "; ".join(result.operations))
-        return 1
-    _say(f"plugin {name}: models match migrations")
-    return 0
+    plugins = list(ws.plugins) if args.all else [ws.plugin(args.plugin)]
+    # The comparison needs a database: asked for with --models, or given with --url.
+    report = staticcheck.check(
+        ws,
+        plugins,
+        wheel=Path(args.wheel) if args.wheel else None,
+        models=bool(args.models or args.url),
+    )
+    for name in report.not_compared:
+        print(
+            f"scaffold: plugin {name}: models not compared with the migrations until the "
+            "errors found are fixed",
+            file=sys.stderr,
+            flush=True,
+        )
+    if args.json:
+        sys.stdout.write(json.dumps([f.as_dict() for f in report.findings], indent=2) + "\n")
+        return 1 if report.failed else 0
+    for finding in report.findings:
+        _say(str(finding))
+    for name in report.plugins:
+        if not any(f.plugin == name for f in report.findings):
+            _say(f"plugin {name}: no findings")
+    for name in report.matching:
+        _say(f"plugin {name}: models match migrations")
+    return 1 if report.failed else 0
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
@@ -554,8 +578,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", metavar="FILE", help="with --graph: write to FILE")
 
-    p = add("check", cmd_check, "fail (exit 1) when a plugin's models and migrations differ")
+    p = add(
+        "check",
+        cmd_check,
+        "check a plugin's branch, revision files and wheel without a database (exit 1 on an "
+        "error found)",
+    )
     p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
+    p.add_argument("--all", action="store_true", help="every plugin found")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON, only that")
+    p.add_argument(
+        "--models",
+        action="store_true",
+        help="also compare the models with the migrations (needs a database: --url, or a "
+        "scratch one; on whenever --url is given)",
+    )
+    p.add_argument(
+        "--wheel",
+        metavar="PATH",
+        help="the plugin's built wheel to check (default: the newest in the project's dist/)",
+    )
 
     p = add("demo", cmd_demo, "render, wire, migrate and change a plugin for the example host")
     p.add_argument("dir", nargs="?", help="folder to work in (default: a new temporary folder)")

@@ -95,7 +95,7 @@ def run_demo(folder: Path | None, *, say: Callable[[str], None]) -> int:
 
     step("6. upgrade again")
     run("upgrade", cwd=plugin)
-    run("check", cwd=plugin)
+    run("check", "--models", cwd=plugin)
 
     step("result")
     say(_indent(_describe_database(plugin / "dev.db")))

@@ -172,13 +172,12 @@ def branch_findings(
 
     heads = graph.heads_of(name)
     if len(heads) > 1:
-        listed = " ".join(h.revision for h in heads)
         found.append(
             _at(
                 name,
                 "multiple-heads",
                 f"{len(heads)} heads ({', '.join(describe(h) for h in heads)}): merge them "
-                f"(alembic merge -m 'merge' {listed})",
+                f"(scaffold merge --plugin {name})",
                 heads[0],
             )
         )
