@@ -129,3 +129,22 @@ def test_a_comparison_function_of_env_py_is_kept() -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": mine})
         alembic_private.compare_types_and_server_defaults(context)
         assert alembic_private.compares(context)[0] is mine
+
+
+def test_step_transaction_commits_a_change_made_in_a_callback(tmp_path: Path) -> None:
+    """As a revision step's: with no transaction begun by env.py (SQLite), it begins one and
+    commits it, so that the change outlives the connection."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        with context.begin_transaction():  # env.py's: none on SQLite
+            connection.exec_driver_sql("SELECT 1")  # autobegun, as Alembic's own reads are
+            with alembic_private.step_transaction(context):
+                connection.exec_driver_sql("CREATE TABLE kept (id INTEGER)")
+                connection.exec_driver_sql("INSERT INTO kept (id) VALUES (1)")
+    engine.dispose()
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT id FROM kept").scalar() == 1
+    engine.dispose()

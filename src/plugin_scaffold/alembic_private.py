@@ -13,6 +13,7 @@ five others.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,3 +99,15 @@ def compares(context: MigrationContext) -> tuple[Any, Any]:
 def dependencies(revision: Script) -> tuple[str, ...]:
     """The revision ids ``revision``'s ``depends_on`` resolves to (labels turned into ids)."""
     return tuple(getattr(revision, "_resolved_dependencies", ()) or ())
+
+
+def step_transaction(context: MigrationContext) -> AbstractContextManager[Any]:
+    """The transaction Alembic runs one revision step in, committed when it ends.
+
+    A change scaffold makes inside a migration callback (``scaffold forget``) is kept exactly
+    as a revision's would be, whatever env.py began: inside env.py's own transaction when
+    there is one (committed with it), else in a transaction of its own (SQLite and MariaDB,
+    whose outer ``begin_transaction()`` begins none).
+    """
+    transaction: AbstractContextManager[Any] = context.begin_transaction(_per_migration=True)
+    return transaction

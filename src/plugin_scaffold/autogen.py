@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import alembic_private
+from . import alembic_private, orphans
 from .databases import folder_prefix, missing_sqlite_file, sweep_folders, temporary_database
 from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
 from .files import installed_file
@@ -182,6 +182,8 @@ class Scope:
 
     plugin: Plugin | None
     models: dict[str, PluginModels] = field(default_factory=dict)
+    #: Tables of removed plugins in the database compared (orphans.py): never the host's.
+    strays: set[str] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -198,7 +200,7 @@ class Scope:
         if self.plugin is not None:
             return self.models[self.plugin.name].owns(table)
         # the host's revisions: every table no plugin claims (and operations on no table)
-        return not any(m.owns(table) for m in self.models.values())
+        return not any(m.owns(table) for m in self.models.values()) and table not in self.strays
 
     def check(self, context: MigrationContext) -> None:
         if self.plugin is not None:
@@ -381,6 +383,8 @@ def _autogenerate(
         context: MigrationContext, rev: Any, scripts: list[MigrationScript]
     ) -> None:
         scope.check(context)
+        if scope.plugin is None:
+            scope.strays = orphans.stray_tables(ws, context)
         # Batch operations run on SQLite and are plain ALTERs elsewhere.
         context.opts["render_as_batch"] = True
         script = scripts[0]

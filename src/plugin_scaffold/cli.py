@@ -120,7 +120,6 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     if not ws.plugins:
         _say("no plugins found (a plugin project, an installed entry point, or a wired plugin)")
-        return 0
     graph = ws.graph
     for plugin in ws.plugins:
         revisions = graph.revisions_of(plugin.name)
@@ -131,6 +130,67 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         )
         if args.verbose:
             _say(f"    migrations: {plugin.migrations}")
+    _orphans(ws)
+    return 0
+
+
+def _orphans(ws: Workspace) -> None:
+    """What removed plugins left in the database (``scaffold plugins``' second part)."""
+    from . import orphans
+
+    ws.warn_orphans = False
+    found, unread = orphans.try_survey(ws)
+    if found is None:
+        ws.warn(unread or "the database could not be read")
+        return
+    for orphan in found.orphans():
+        tables = ", ".join(f"{t} ({n} rows)" for t, n in orphan.tables.items()) or "no table"
+        rows = ", ".join(orphan.revisions) or "no row"
+        if orphan.name is not None:
+            hint = "" if found.paired else " --revision ID (rows and prefixes cannot be paired)"
+            _say(
+                f"{orphan.name}  (orphaned: its code is not found; alembic_version {rows}; "
+                f"tables {tables}; remove with scaffold forget {orphan.name}{hint})"
+            )
+        else:
+            _say(
+                f"orphaned revision {rows} in alembic_version: no configured folder has it and "
+                f"no table prefix goes with it; remove with scaffold forget --revision {rows}"
+                if found.paired
+                else f"orphaned revision {rows} in alembic_version: whose it was cannot be "
+                f"told; remove with scaffold forget NAME --revision {rows}"
+            )
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from . import orphans
+    from .errors import UsageError
+
+    if args.name is None and not args.revision:
+        raise UsageError("forget needs a NAME (see scaffold plugins) or --revision ID")
+    ws = _workspace(args)
+    if ws.url is None:
+        raise UsageError("forget needs the database: pass --url or set sqlalchemy.url")
+    ws.warn_orphans = False
+    wanted = orphans.plan(
+        ws, orphans.survey_database(ws), args.name, args.revision, args.drop_tables
+    )
+    what = args.name or ", ".join(wanted.revisions)
+    _say(f"forget {what} in {_database(ws)}:")
+    for line in wanted.lines(args.drop_tables):
+        _say(f"  {line}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("forget changes the database: answer on a terminal, or pass --yes")
+        if input("go ahead? [y/N] ").strip().lower() not in ("y", "yes"):
+            _say("nothing done")
+            return 1
+    done = orphans.forget(ws, wanted, drop=args.drop_tables)
+    if not done.revisions and not done.tables:
+        _say(f"nothing to forget: {what} is gone already (another run forgot it)")
+        return 0
+    said = [f"removed row {r}" for r in done.revisions] + [f"dropped {t}" for t in done.tables]
+    _say(f"forgot {what}: " + ", ".join(said))
     return 0
 
 
@@ -343,7 +403,11 @@ def cmd_current(args: argparse.Namespace) -> int:
         head = " (head)" if rev.revision in heads else ""
         _say(f"{rev.revision}{labels}{head}  [{owner}]")
     if not revisions:
-        _say("the database has no revision applied")
+        _say(
+            "the database has no revision applied"
+            if not ws.unknown_rows
+            else "the database is at no revision found here (see the warning)"
+        )
     return 0
 
 
@@ -487,7 +551,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("unwire", cmd_unwire, "undo `scaffold wire` exactly")
     p.add_argument("name", help="plugin name")
 
-    add("plugins", cmd_plugins, "list the plugins found and their branches")
+    add("plugins", cmd_plugins, "list the plugins found and their branches, and orphans")
+
+    p = add(
+        "forget",
+        cmd_forget,
+        "remove what a plugin uninstalled without downgrading left: its alembic_version rows "
+        "(and with --drop-tables its tables)",
+    )
+    p.add_argument(
+        "name", nargs="?", metavar="NAME", help="the orphan: its table prefix (scaffold plugins)"
+    )
+    p.add_argument(
+        "--revision",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="the unknown alembic_version row to remove (repeat for several)",
+    )
+    p.add_argument(
+        "--drop-tables", action="store_true", help="drop NAME's tables too, rows and all"
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     p = add("revision", cmd_revision, "write the next revision of a plugin's branch, in the plugin")
     p.add_argument("-m", "--message", help="message of the revision")

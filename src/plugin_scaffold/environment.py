@@ -103,12 +103,17 @@ def run_env(
     url: str | None,
     as_sql: bool = False,
     before_configure: Callable[[], None] | None = None,
+    heads_filter: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None,
     **kwargs: Any,
 ) -> None:
     """Run the host's env.py with ``fn`` as the migration callback, as ``alembic.command`` does.
 
     ``before_configure`` runs when env.py calls ``context.configure()``: env.py has set up the
     host by then (imported its models, read its config), and nothing has touched the database.
+
+    ``heads_filter``: what Alembic takes the version table to hold, from what it holds. Alembic
+    reads the table once per run (``get_current_heads``) and plans, and keeps the table, from
+    that alone: rows left out there are neither planned from nor written (see orphans.py).
     """
     from alembic.runtime.environment import EnvironmentContext
 
@@ -125,6 +130,10 @@ def run_env(
         configure(*args, **kw)
         if connection is not None and url is not None and not as_sql:
             _check_same_database(environment.get_context(), connection, url, script)
+        if heads_filter is not None and not as_sql:
+            context = environment.get_context()
+            read = context.get_current_heads
+            context.get_current_heads = lambda: heads_filter(read())  # type: ignore[method-assign]
 
     environment.configure = guarded_configure  # type: ignore[method-assign]
     try:

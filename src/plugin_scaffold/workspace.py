@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import alembic_private
+from . import alembic_private, orphans
 from . import plugin as plugins_mod
 from .databases import usable_url
 from .environment import MigrationFn, handed_in, not_configured, run_env, unknown_revision
@@ -49,6 +49,10 @@ class Workspace:
     before_configure: Callable[[], None] | None = None
     #: Where a warning goes, one line each (an installed plugin left out).
     warn: Callable[[str], None] = field(default=_print_warning, repr=False)
+    #: Rows of the version table that no revision of the graph has (orphans.py), as read.
+    unknown_rows: list[str] = field(default_factory=list)
+    #: Warn of them (once); off for the commands that report them themselves.
+    warn_orphans: bool = True
 
     @classmethod
     def open(
@@ -373,6 +377,8 @@ class Workspace:
                 context.impl.static_output(
                     f"-- scaffold: SQL for a database whose alembic_version holds {held}"
                 )
+            elif self.unknown_rows:
+                orphans.check_safe(self, rev, orphans.survey(self, context, count=False))
             planned = list(steps(target, rev))
             counted[0] += len(planned)  # env.py may migrate several databases (multidb)
             return planned
@@ -404,15 +410,22 @@ class Workspace:
         url: str | None,
         as_sql: bool = False,
         config: Config | None = None,
+        lock: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        """Run the host's env.py on ``url`` (default: the workspace's) with ``fn`` as callback."""
+        """Run the host's env.py on ``url`` (default: the workspace's) with ``fn`` as callback.
+
+        Alembic is shown only the version rows of revisions the graph has (see
+        :meth:`known_heads`). ``lock``: hold the migration lock (default: when the run moves
+        the version table, i.e. has a ``destination_rev``).
+        """
         url = url or self.url
         if config is None:
             config = self.make_config(url) if url != self.url else self.config
         opened = None if as_sql or url is None else self.host.connection_url(url)
         # Runs that move the version table (upgrade, downgrade, stamp) hold the migration lock.
-        lock = "destination_rev" in kwargs
+        if lock is None:
+            lock = "destination_rev" in kwargs
         with self.host.running(url), handed_in(config, opened, lock=lock) as connection:
             run_env(
                 config,
@@ -422,8 +435,27 @@ class Workspace:
                 url=opened,
                 as_sql=as_sql,
                 before_configure=self.before_configure,
+                heads_filter=self.known_heads,
                 **kwargs,
             )
+
+    def known_revision(self, revision: str) -> bool:
+        """True when ``revision`` (a version row) is a revision of the graph."""
+        return revision in self._revision_ids
+
+    @cached_property
+    def _revision_ids(self) -> frozenset[str]:
+        return frozenset(r.revision for r in self.graph.revisions)
+
+    def known_heads(self, rows: tuple[str, ...]) -> tuple[str, ...]:
+        """The version rows Alembic is shown: those the graph knows. The others (a plugin
+        removed without being downgraded) stay in the table untouched, with one warning."""
+        kept, unknown = orphans.split(rows, self.known_revision)
+        new = [r for r in unknown if r not in self.unknown_rows]
+        self.unknown_rows += new
+        if new and self.warn_orphans:
+            self.warn(orphans.warning(self.unknown_rows))
+        return kept
 
     def current(self, url: str | None = None) -> list[Script]:
         """The revisions the database is at (its rows in the version table)."""

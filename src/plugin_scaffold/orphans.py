@@ -1,0 +1,345 @@
+"""Revisions in the version table that no configured folder holds: orphans, and forgetting them.
+
+A plugin uninstalled without ``scaffold downgrade --plugin`` first leaves its row in
+``alembic_version`` (and its tables): Alembic then fails every command with "Can't locate
+revision identified by ...". scaffold leaves such rows where they are, warns once per command
+and works with the rows it knows (see :func:`split`, called where Alembic reads the version
+table). ``scaffold plugins`` lists each orphan — its rows and the tables carrying a prefix that
+no known model owns; the orphan's name is that prefix — and ``scaffold forget NAME`` removes
+them, under the migration lock, in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import alembic_private
+from .errors import ConfigError, ScaffoldError, UsageError
+
+if TYPE_CHECKING:
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.engine import Connection
+
+    from .graph import Graph
+    from .workspace import Workspace
+
+GUIDE = "docs/orphans.md"
+
+
+def split(rows: Iterable[str], known: Callable[[str], bool]) -> tuple[tuple[str, ...], list[str]]:
+    """The version rows of revisions the graph knows, and the others (orphans), in order."""
+    kept: list[str] = []
+    unknown: list[str] = []
+    for row in rows:
+        (kept if known(row) else unknown).append(row)
+    return tuple(kept), unknown
+
+
+def warning(unknown: Sequence[str]) -> str:
+    """The one line every command prints when the version table holds unknown revisions."""
+    ids = ", ".join(unknown)
+    return (
+        f"alembic_version holds {ids}, which no configured folder has (a plugin removed "
+        "without `scaffold downgrade --plugin`, or a media type or plugin the host enables in "
+        "its own config): left as it is and ignored; `scaffold plugins` shows it, "
+        f"`scaffold forget NAME` removes it ({GUIDE})"
+    )
+
+
+@dataclass
+class Orphan:
+    """What a removed plugin left: its rows in the version table and its tables (with rows)."""
+
+    name: str | None
+    revisions: list[str] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Survey:
+    """The database as the workspace's graph and models see it."""
+
+    rows: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    #: prefix -> {table: row count} for the prefixed tables no known model or plugin owns
+    strays: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: False when env.py compares no target_metadata: the host's own tables are then unknown
+    metadata_known: bool = True
+    version_table: str = "alembic_version"
+    version_schema: str | None = None
+
+    @property
+    def paired(self) -> bool:
+        """True unless rows and prefixes cannot be told apart: several of either, both present."""
+        return not (self.unknown and self.strays) or (
+            len(self.unknown) == 1 and len(self.strays) == 1
+        )
+
+    def orphans(self) -> list[Orphan]:
+        """The orphans: a single unknown row goes with a single stray prefix; with several of
+        either, rows and prefixes are listed apart (``scaffold forget NAME --revision ID``)."""
+        named = [Orphan(p, [], dict(t)) for p, t in sorted(self.strays.items())]
+        if len(self.unknown) == 1 and len(named) == 1:
+            named[0].revisions = list(self.unknown)
+            return named
+        return named + [Orphan(None, [r]) for r in self.unknown]
+
+
+def _prefix(table: str) -> str | None:
+    prefix, sep, rest = table.partition("__")
+    return prefix if sep and prefix and rest else None
+
+
+def survey(ws: Workspace, context: MigrationContext, *, count: bool = True) -> Survey:
+    """Read the version table and the tables of ``context``'s database (inside a run of env.py).
+
+    A table is a stray when it carries a prefix (``name__``) that no table of env.py's
+    ``target_metadata`` carries, that no plugin found declares, and it is no table of that
+    MetaData: tables without a prefix are never counted, since hosts name theirs freely.
+    """
+    import sqlalchemy as sa
+
+    connection = context.connection
+    assert connection is not None
+    version_table = context.opts.get("version_table") or "alembic_version"
+    schema = context.opts.get("version_table_schema")
+    found = Survey(version_table=version_table, version_schema=schema)
+    names = set(sa.inspect(connection).get_table_names(schema=schema))
+    if version_table in names:
+        found.rows = read_rows(connection, version_table, schema)
+    found.unknown = split(found.rows, ws.known_revision)[1]
+    plugin_prefixes = _plugin_prefixes(ws)  # imported now: their tables join target_metadata
+    metadatas = _target_metadatas(context)
+    found.metadata_known = bool(metadatas)
+    owned = {t.name for m in metadatas for t in m.tables.values()}
+    prefixes = {p for p in map(_prefix, owned) if p}
+    for table in sorted(names - owned - {version_table}):
+        prefix = _prefix(table)
+        if prefix is None or prefix in prefixes or prefix in plugin_prefixes:
+            continue
+        rows = _count(connection, table, schema) if count else 0
+        found.strays.setdefault(prefix, {})[table] = rows
+    return found
+
+
+def stray_tables(ws: Workspace, context: MigrationContext) -> set[str]:
+    """The tables of removed plugins (see :func:`survey`): no revision of the host's owns them."""
+    return {t for tables in survey(ws, context, count=False).strays.values() for t in tables}
+
+
+def _plugin_prefixes(ws: Workspace) -> set[str]:
+    """The plugins' names and table prefixes (a plugin whose models fail to import: its name)."""
+    prefixes = {p.name for p in ws.plugins}
+    for plugin in ws.plugins:
+        with contextlib.suppress(ScaffoldError):
+            prefixes.add(plugin.load_models().prefix)
+    return prefixes
+
+
+def _target_metadatas(context: MigrationContext) -> list[Any]:
+    from .autogen import target_metadatas
+
+    return target_metadatas(context)
+
+
+def read_rows(connection: Connection, table: str, schema: str | None) -> list[str]:
+    import sqlalchemy as sa
+
+    version = sa.table(table, sa.column("version_num"), schema=schema)
+    return [row[0] for row in connection.execute(sa.select(version.c.version_num))]
+
+
+def _count(connection: Connection, table: str, schema: str | None) -> int:
+    import sqlalchemy as sa
+
+    return int(
+        connection.execute(
+            sa.select(sa.func.count()).select_from(sa.table(table, schema=schema))
+        ).scalar_one()
+    )
+
+
+def check_safe(ws: Workspace, kept: Sequence[str], found: Survey) -> None:
+    """Refuse to migrate when an unknown row may be the host's own newer revision.
+
+    The rows scaffold knows must place the host somewhere (a host row, or a plugin row whose
+    revision names host revisions); and when the host has no row of its own, every unknown row
+    must come with a stray table prefix (a plugin's, not the host's): otherwise upgrading from
+    the known rows alone would run host revisions the database already has.
+    """
+    if not found.unknown:
+        return
+    graph = ws.graph
+    ids = ", ".join(found.unknown)
+    host_applied = _host_applied(graph, kept)
+    if not host_applied:
+        raise UsageError(
+            f"alembic_version holds {ids}, unknown here, and no revision of the host: scaffold "
+            "cannot tell where the host is (a database newer than this host's code? install "
+            "that code; a removed plugin's row that stood for the host's revision? `scaffold "
+            f"stamp HOST_REVISION` the host's revision first, then `scaffold forget`) ({GUIDE})"
+        )
+    host_row = any(graph.owner(ws.script.get_revision(r)) is None for r in kept)  # type: ignore[arg-type]
+    if not host_row and len(found.strays) < len(found.unknown):
+        raise UsageError(
+            f"alembic_version holds {ids}, unknown here, and no row of the host's own: "
+            f"{'it' if len(found.unknown) == 1 else 'one'} carries no plugin's tables and may "
+            "be the host's own newer revision (a database newer than this host's code? "
+            f"install that code; a removed plugin? `scaffold forget --revision ID`) ({GUIDE})"
+        )
+
+
+def _host_applied(graph: Graph, kept: Sequence[str]) -> bool:
+    """True when a known row is a host revision or names one (directly or not)."""
+    for row in kept:
+        for revision in graph.script.iterate_revisions(row, "base"):
+            if revision is not None and graph.owner(revision) is None:
+                return True
+    return False
+
+
+# --- forget ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """What ``scaffold forget`` removes."""
+
+    name: str | None
+    revisions: list[str]
+    tables: dict[str, int]
+
+    def lines(self, drop: bool) -> list[str]:
+        said = [f"remove row {r} from alembic_version" for r in self.revisions]
+        if drop:
+            said += [
+                f"drop table {t} ({n} row{'s' if n != 1 else ''})" for t, n in self.tables.items()
+            ]
+        elif self.tables:
+            said.append(f"keep tables {', '.join(self.tables)} (add --drop-tables to drop them)")
+        return said
+
+
+def plan(
+    ws: Workspace, found: Survey, name: str | None, revisions: Sequence[str], drop: bool
+) -> Plan:
+    """What forgetting ``name`` (a stray prefix) and/or ``revisions`` means; refuse bad input."""
+    plugins = _plugin_prefixes(ws)
+    if name is not None and name in plugins:
+        raise UsageError(
+            f"plugin {name} is installed (its code is found): remove it with `scaffold "
+            f"downgrade --plugin {name}` before uninstalling it, not with forget"
+        )
+    for revision in revisions:
+        if ws.known_revision(revision):
+            owner = ws.graph.owner(ws.script.get_revision(revision)) or "the host"  # type: ignore[arg-type]
+            raise UsageError(
+                f"revision {revision} belongs to {owner}, whose code is found: use "
+                "`scaffold downgrade`, not forget"
+            )
+        if revision not in found.unknown:
+            raise UsageError(f"revision {revision} is not in alembic_version: nothing to forget")
+    tables = dict(found.strays.get(name, {})) if name is not None else {}
+    if not revisions and name is not None:
+        orphan = next((o for o in found.orphans() if o.name == name), None)
+        revisions = orphan.revisions if orphan is not None else []
+        if not revisions and found.unknown and not found.paired and tables:
+            raise UsageError(
+                f"alembic_version holds {', '.join(found.unknown)}, unknown here, and "
+                f"{len(found.strays)} orphaned table prefixes: which row was {name}'s? "
+                f"pass --revision ID (see scaffold plugins)"
+            )
+    if drop and tables and not found.metadata_known:
+        raise ConfigError(
+            "the host's env.py compares no target_metadata: scaffold cannot tell the host's "
+            "tables from a removed plugin's, and drops none (leave out --drop-tables)"
+        )
+    if not revisions and not tables:
+        what = f"no table named {name}__* that no known model owns" if name else "nothing"
+        raise UsageError(
+            f"nothing to forget: no unknown revision in alembic_version goes with "
+            f"{name or 'that'}, and {what} (see scaffold plugins)"
+        )
+    return Plan(name, list(revisions), tables)
+
+
+def forget(ws: Workspace, wanted: Plan, *, drop: bool) -> Plan:
+    """Remove ``wanted``'s rows (and with ``drop`` its tables) under the migration lock, in one
+    transaction; returns what was still there to remove (nothing: another run did it).
+
+    The rows go first: on MariaDB, where each DROP commits by itself, a run cut short leaves
+    tables whose prefix names them, which ``forget NAME --drop-tables`` finishes.
+    """
+    done = Plan(wanted.name, [], {})
+
+    def fn(rev: Any, context: MigrationContext) -> list[Any]:
+        found = survey(ws, context, count=False)
+        connection = context.connection
+        assert connection is not None
+        done.revisions = [r for r in wanted.revisions if r in found.rows]
+        present = found.strays.get(wanted.name, {}) if wanted.name else {}
+        done.tables = {t: n for t, n in wanted.tables.items() if t in present} if drop else {}
+        with alembic_private.step_transaction(context):
+            if done.revisions:
+                _delete_rows(connection, found, done.revisions)
+            if done.tables:
+                _drop_tables(connection, list(done.tables), found.version_schema)
+        return []
+
+    ws.run(fn, None, lock=True, dont_mutate=True)
+    return done
+
+
+def _delete_rows(connection: Connection, found: Survey, revisions: Sequence[str]) -> None:
+    import sqlalchemy as sa
+
+    version = sa.table(found.version_table, sa.column("version_num"), schema=found.version_schema)
+    connection.execute(sa.delete(version).where(version.c.version_num.in_(list(revisions))))
+
+
+def _drop_tables(connection: Connection, tables: list[str], schema: str | None) -> None:
+    """Drop ``tables`` in foreign-key order (SQLAlchemy's, which also drops the constraints of a
+    cycle first)."""
+    import sqlalchemy as sa
+
+    metadata = sa.MetaData(schema=schema)
+    metadata.reflect(connection, only=tables)
+    chosen = [metadata.tables[f"{schema}.{t}" if schema else t] for t in tables]
+    metadata.drop_all(connection, tables=chosen, checkfirst=False)
+
+
+def survey_database(ws: Workspace) -> Survey:
+    """Survey the workspace's database (a run of env.py that changes nothing)."""
+    found: list[Survey] = []
+
+    def fn(rev: Any, context: MigrationContext) -> list[Any]:
+        found.append(survey(ws, context))
+        return []
+
+    ws.run(fn, None, dont_mutate=True)
+    if not found:
+        raise ConfigError("the host's env.py ran no migrations: no database to read")
+    merged = found[0]
+    for more in found[1:]:  # env.py migrating several databases (multidb)
+        merged.rows += more.rows
+        merged.unknown += more.unknown
+        for prefix, tables in more.strays.items():
+            merged.strays.setdefault(prefix, {}).update(tables)
+    return merged
+
+
+def try_survey(ws: Workspace) -> tuple[Survey | None, str | None]:
+    """:func:`survey_database`, or why the database could not be read (one line)."""
+    if ws.url is None:
+        return None, "no database URL (pass --url, or set sqlalchemy.url): orphans not looked for"
+    from .databases import missing_sqlite_file
+
+    if missing_sqlite_file(ws.url) is not None:
+        return Survey(), None
+    try:
+        return survey_database(ws), None
+    except ScaffoldError as exc:
+        return None, f"the database could not be read ({exc}): orphans not looked for"

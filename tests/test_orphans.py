@@ -1,0 +1,355 @@
+"""A plugin removed without `scaffold downgrade --plugin`: its row stays in alembic_version.
+
+Every command still works (one warning naming the row, which no command touches), `scaffold
+plugins` lists the orphan with its tables, `scaffold forget NAME` removes it, and plain
+`alembic current` works again. The end-to-end case installs the plugins into a venv of their
+own, as a user would, and uninstalls one with pip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, execute, rows, run_scaffold, tables, versions
+from hosts import install_entry_point, make_host, make_plugin, revision_id, write_plugin_root
+from test_reliability_lock import _StderrReader, lock_held_elsewhere
+
+HOST = revision_id(2)
+WARNING = "scaffold: warning: alembic_version holds poser0001, which no configured folder has"
+#: Where the host keeps its rows: none of them may change.
+HOST_TABLES = {"accounts", "store"}
+
+
+def scaffold_lines(stderr: str) -> list[str]:
+    """What scaffold itself said on stderr (env.py's logging says more)."""
+    return [line for line in stderr.splitlines() if line.startswith("scaffold:")]
+
+
+def _uv() -> str:
+    local = Path(sys.executable).parent / "uv"
+    found = str(local) if local.is_file() else shutil.which("uv")
+    if found is None:
+        pytest.skip("uv is not installed")
+    return found
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
+def _uv_pip(venv: Path, *args: str) -> None:
+    base = [_uv(), "pip", *args, "-q", "--python", str(venv / "bin" / "python")]
+    for offline in (["--offline"], []):  # from uv's cache, else fetched once
+        done = subprocess.run(
+            [*base, *offline], env=_clean_env(), capture_output=True, text=True, timeout=300
+        )
+        if done.returncode == 0:
+            return
+    raise AssertionError(f"uv pip {' '.join(args)}: {done.stderr}")
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv with plugin-scaffold (and the PostgreSQL driver) installed, shared by the module."""
+    folder = tmp_path_factory.mktemp("venv")
+    subprocess.run(
+        [_uv(), "venv", "--offline", "-q", "--python", sys.executable, str(folder)],
+        env=_clean_env(),
+        check=True,
+        timeout=120,
+    )
+    _uv_pip(folder, "install", "-e", f"{ROOT}[postgresql]")
+    return folder
+
+
+def in_venv(
+    venv: Path, program: str, *args: str, cwd: Path, check: int | None = 0
+) -> subprocess.CompletedProcess[str]:
+    """Run the venv's ``scaffold`` or ``alembic`` as its user would, stdin not a terminal."""
+    done = subprocess.run(
+        [str(venv / "bin" / program), *args],
+        cwd=cwd,
+        env=_clean_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check is not None and done.returncode != check:
+        raise AssertionError(
+            f"{program} {' '.join(args)} exited {done.returncode}, expected {check}\n"
+            f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+        )
+    return done
+
+
+BUILD = """
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/{name}"]
+"""
+
+
+def plugin_project(root: Path, name: str, ini: Path) -> Path:
+    """A plugin project pip can install (its root depends on the host's label ``acme``)."""
+    project = make_plugin(root / name, name, host_ini=ini)
+    write_plugin_root(project / "src" / name / "migrations", name, depends_on="acme")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + BUILD.format(name=name))
+    return project
+
+
+def test_a_plugin_uninstalled_with_pip_without_downgrading(
+    tmp_path: Path, db_url: str, venv: Path
+) -> None:
+    ini = make_host(tmp_path / "host")
+    host = ini.parent
+    text = ini.read_text().replace("sqlite:///%(here)s/host.db", db_url)
+    ini.write_text(text)  # plain alembic in the host uses this database too
+    poser = plugin_project(tmp_path, "poser", ini)
+    badge = plugin_project(tmp_path, "badge", ini)
+    _uv_pip(venv, "install", "--reinstall", str(poser), str(badge))
+
+    def scaffold(*args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
+        return in_venv(venv, "scaffold", *args, cwd=host, check=check)
+
+    try:
+        scaffold("wire", "poser")
+        scaffold("wire", "badge")
+        scaffold("upgrade")
+        assert versions(db_url) == {HOST, "poser0001", "badge0001"}
+        execute(db_url, "INSERT INTO store (uuid, name) VALUES ('s1', 'corner shop')")
+        execute(db_url, "INSERT INTO poser__store_extra (store_uuid, rating) VALUES ('s1', 5)")
+
+        # The site admin removes poser as any package: unwire, pip uninstall, code deleted.
+        scaffold("unwire", "poser")
+        _uv_pip(venv, "uninstall", "poser")
+        shutil.rmtree(poser)
+        assert in_venv(venv, "alembic", "current", cwd=host, check=None).returncode != 0
+
+        def works(*args: str, warns: bool = True) -> str:
+            done = scaffold(*args)
+            said = scaffold_lines(done.stderr)
+            if warns:
+                assert len(said) == 1 and said[0].startswith(WARNING), (args, done.stderr)
+                assert "scaffold forget NAME" in said[0] and "scaffold plugins" in said[0]
+            else:
+                assert said == [], (args, done.stderr)
+            assert "poser0001" in versions(db_url), args  # the orphan row is left alone
+            return done.stdout
+
+        out = works("current")
+        assert f"{HOST} (acme) (head)  [host]" in out and "badge0001 (badge) (head)" in out
+        assert "poser" not in out
+        assert "already at heads" in works("upgrade")
+        # a plugin's branch out and in again, a host revision down and up, around the orphan
+        assert "downgraded" in works("downgrade", "--plugin", "badge")
+        assert versions(db_url) == {HOST, "poser0001"}
+        assert "badge__store_extra" not in tables(db_url)
+        works("stamp", revision_id(1))
+        assert versions(db_url) == {revision_id(1), "poser0001"}
+        assert "upgraded" in works("upgrade", HOST)
+        assert versions(db_url) == {HOST, "poser0001"}
+        assert "upgraded" in works("upgrade", "--plugin", "badge")
+        assert versions(db_url) == {HOST, "poser0001", "badge0001"}
+        execute(db_url, "INSERT INTO badge__store_extra (store_uuid, rating) VALUES ('s1', 3)")
+        assert "poser0001" not in works("upgrade", "--sql", warns=False)  # offline: no database
+        out = works("revision", "-m", "nothing", "--autogenerate", "--plugin", "badge")
+        assert "no changes in the plugin's tables" in out
+        out = works("revision", "-m", "nothing", "--autogenerate", "--host")
+        assert "no changes in the host's tables" in out
+        assert "poser__store_extra (drop_table)" in out  # left out: never the host's
+        assert sorted(p.name for p in (host / "migrations" / "versions").glob("*.py")) == [
+            f"{revision_id(1)}_first.py",
+            f"{HOST}_step.py",
+        ]
+        assert "models match migrations" in works("check", "--plugin", "badge", "--url", db_url)
+        # the graph alone: no database read, nothing to warn of
+        assert "poser" not in works("heads", warns=False)
+        assert "poser" not in works("history", warns=False)
+        works("unwire", "badge", warns=False)
+        works("wire", "badge", warns=False)
+
+        listed = works("plugins", warns=False)
+        assert "badge  (entry point; package badge; 1 revision; head badge0001)" in listed
+        assert (
+            "poser  (orphaned: its code is not found; alembic_version poser0001; "
+            "tables poser__store_extra (1 rows); remove with scaffold forget poser)"
+        ) in listed
+
+        # stdin is no terminal and --yes is missing: one line, nothing done
+        refused = scaffold("forget", "poser", "--drop-tables", check=2)
+        assert scaffold_lines(refused.stderr) == [
+            "scaffold: error: forget changes the database: answer on a terminal, or pass --yes"
+        ]
+        assert "  remove row poser0001 from alembic_version" in refused.stdout
+        assert "  drop table poser__store_extra (1 row)" in refused.stdout
+        assert "poser0001" in versions(db_url) and "poser__store_extra" in tables(db_url)
+
+        done = scaffold("forget", "poser", "--drop-tables", "--yes")
+        assert "forgot poser: removed row poser0001, dropped poser__store_extra" in done.stdout
+        assert scaffold_lines(done.stderr) == []
+        assert versions(db_url) == {HOST, "badge0001"}
+        assert not {t for t in tables(db_url) if t.startswith("poser__")}
+        assert HOST_TABLES | {"badge__store_extra"} <= tables(db_url)
+        assert rows(db_url, "SELECT uuid, name FROM store") == [("s1", "corner shop")]
+        assert rows(db_url, "SELECT store_uuid, rating FROM badge__store_extra") == [("s1", 3)]
+
+        # plain Alembic in the host works again
+        current = in_venv(venv, "alembic", "current", cwd=host)
+        assert HOST in current.stdout and "badge0001" in current.stdout
+        assert scaffold_lines(scaffold("current").stderr) == []
+        assert "poser" not in scaffold("plugins").stdout
+    finally:
+        _uv_pip(venv, "uninstall", "poser", "badge")
+
+
+# --- the same removal, cheaper: plugins announced from a folder on PYTHONPATH ---------------
+
+
+def removed_plugin(root: Path, url: str, *, also: str | None = None) -> tuple[Path, dict[str, str]]:
+    """A host upgraded with plugin ``poser`` (and ``also``) installed, then poser's code deleted
+    without a downgrade; returns the host's alembic.ini and the environment to run in."""
+    ini = make_host(root / "host")
+    site = root / "site"
+    for name in ("poser", also) if also else ("poser",):
+        migrations = site / name / "migrations"
+        migrations.mkdir(parents=True)
+        (site / name / "__init__.py").write_text("")
+        (migrations / "__init__.py").write_text("")
+        (site / name / "models.py").write_text(
+            textwrap.dedent(
+                f"""
+                import sqlalchemy as sa
+                from acme.models import Base
+
+                class Extra(Base):
+                    __tablename__ = "{name}__store_extra"
+                    store_uuid = sa.Column(
+                        sa.String(32), sa.ForeignKey("store.uuid"), primary_key=True
+                    )
+                    rating = sa.Column(sa.Integer, nullable=False, server_default="0")
+
+                MODELS = [Extra]
+                """
+            )
+        )
+        write_plugin_root(migrations, name, depends_on="acme")
+        install_entry_point(site, name, name)
+    env = {"PYTHONPATH": str(site)}
+    run_scaffold("-c", str(ini), "--url", url, "upgrade", cwd=root, env=env)
+    execute(url, "INSERT INTO store (uuid, name) VALUES ('s1', 'corner shop')")
+    execute(url, "INSERT INTO poser__store_extra (store_uuid, rating) VALUES ('s1', 5)")
+    shutil.rmtree(site / "poser")
+    shutil.rmtree(site / "poser-0.1.dist-info")
+    return ini, env
+
+
+def test_forget_without_drop_tables_keeps_them_and_refuses_what_is_not_an_orphan(
+    tmp_path: Path, db_url: str
+) -> None:
+    ini, env = removed_plugin(tmp_path, db_url, also="badge")
+    cli = ["-c", str(ini), "--url", db_url]
+
+    live = run_scaffold(*cli, "forget", "badge", "--yes", cwd=tmp_path, env=env, check=2)
+    assert scaffold_lines(live.stderr) == [
+        "scaffold: error: plugin badge is installed (its code is found): remove it with "
+        "`scaffold downgrade --plugin badge` before uninstalling it, not with forget"
+    ]
+    typo = run_scaffold(*cli, "forget", "posr", "--yes", cwd=tmp_path, env=env, check=2)
+    assert scaffold_lines(typo.stderr)[0].startswith("scaffold: error: nothing to forget")
+    host_row = run_scaffold(
+        *cli, "forget", "--revision", HOST, "--yes", cwd=tmp_path, env=env, check=2
+    )
+    assert "belongs to the host, whose code is found" in host_row.stderr
+    assert versions(db_url) == {HOST, "poser0001", "badge0001"}
+
+    kept = run_scaffold(*cli, "forget", "poser", "--yes", cwd=tmp_path, env=env)
+    assert "keep tables poser__store_extra (add --drop-tables to drop them)" in kept.stdout
+    assert "forgot poser: removed row poser0001" in kept.stdout
+    assert versions(db_url) == {HOST, "badge0001"}
+    assert rows(db_url, "SELECT store_uuid, rating FROM poser__store_extra") == [("s1", 5)]
+    # its tables are still listed, under their prefix, until dropped
+    listed = run_scaffold(*cli, "plugins", cwd=tmp_path, env=env).stdout
+    assert "poser  (orphaned: its code is not found; alembic_version no row; " in listed
+    assert scaffold_lines(run_scaffold(*cli, "current", cwd=tmp_path, env=env).stderr) == []
+
+
+def test_a_forget_cut_short_is_finished_by_running_it_again(tmp_path: Path, db_url: str) -> None:
+    """On MariaDB each DROP commits by itself: a run cut short after the row went (it goes
+    first) leaves the tables, which `forget NAME --drop-tables` still finds by their prefix."""
+    ini, env = removed_plugin(tmp_path, db_url)
+    cli = ["-c", str(ini), "--url", db_url]
+    execute(db_url, "DELETE FROM alembic_version WHERE version_num = 'poser0001'")
+    done = run_scaffold(*cli, "forget", "poser", "--drop-tables", "--yes", cwd=tmp_path, env=env)
+    assert "forgot poser: dropped poser__store_extra" in done.stdout
+    assert tables(db_url) == HOST_TABLES | {"alembic_version"}
+    assert versions(db_url) == {HOST}
+
+
+def test_two_forgets_at_once_one_forgets_the_other_finds_nothing_left(
+    tmp_path: Path, db_url: str
+) -> None:
+    ini, env = removed_plugin(tmp_path, db_url)
+    argv = [sys.executable, "-m", "plugin_scaffold", "-c", str(ini), "--url", db_url]
+    argv += ["forget", "poser", "--drop-tables", "--yes"]
+    with lock_held_elsewhere(db_url):
+        runs = [
+            subprocess.Popen(
+                argv,
+                cwd=tmp_path,
+                env={**os.environ, **env},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        readers = [_StderrReader(run) for run in runs]
+        for reader in readers:  # both planned the same forget, and wait to do it
+            assert reader.waiting.wait(timeout=120), "".join(reader.lines)
+    said = []
+    for run, reader in zip(runs, readers, strict=True):
+        out = run.stdout.read() if run.stdout else ""
+        assert run.wait(timeout=300) == 0, out + "".join(reader.lines)
+        reader.thread.join(timeout=60)
+        said.append(out.splitlines()[-1])
+    assert sorted(said) == [
+        "forgot poser: removed row poser0001, dropped poser__store_extra",
+        "nothing to forget: poser is gone already (another run forgot it)",
+    ]
+    assert versions(db_url) == {HOST}
+    assert tables(db_url) == HOST_TABLES | {"alembic_version"}
+
+
+def test_a_database_newer_than_the_host_code_is_not_upgraded(tmp_path: Path, db_url: str) -> None:
+    """The host's own newest revision is unknown (its code is older than the database): with
+    no host row left to start from, upgrading would run the host's revisions again."""
+    ini = make_host(tmp_path / "host", revisions=3)
+    cli = ["-c", str(ini), "--url", db_url]
+    run_scaffold(*cli, "upgrade", cwd=tmp_path)
+    (ini.parent / "migrations" / "versions" / f"{revision_id(3)}_step.py").unlink()
+
+    refused = run_scaffold(*cli, "upgrade", cwd=tmp_path, check=2)
+    [error] = [line for line in scaffold_lines(refused.stderr) if "error" in line]
+    assert error.startswith(
+        f"scaffold: error: alembic_version holds {revision_id(3)}, unknown here, and no "
+        "revision of the host: scaffold cannot tell where the host is"
+    )
+    assert versions(db_url) == {revision_id(3)}
+    current = run_scaffold(*cli, "current", cwd=tmp_path)
+    assert "the database is at no revision found here" in current.stdout
+    # a row with no plugin tables is not offered as an orphan with a name
+    listed = run_scaffold(*cli, "plugins", cwd=tmp_path).stdout
+    assert f"orphaned revision {revision_id(3)} in alembic_version" in listed
