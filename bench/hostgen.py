@@ -322,6 +322,9 @@ class Layout:
     depends_on: tuple[str, ...] = ()
     #: Whether env.py marks the plugins as wired scaffold plugins (else: another plugin system).
     wired: bool = True
+    #: Whether the chosen plugin's model has a change no revision has yet (for autogenerate);
+    #: without it, the models are exactly what the migrations make (for ``--from-models``).
+    pending: bool = True
 
     @property
     def host(self) -> Path:
@@ -452,7 +455,7 @@ def _generate_plugin(layout: Layout, name: str) -> None:
     folder.mkdir(parents=True)
     (package / "__init__.py").write_text("", encoding="utf-8")
     (folder / "__init__.py").write_text("", encoding="utf-8")
-    pending = PENDING_COLUMN if name == layout.chosen else ""
+    pending = PENDING_COLUMN if layout.pending and name == layout.chosen else ""
     (package / "models.py").write_text(
         PLUGIN_MODELS.format(name=name, pending=pending), encoding="utf-8"
     )

@@ -10,7 +10,9 @@ subprocess, the console scripts of this Python's environment), alternating which
    every head (the file written is deleted after each run, so every run is the same);
 5. ``upgrade`` to every head of a second generated host, whose branches belong to another plugin
    system and depend on the core's label, which is also the core's head (heads that depend on a
-   head).
+   head);
+6. ``scaffold upgrade --from-models`` against the replay (``alembic upgrade heads``) of a third
+   generated host with 5,000 revisions whose models are exactly what its migrations make.
 
 Prints a table and exits 0 whatever the ratios are (it is a report); exits 1 when a command
 fails or the two tools did not do the same work, 2 on bad arguments. See bench/README.md.
@@ -37,7 +39,8 @@ from hostgen import CORE_REVISIONS, Layout, generate
 DEFAULT_REPEAT = 9
 DEFAULT_PLUGINS = 50
 DEFAULT_REVISIONS = 20
-QUICK = {"repeat": 1, "plugins": 5, "revisions": 4}
+DEFAULT_LARGE = 5000
+QUICK = {"repeat": 1, "plugins": 5, "revisions": 4, "large": 45}
 TIMEOUT = 600  # seconds for one command: far more than any should take
 
 
@@ -135,16 +138,26 @@ def measure(case: Case, repeat: int, env: dict[str, str], log: Callable[[str], N
 
 
 class Cases:
-    """The five cases on two generated hosts, and the checks that both tools did the same work.
+    """The six cases on three generated hosts, and the checks that both tools did the same work.
 
     The checked run of each command also warms it up: bytecode caches, the OS's file cache.
-    ``other`` is the host of another plugin system, run in its own environment ``other_env``.
+    ``other`` is the host of another plugin system, run in its own environment ``other_env``;
+    ``large`` the host of 5,000 revisions for ``--from-models``, in ``large_env``.
     """
 
-    def __init__(self, layout: Layout, other: Layout, other_env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        layout: Layout,
+        other: Layout,
+        other_env: dict[str, str],
+        large: Layout,
+        large_env: dict[str, str],
+    ) -> None:
         self.layout = layout
         self.other = other
         self.other_env = other_env
+        self.large = large
+        self.large_env = large_env
         self.alembic = tool("alembic")
         self.scaffold = tool("scaffold")
         self.folder = layout.migrations(layout.chosen)
@@ -162,6 +175,7 @@ class Cases:
                 f"({self.other.total_revisions:,} revisions)",
                 self.other_env,
             ),
+            self.from_models(),
         ]
 
     def help(self) -> Case:
@@ -187,8 +201,19 @@ class Cases:
         """The fresh SQLite file of run ``i`` of ``who`` on ``layout``'s host."""
         return layout.databases / f"{who}-{'check' if i < 0 else i}.db"
 
-    def upgrade(self, layout: Layout, name: str, env: dict[str, str] | None = None) -> Case:
+    def upgrade(
+        self,
+        layout: Layout,
+        name: str,
+        env: dict[str, str] | None = None,
+        *,
+        from_models: bool = False,
+        target: float = 1.1,
+    ) -> Case:
+        """Both tools bring a fresh SQLite file to every head (``from_models``: scaffold makes
+        the tables from the models and stamps the heads instead of replaying the revisions)."""
         ini = str(layout.ini)
+        more = ["--from-models"] if from_models else []
 
         def raw(i: int) -> Command:
             path = self._database(layout, "alembic", i)
@@ -199,12 +224,21 @@ class Cases:
         def scaffold(i: int) -> Command:
             path = self._database(layout, "scaffold", i)
             path.unlink(missing_ok=True)
-            argv = [self.scaffold, "-c", ini, "--url", f"sqlite:///{path}", "upgrade"]
+            argv = [self.scaffold, "-c", ini, "--url", f"sqlite:///{path}", "upgrade", *more]
             return Command(argv, layout.host, path.unlink, env)
 
         return Case(
-            name, 1.1, raw=raw, scaffold=scaffold,
-            check=lambda case, env: self._check_upgrade(case, env, layout),
+            name, target, raw=raw, scaffold=scaffold,
+            check=lambda case, env: self._check_upgrade(case, env, layout, whole=from_models),
+        )
+
+    def from_models(self) -> Case:
+        return self.upgrade(
+            self.large,
+            f"upgrade --from-models vs replay ({self.large.total_revisions:,} revisions)",
+            self.large_env,
+            from_models=True,
+            target=0.1,
         )
 
     def autogenerate(self) -> Case:
@@ -251,14 +285,27 @@ class Cases:
             )
         return f"both list the same {wanted} heads"
 
-    def _check_upgrade(self, case: Case, env: dict[str, str], layout: Layout) -> str:
+    def _check_upgrade(
+        self, case: Case, env: dict[str, str], layout: Layout, whole: bool = False
+    ) -> str:
+        """Both leave the same version rows and tables (``whole``: the same reflected schema,
+        every column, type, index, unique and foreign key)."""
         found = []
+        schemas = []
         for make, who in ((case.raw, "alembic"), (case.scaffold, "scaffold")):
             command = make(-1)
             timed(replace(command, after=None), env)  # no clean-up: look at the file first
             path = self._database(layout, who, -1)
             found.append(_schema(path))
+            if whole:
+                schemas.append(_reflected(path))
             path.unlink()
+        if whole:
+            from plugin_scaffold.testing.schema import differences
+
+            differ = differences(schemas[0], schemas[1], gone="alembic only", new="scaffold only")
+            if differ:
+                raise BenchError("the two schemas differ: " + "; ".join(differ[:10]))
         # The core head has no row of its own: every plugin's root depends on it (on both
         # hosts: the other host's roots depend on the core's label, its only revision).
         wanted = layout.plugins
@@ -267,8 +314,9 @@ class Cases:
                 f"the two upgrades differ or are not at the {wanted} plugin heads: "
                 f"alembic {found[0]}, scaffold {found[1]}"
             )
+        same = "the same reflected schema of" if whole else "the same"
         return (
-            f"both leave the same {wanted} alembic_version rows (the plugin heads) and the same "
+            f"both leave the same {wanted} alembic_version rows (the plugin heads) and {same} "
             f"{len(found[0][1])} tables"
         )
 
@@ -288,6 +336,20 @@ class Cases:
                     f"{who}'s revision is not just the column added to {table}:\n{text}"
                 )
         return f"each writes one revision file, only the column added to {table}"
+
+
+def _reflected(path: Path) -> object:
+    """Everything plugin_scaffold.testing.schema reflects of a SQLite file."""
+    import sqlalchemy as sa
+
+    from plugin_scaffold.testing.schema import reflect
+
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            return reflect(connection)
+    finally:
+        engine.dispose()
 
 
 def _schema(path: Path) -> tuple[list[str], list[str]]:
@@ -385,6 +447,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"revisions per plugin (default {DEFAULT_REVISIONS})",
     )
     parser.add_argument(
+        "--large", type=int, metavar="N",
+        help=f"revisions of the --from-models row's host, at least (default {DEFAULT_LARGE})",
+    )
+    parser.add_argument(
         "--db-dir", type=Path, metavar="DIR",
         help="make the SQLite files in DIR (default: /dev/shm when there is one, so that the "
         "disk's fsyncs are not measured)",
@@ -400,7 +466,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("-v", "--verbose", action="store_true", help="print every run's times")
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else {
-        "repeat": DEFAULT_REPEAT, "plugins": DEFAULT_PLUGINS, "revisions": DEFAULT_REVISIONS
+        "repeat": DEFAULT_REPEAT, "plugins": DEFAULT_PLUGINS, "revisions": DEFAULT_REVISIONS,
+        "large": DEFAULT_LARGE,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:
@@ -441,14 +508,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             other.databases.mkdir()
             generate(other)
-            cases = Cases(layout, other, other.env(bytecode=not args.no_bytecode))
+            # The --from-models host: the same shape, long branches, models = migrations.
+            per_plugin = max(1, -(-(args.large - CORE_REVISIONS) // args.plugins))
+            large = Layout(
+                root / "large", databases / "large", args.plugins, per_plugin, pending=False
+            )
+            large.databases.mkdir()
+            generate(large)
+            cases = Cases(
+                layout, other, other.env(bytecode=not args.no_bytecode),
+                large, large.env(bytecode=not args.no_bytecode),
+            )
             # The database autogenerate compares with, at every head (made by Alembic itself).
             timed(Command([cases.alembic, "upgrade", "heads"], layout.host), env)
             print(
                 f"host: {layout.total_revisions:,} revisions ({CORE_REVISIONS} core, "
                 f"{layout.plugins} plugins x {layout.revisions}) in {root}, and "
                 f"{other.total_revisions:,} revisions ({other.core_revisions} core, "
-                f"{other.plugins} other branches on its label) in {other.root}; databases in "
+                f"{other.plugins} other branches on its label) in {other.root}, and "
+                f"{large.total_revisions:,} revisions ({CORE_REVISIONS} core, {large.plugins} "
+                f"plugins x {large.revisions}) in {large.root}; databases in "
                 f"{databases}; {'no ' if args.no_bytecode else ''}bytecode caches; "
                 f"median of {args.repeat} run(s) of each command",
                 flush=True,

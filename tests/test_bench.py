@@ -1,4 +1,4 @@
-"""`bench/run.py --quick`: five measurements of scaffold against raw Alembic, each checked to do
+"""`bench/run.py --quick`: six measurements of scaffold against raw Alembic, each checked to do
 the same work as Alembic first, with medians and ratios that follow from the printed runs."""
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ CASES = {
         1.1,
         "both leave the same 5 alembic_version rows (the plugin heads) and the same 7 tables",
     ),
+    "upgrade --from-models vs replay (45 revisions)": (
+        0.1,
+        "both leave the same 5 alembic_version rows (the plugin heads) and the same reflected "
+        "schema of 9 tables",
+    ),
 }
 # A table row: the measurement, two medians, the ratio, the target and the verdict.
 ROW = re.compile(
@@ -49,7 +54,7 @@ def ratio_bounds(numerator: float, denominator: float) -> tuple[float, float]:
     return low - 0.005, high + 0.005
 
 
-def test_quick_bench_measures_the_five_cases_with_consistent_numbers() -> None:
+def test_quick_bench_measures_the_six_cases_with_consistent_numbers() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "-v", "--repeat", str(REPEAT)],
         cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
@@ -59,6 +64,7 @@ def test_quick_bench_measures_the_five_cases_with_consistent_numbers() -> None:
     lines = out.splitlines()
     assert lines[0].startswith("host: 25 revisions (5 core, 5 plugins x 4) in "), out
     assert "21 revisions (1 core, 5 other branches on its label)" in lines[0], out
+    assert "45 revisions (5 core, 5 plugins x 8)" in lines[0], out
 
     # Each case was checked first: both tools did the same work.
     checked = {m["name"]: m["said"] for line in lines if (m := CHECKED.match(line))}

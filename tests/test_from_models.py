@@ -67,8 +67,8 @@ def assert_same_as_replay(
     # indexes, uniques, foreign keys, checks — names included — and the version rows.
     assert differences(replay, made, gone="only replayed", new="only from the models") == []
     assert made.versions == replay.versions and made.versions
-    printed = out.rstrip().rsplit(" and stamped heads (", 1)[1].removesuffix(")")
-    assert set(printed.split(", ")) == set(made.versions), out
+    heads = run_scaffold("heads", cwd=project, env=env).stdout.splitlines()
+    assert out.rstrip().endswith(f" and stamped its {len(heads)} heads"), out
     # Nothing left to run.
     again = run_scaffold("--url", models, "upgrade", cwd=project, env=env).stdout
     assert "is already at heads: nothing to upgrade" in again, again

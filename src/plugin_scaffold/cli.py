@@ -289,9 +289,10 @@ def _from_models(args: argparse.Namespace) -> int:
         )
     ws = _workspace(args)
     made = upgrade_from_models(ws)
+    heads = len(made.heads)
     _say(
         f"created {len(made.tables)} tables from the models in {_database(ws)} and stamped "
-        f"heads ({', '.join(made.rows)})"
+        f"{'its head' if heads == 1 else f'its {heads} heads'}"
     )
     return 0
 

@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FromModels:
-    """What ``upgrade --from-models`` did: the tables it created and the rows it stamped."""
+    """What ``upgrade --from-models`` did: the tables it created and the heads it stamped."""
 
     tables: tuple[str, ...]
-    rows: tuple[str, ...]
+    heads: tuple[str, ...]
 
 
 def upgrade_from_models(ws: Workspace) -> FromModels:
@@ -35,7 +35,6 @@ def upgrade_from_models(ws: Workspace) -> FromModels:
     from sqlalchemy import inspect
 
     script = ws.script
-    graph = ws.graph
     loaded: dict[str, PluginModels] = {}
 
     def load_models() -> None:
@@ -92,4 +91,4 @@ def upgrade_from_models(ws: Workspace) -> FromModels:
         ws.run(create, None, destination_rev="heads")
     finally:
         ws.before_configure = None
-    return FromModels(tuple(sorted(made)), graph.rows_at_heads())
+    return FromModels(tuple(sorted(made)), tuple(script.get_heads()))
