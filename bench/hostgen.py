@@ -229,7 +229,7 @@ def downgrade() -> None:
     ${downgrades if downgrades else "pass"}
 '''
 
-ALEMBIC_INI = '''\
+ALEMBIC_INI = """\
 [alembic]
 script_location = %(here)s/migrations
 prepend_sys_path = .
@@ -270,7 +270,7 @@ formatter = generic
 [formatter_generic]
 format = %(levelname)-5.5s [%(name)s] %(message)s
 datefmt = %H:%M:%S
-'''
+"""
 
 PLUGIN_MODELS = '''\
 """Tables of plugin {name}."""
@@ -294,7 +294,7 @@ MODELS = [Item]
 
 PENDING_COLUMN = "\n    pending = sa.Column(sa.Integer)  # the one change autogenerate has to find"
 
-PLUGIN_PYPROJECT = '''\
+PLUGIN_PYPROJECT = """\
 [project]
 name = "{name}"
 version = "0.1"
@@ -304,7 +304,7 @@ plugin = "{name}"
 host-alembic = "{ini}"
 host-base = "hostapp.models:Base"
 url = "sqlite:///{db}"
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -408,8 +408,13 @@ def _revision_file(
     slug = message.replace(" ", "_")
     (folder / f"{revision}_{slug}.py").write_text(
         REVISION.format(
-            message=message, revision=revision, down=repr(down), labels=repr(labels),
-            depends=repr(depends), upgrade=upgrade, downgrade=downgrade,
+            message=message,
+            revision=revision,
+            down=repr(down),
+            labels=repr(labels),
+            depends=repr(depends),
+            upgrade=upgrade,
+            downgrade=downgrade,
         ),
         encoding="utf-8",
     )
@@ -436,8 +441,13 @@ def generate(layout: Layout) -> None:
             else (f"core step {n}", f'    op.execute("SELECT {n}")', "    pass")
         )
         _revision_file(
-            versions, core_id(n), message=message, down=core_id(n - 1) if n > 1 else None,
-            labels=("core",) if n == 1 else None, depends=None, upgrade=upgrade,
+            versions,
+            core_id(n),
+            message=message,
+            down=core_id(n - 1) if n > 1 else None,
+            labels=("core",) if n == 1 else None,
+            depends=None,
+            upgrade=upgrade,
             downgrade=downgrade,
         )
     for name in layout.names:
@@ -496,9 +506,12 @@ def _generate_plugin(layout: Layout, name: str) -> None:
             upgrade = f'    op.execute("UPDATE {table} SET name = name WHERE id < {-n}")'
             downgrade = "    pass"
         _revision_file(
-            folder, plugin_id(name, n), message=message,
+            folder,
+            plugin_id(name, n),
+            message=message,
             down=plugin_id(name, n - 1) if n > 1 else None,
             labels=(name,) if n == 1 else None,
             depends=layout.root_depends_on(name) if n == 1 else None,
-            upgrade=upgrade, downgrade=downgrade,
+            upgrade=upgrade,
+            downgrade=downgrade,
         )

@@ -108,8 +108,13 @@ def timed(command: Command, env: dict[str, str]) -> tuple[float, subprocess.Comp
     start = time.perf_counter()
     try:
         result = subprocess.run(
-            command.argv, cwd=command.cwd, env=command.env or env, capture_output=True, text=True,
-            timeout=TIMEOUT, check=False,
+            command.argv,
+            cwd=command.cwd,
+            env=command.env or env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise BenchError(f"`{shown}` (in {command.cwd}) did not run: {exc}") from None
@@ -180,7 +185,8 @@ class Cases:
 
     def help(self) -> Case:
         return Case(
-            "--help", 1.0,
+            "--help",
+            1.0,
             raw=lambda i: Command([self.alembic, "--help"], self.layout.root),
             scaffold=lambda i: Command([self.scaffold, "--help"], self.layout.root),
             check=self._check_help,
@@ -228,7 +234,10 @@ class Cases:
             return Command(argv, layout.host, path.unlink, env)
 
         return Case(
-            name, target, raw=raw, scaffold=scaffold,
+            name,
+            target,
+            raw=raw,
+            scaffold=scaffold,
             check=lambda case, env: self._check_upgrade(case, env, layout, whole=from_models),
         )
 
@@ -244,12 +253,20 @@ class Cases:
     def autogenerate(self) -> Case:
         name = self.layout.chosen
         raw_argv = [
-            self.alembic, "revision", "--autogenerate", "-m", "x", "--head", f"{name}@head",
-            "--version-path", str(self.folder),
+            self.alembic,
+            "revision",
+            "--autogenerate",
+            "-m",
+            "x",
+            "--head",
+            f"{name}@head",
+            "--version-path",
+            str(self.folder),
         ]
         scaffold_argv = [self.scaffold, "revision", "-m", "x", "--autogenerate"]
         return Case(
-            f"revision --autogenerate (plugin {name})", 1.25,
+            f"revision --autogenerate (plugin {name})",
+            1.25,
             raw=lambda i: Command(raw_argv, self.layout.host, self._forget),
             scaffold=lambda i: Command(scaffold_argv, self.layout.project(name), self._forget),
             check=self._check_autogenerate,
@@ -430,11 +447,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="bench/run.py", description="scaffold vs raw Alembic, side by side in one run."
     )
     parser.add_argument(
-        "--repeat", type=int, metavar="N",
+        "--repeat",
+        type=int,
+        metavar="N",
         help=f"timed runs of each command, median taken (default {DEFAULT_REPEAT})",
     )
     parser.add_argument(
-        "--quick", action="store_true",
+        "--quick",
+        action="store_true",
         help="smoke run: {plugins} plugins x {revisions} revisions, {repeat} timed run each".format(
             **QUICK
         ),
@@ -443,32 +463,47 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--plugins", type=int, metavar="N", help=f"plugin branches (default {DEFAULT_PLUGINS})"
     )
     parser.add_argument(
-        "--revisions", type=int, metavar="N",
+        "--revisions",
+        type=int,
+        metavar="N",
         help=f"revisions per plugin (default {DEFAULT_REVISIONS})",
     )
     parser.add_argument(
-        "--large", type=int, metavar="N",
+        "--large",
+        type=int,
+        metavar="N",
         help=f"revisions of the --from-models row's host, at least (default {DEFAULT_LARGE})",
     )
     parser.add_argument(
-        "--db-dir", type=Path, metavar="DIR",
+        "--db-dir",
+        type=Path,
+        metavar="DIR",
         help="make the SQLite files in DIR (default: /dev/shm when there is one, so that the "
         "disk's fsyncs are not measured)",
     )
     parser.add_argument(
-        "--no-bytecode", action="store_true",
+        "--no-bytecode",
+        action="store_true",
         help="as with PYTHONDONTWRITEBYTECODE=1: every process compiles every revision file",
     )
     parser.add_argument(
-        "--keep", type=Path, metavar="DIR",
+        "--keep",
+        type=Path,
+        metavar="DIR",
         help="generate the host in DIR (new or empty) and leave it there, e.g. to profile",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="print every run's times")
     args = parser.parse_args(argv)
-    defaults = QUICK if args.quick else {
-        "repeat": DEFAULT_REPEAT, "plugins": DEFAULT_PLUGINS, "revisions": DEFAULT_REVISIONS,
-        "large": DEFAULT_LARGE,
-    }
+    defaults = (
+        QUICK
+        if args.quick
+        else {
+            "repeat": DEFAULT_REPEAT,
+            "plugins": DEFAULT_PLUGINS,
+            "revisions": DEFAULT_REVISIONS,
+            "large": DEFAULT_LARGE,
+        }
+    )
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -503,8 +538,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Another plugin system's host: its branches are no scaffold plugins, and depend on
             # the label of a one-revision core (issue 7: heads that depend on heads).
             other = Layout(
-                root / "other", databases / "other", args.plugins, args.revisions,
-                core_revisions=1, depends_on=("core",), wired=False,
+                root / "other",
+                databases / "other",
+                args.plugins,
+                args.revisions,
+                core_revisions=1,
+                depends_on=("core",),
+                wired=False,
             )
             other.databases.mkdir()
             generate(other)
@@ -516,8 +556,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             large.databases.mkdir()
             generate(large)
             cases = Cases(
-                layout, other, other.env(bytecode=not args.no_bytecode),
-                large, large.env(bytecode=not args.no_bytecode),
+                layout,
+                other,
+                other.env(bytecode=not args.no_bytecode),
+                large,
+                large.env(bytecode=not args.no_bytecode),
             )
             # The database autogenerate compares with, at every head (made by Alembic itself).
             timed(Command([cases.alembic, "upgrade", "heads"], layout.host), env)

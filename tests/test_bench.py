@@ -57,7 +57,11 @@ def ratio_bounds(numerator: float, denominator: float) -> tuple[float, float]:
 def test_quick_bench_measures_the_six_cases_with_consistent_numbers() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "-v", "--repeat", str(REPEAT)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     out = result.stdout
     assert result.returncode == 0, f"--- stdout\n{out}\n--- stderr\n{result.stderr}"
@@ -103,7 +107,11 @@ def test_quick_bench_measures_the_six_cases_with_consistent_numbers() -> None:
 def test_bench_exits_2_on_bad_arguments() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--repeat", "0"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "--repeat must be at least 1" in result.stderr
