@@ -1,10 +1,11 @@
-"""`scaffold stamp` and `scaffold branches`, Alembic's meaning, through the CLI on SQLite."""
+"""`scaffold stamp` and `scaffold branches [--plugin]`, Alembic's meaning, through the CLI."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from conftest import run_scaffold, tables, versions
+from conftest import EXAMPLE_HOST, run_scaffold, tables, versions
 
 HOST_HEAD = "3c8e0f2a1b4d"
 REVISION = '''"""{message}"""
@@ -86,3 +87,42 @@ def test_branches_shows_a_plugin_branch_point(tmp_path: Path) -> None:
     # Alembic lists the branches in no fixed order
     [into] = [line for line in verbose.splitlines() if line.startswith("Branches into: ")]
     assert sorted(into.removeprefix("Branches into: ").split(", ")) == ["aaa001", "bbb002"]
+
+
+def test_branches_plugin_shows_only_that_plugins_branch_points(tmp_path: Path) -> None:
+    project, root = render(tmp_path)
+    host = tmp_path / "host"
+    shutil.copytree(EXAMPLE_HOST, host, ignore=shutil.ignore_patterns("*.db", "__pycache__"))
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'host-alembic = "examplehost:migrations"', f'host-alembic = "{host / "alembic.ini"}"'
+        )
+    )
+    # The host forks too: its second revision has two children.
+    (host / "examplehost/migrations/versions/eee005_side.py").write_text(
+        REVISION.format(rev="eee005", down="2b7d9e1f0a3c", message="host side")
+    )
+    assert run_scaffold("branches", "--plugin", "media_tags", cwd=project).stdout == ""
+    add_revision(project, "bbb002", root, "add flags")
+    add_revision(project, "aaa001", root, "add notes")
+
+    everything = run_scaffold("branches", cwd=project).stdout
+    assert (
+        "2b7d9e1f0a3c (core) (branchpoint)" in everything and f"{root} (media_tags)" in everything
+    )
+    mine = run_scaffold("branches", "--plugin", "media_tags", cwd=project).stdout
+    indent = " " * len(root)
+    # Alembic's format, the children sorted.
+    assert mine == (
+        f"{root} (media_tags) (branchpoint)\n"
+        f"{indent} -> aaa001 (media_tags) (head)\n"
+        f"{indent} -> bbb002 (media_tags) (head)\n\n"
+    )
+    verbose = run_scaffold("branches", "-v", "--plugin", "media_tags", cwd=project).stdout
+    assert f"Rev: {root} (branchpoint)" in verbose and "Branches into: " in verbose
+    assert f"{indent} -> aaa001 (media_tags) (head), add notes" in verbose
+    assert "2b7d9e1f0a3c" not in verbose
+
+    refused = run_scaffold("branches", "--plugin", "nope", cwd=project, check=2)
+    assert refused.stderr == "scaffold: error: no plugin named 'nope' (see scaffold plugins)\n"

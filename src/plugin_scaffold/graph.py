@@ -71,7 +71,7 @@ class Graph:
             names = ", ".join(sorted(h.revision for h in heads))
             raise MigrationError(
                 f"plugin {plugin} has {len(heads)} heads ({names}): merge them first "
-                f"(alembic merge -m 'merge' {names.replace(', ', ' ')})"
+                f"(scaffold merge --plugin {plugin})"
             )
         return heads[0] if heads else None
 
