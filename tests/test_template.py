@@ -262,7 +262,9 @@ def test_copier_cli_renders_a_git_source_at_head_without_trust(
     revision = hashlib.sha1(b"plugin-scaffold:media_tags").hexdigest()[:12]
     assert files == {
         ANSWERS_FILE,
+        ".github/workflows/migrations.yml",
         ".gitignore",
+        ".pre-commit-config.yaml",
         "README.md",
         "noxfile.py",
         "pyproject.toml",

@@ -21,27 +21,35 @@
     nox                  SQLite, PostgreSQL and MariaDB/MySQL
     nox -t postgresql    PostgreSQL only (also: scaffold test --db postgresql)
     nox -t mysql         MariaDB/MySQL only
+    nox -s lint          ruff and `scaffold check` (what .pre-commit-config.yaml runs)
 
 Servers come from SCAFFOLD_POSTGRES_URL and SCAFFOLD_MYSQL_URL (see the README); a session whose
-server does not answer skips its tests, unless CI=true.
+server does not answer skips its tests, unless CI=true. .github/workflows/migrations.yml runs
+the same sessions on GitHub Actions.
 """
 
 import os
+import urllib.parse
+import urllib.request
 
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
+#: `nox` alone runs the tests on the three databases; `nox -s lint` is asked for by name.
+nox.options.sessions = ["tests"]
 
 #: What pip installs to get the host application; HOST_REQUIREMENT overrides it.
 HOST_REQUIREMENT = (
-    os.environ.get("HOST_REQUIREMENT")
+    os.environ.get("HOST_REQUIREMENT")  # else the host_requirement answer:
     or {{ host_requirement | tojson }}
 )
 #: What pip installs to get plugin-scaffold; PLUGIN_SCAFFOLD_REQUIREMENT overrides it.
 SCAFFOLD_REQUIREMENT = (
-    os.environ.get("PLUGIN_SCAFFOLD_REQUIREMENT")
+    os.environ.get("PLUGIN_SCAFFOLD_REQUIREMENT")  # else the scaffold_requirement answer:
     or {{ scaffold_requirement | tojson }}
 )
+#: The ruff that `nox -s lint` runs: the version .pre-commit-config.yaml pins.
+RUFF = "ruff==0.16.4"
 #: The database driver each session installs.
 DRIVERS = {
     "sqlite": [],
@@ -61,7 +69,38 @@ DRIVERS = {
 )
 def tests(session: nox.Session, database: str) -> None:
     """The plugin's migration checks, each on a fresh database of one kind."""
-    session.install(HOST_REQUIREMENT, SCAFFOLD_REQUIREMENT, "pytest>=8", *DRIVERS[database])
+    session.install(*requirements(session), "pytest>=8", *DRIVERS[database])
     session.install("-e", ".")
     # SCAFFOLD_POSTGRES_URL and SCAFFOLD_MYSQL_URL pass through from the environment.
     session.run("pytest", *session.posargs, env={"SCAFFOLD_TEST_DB": database})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff, and plugin-scaffold's static check of this plugin's branch (no database)."""
+    session.install(*requirements(session), RUFF)
+    session.install("-e", ".")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("scaffold", "check")
+
+
+def requirements(session: nox.Session) -> list[str]:
+    """The host and plugin-scaffold, stopping at a local folder that this machine lacks.
+
+    A plugin rendered from a checkout names that checkout's folders, which a CI machine does not
+    have: set HOST_REQUIREMENT / PLUGIN_SCAFFOLD_REQUIREMENT to a version or a VCS URL there.
+    """
+    for variable, requirement in [
+        ("HOST_REQUIREMENT", HOST_REQUIREMENT),
+        ("PLUGIN_SCAFFOLD_REQUIREMENT", SCAFFOLD_REQUIREMENT),
+    ]:
+        url = requirement.partition(" @ ")[2].strip()
+        if url.startswith("file:"):
+            folder = urllib.request.url2pathname(urllib.parse.urlparse(url).path)
+            if not os.path.exists(folder):
+                session.error(
+                    f"{variable}: {requirement!r} names {folder}, which this machine does not "
+                    f"have; set {variable} to a version or a VCS URL (see README.md)"
+                )
+    return [HOST_REQUIREMENT, SCAFFOLD_REQUIREMENT]

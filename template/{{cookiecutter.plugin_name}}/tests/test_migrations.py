@@ -19,9 +19,13 @@ class TestMigrations(MigrationSuite):
     rows = {
         "{{ cookiecutter.__initial_revision }}": {
 {%- if cookiecutter.extends %}
-            "{{ table }}": [{"level": "private", "note": "kept"}],
+            "{{ table }}": [
+                {"level": "private", "note": "kept"},
+            ],
 {%- else %}
-            "{{ table }}": [{"name": "kept"}],
+            "{{ table }}": [
+                {"name": "kept"},
+            ],
 {%- endif %}
         },
     }

@@ -35,7 +35,10 @@ class {{ class_name }}(Base):
     # Constraints carry the names the initial revision gives them, whether or not the host's
     # MetaData has a naming convention, so that a later revision can drop them by name.
     __table_args__ = (
-        sa.PrimaryKeyConstraint("{{ cookiecutter.__starter_key }}", name=conv("{{ cookiecutter.__starter_pk }}")),
+        sa.PrimaryKeyConstraint(
+            "{{ cookiecutter.__starter_key }}",
+            name=conv("{{ cookiecutter.__starter_pk }}"),
+        ),
     )
 
     {{ cookiecutter.__starter_key }} = sa.Column(
@@ -57,7 +60,12 @@ class {{ class_name }}(Base):
     __tablename__ = "{{ table }}"
     # The primary key carries the name the initial revision gives it, whether or not the host's
     # MetaData has a naming convention, so that a later revision can drop it by name.
-    __table_args__ = (sa.PrimaryKeyConstraint("id", name=conv("{{ cookiecutter.__starter_pk }}")),)
+    __table_args__ = (
+        sa.PrimaryKeyConstraint(
+            "id",
+            name=conv("{{ cookiecutter.__starter_pk }}"),
+        ),
+    )
 
     id = sa.Column(sa.Integer, primary_key=True)
     name = sa.Column(sa.Unicode(100), nullable=False)
