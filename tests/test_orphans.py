@@ -184,7 +184,7 @@ def test_a_plugin_uninstalled_with_pip_without_downgrading(
         assert "badge  (entry point; package badge; 1 revision; head badge0001)" in listed
         assert (
             "poser  (orphaned: its code is not found; alembic_version poser0001; "
-            "tables poser__store_extra (1 rows); remove with scaffold forget poser)"
+            "tables poser__store_extra (1 row); remove with scaffold forget poser)"
         ) in listed
 
         # stdin is no terminal and --yes is missing: one line, nothing done

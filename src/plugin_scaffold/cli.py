@@ -144,7 +144,8 @@ def _orphans(ws: Workspace) -> None:
         ws.warn(unread or "the database could not be read")
         return
     for orphan in found.orphans():
-        tables = ", ".join(f"{t} ({n} rows)" for t, n in orphan.tables.items()) or "no table"
+        tables = ", ".join(f"{t} ({n} row{'s' * (n != 1)})" for t, n in orphan.tables.items())
+        tables = tables or "no table"
         rows = ", ".join(orphan.revisions) or "no row"
         if orphan.name is not None:
             hint = "" if found.paired else " --revision ID (rows and prefixes cannot be paired)"

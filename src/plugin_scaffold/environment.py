@@ -309,8 +309,8 @@ def not_configured(revision: str) -> str:
         f"revision {revision} is in the database but not configured: no version location "
         "holds it (a media type or plugin the host enables in its own config? name the host's "
         "config as it builds it: -c module:function --host-config FILE, or add its folder to "
-        "version-locations; a plugin removed without `scaffold downgrade --plugin`? see "
-        "docs/hosts.md)"
+        "version-locations; a plugin removed without `scaffold downgrade --plugin`? "
+        "`scaffold plugins` shows it, `scaffold forget NAME` removes it: docs/orphans.md)"
     )
 
 
