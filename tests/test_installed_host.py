@@ -176,7 +176,8 @@ def test_plugin_for_an_installed_host_that_picks_its_own_database(
     run_scaffold("upgrade", cwd=project, env=env)
     assert {"store", "poser__store_extra"} <= _tables(db_url)
     # models imported once env.py has set the host up, on its MetaData
-    assert "models match migrations" in run_scaffold("check", "--models", cwd=project, env=env).stdout
+    checked = run_scaffold("check", "--models", cwd=project, env=env).stdout
+    assert "models match migrations" in checked
 
     models = project / "src/poser/models.py"
     models.write_text(
