@@ -13,12 +13,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, execute, rows, run_scaffold, tables, versions
+from conftest import ROOT, execute, require_server, rows, run_scaffold, tables, versions
 from hosts import install_entry_point, make_host, make_plugin, revision_id, write_plugin_root
+from plugin_scaffold.databases import temporary_database
 from test_reliability_lock import _StderrReader, lock_held_elsewhere
 
 HOST = revision_id(2)
@@ -285,25 +287,41 @@ def test_forget_without_drop_tables_keeps_them_and_refuses_what_is_not_an_orphan
     assert scaffold_lines(run_scaffold(*cli, "current", cwd=tmp_path, env=env).stderr) == []
 
 
-def test_a_forget_cut_short_is_finished_by_running_it_again(tmp_path: Path, db_url: str) -> None:
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def any_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    require_server(request.param)
+    with temporary_database(request.param) as url:
+        yield url
+
+
+def test_a_forget_cut_short_is_finished_by_running_it_again(tmp_path: Path, any_url: str) -> None:
     """On MariaDB each DROP commits by itself: a run cut short after the row went (it goes
-    first) leaves the tables, which `forget NAME --drop-tables` still finds by their prefix."""
-    ini, env = removed_plugin(tmp_path, db_url)
-    cli = ["-c", str(ini), "--url", db_url]
-    execute(db_url, "DELETE FROM alembic_version WHERE version_num = 'poser0001'")
+    first) leaves the tables, which `forget NAME --drop-tables` still finds by their prefix.
+    The tables go in foreign-key order (a table of the plugin's references another)."""
+    ini, env = removed_plugin(tmp_path, any_url)
+    cli = ["-c", str(ini), "--url", any_url]
+    execute(
+        any_url,
+        "CREATE TABLE poser__note (id INTEGER PRIMARY KEY, extra VARCHAR(32) NOT NULL, "
+        "FOREIGN KEY (extra) REFERENCES poser__store_extra (store_uuid))",
+    )
+    execute(any_url, "INSERT INTO poser__note (id, extra) VALUES (1, 's1')")
+    execute(any_url, "DELETE FROM alembic_version WHERE version_num = 'poser0001'")
     done = run_scaffold(*cli, "forget", "poser", "--drop-tables", "--yes", cwd=tmp_path, env=env)
-    assert "forgot poser: dropped poser__store_extra" in done.stdout
-    assert tables(db_url) == HOST_TABLES | {"alembic_version"}
-    assert versions(db_url) == {HOST}
+    assert "  drop table poser__note (1 row)" in done.stdout
+    assert "forgot poser: dropped poser__note, dropped poser__store_extra" in done.stdout
+    assert tables(any_url) == HOST_TABLES | {"alembic_version"}
+    assert versions(any_url) == {HOST}
+    assert rows(any_url, "SELECT uuid, name FROM store") == [("s1", "corner shop")]
 
 
 def test_two_forgets_at_once_one_forgets_the_other_finds_nothing_left(
-    tmp_path: Path, db_url: str
+    tmp_path: Path, any_url: str
 ) -> None:
-    ini, env = removed_plugin(tmp_path, db_url)
-    argv = [sys.executable, "-m", "plugin_scaffold", "-c", str(ini), "--url", db_url]
+    ini, env = removed_plugin(tmp_path, any_url)
+    argv = [sys.executable, "-m", "plugin_scaffold", "-c", str(ini), "--url", any_url]
     argv += ["forget", "poser", "--drop-tables", "--yes"]
-    with lock_held_elsewhere(db_url):
+    with lock_held_elsewhere(any_url):
         runs = [
             subprocess.Popen(
                 argv,
@@ -329,8 +347,8 @@ def test_two_forgets_at_once_one_forgets_the_other_finds_nothing_left(
         "forgot poser: removed row poser0001, dropped poser__store_extra",
         "nothing to forget: poser is gone already (another run forgot it)",
     ]
-    assert versions(db_url) == {HOST}
-    assert tables(db_url) == HOST_TABLES | {"alembic_version"}
+    assert versions(any_url) == {HOST}
+    assert tables(any_url) == HOST_TABLES | {"alembic_version"}
 
 
 def test_a_database_newer_than_the_host_code_is_not_upgraded(tmp_path: Path, db_url: str) -> None:
