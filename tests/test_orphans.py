@@ -371,3 +371,9 @@ def test_a_database_newer_than_the_host_code_is_not_upgraded(tmp_path: Path, db_
     # a row with no plugin tables is not offered as an orphan with a name
     listed = run_scaffold(*cli, "plugins", cwd=tmp_path).stdout
     assert f"orphaned revision {revision_id(3)} in alembic_version" in listed
+    # stamp and forget repair what the user knows: here, that the host is at 2 after all
+    run_scaffold(*cli, "stamp", revision_id(2), cwd=tmp_path)
+    assert versions(db_url) == {revision_id(2), revision_id(3)}
+    run_scaffold(*cli, "forget", "--revision", revision_id(3), "--yes", cwd=tmp_path)
+    assert versions(db_url) == {revision_id(2)}
+    assert "already at heads" in run_scaffold(*cli, "upgrade", cwd=tmp_path).stdout
