@@ -375,3 +375,28 @@ def test_all_checks_every_plugin_found(server: ForkServer, pristine: Path, tmp_p
     assert run_scaffold(server, "check", "--all", cwd=pristine / "plug").stdout == (
         "plugin flawed: no findings\n"
     )
+
+
+def test_models_compared_with_a_database_given(
+    server: ForkServer, pristine: Path, tmp_path: Path, db_url: str
+) -> None:
+    """--url turns the comparison on: a model changed without its revision is models-differ."""
+    project = copy(pristine, tmp_path, "model_without_revision")
+    env = project.parent / "host/examplehost/migrations/env.py"
+    env.write_text(env.read_text().replace(ENV_RAISES, ""))
+    found = findings(server, project, "--url", db_url, code=1)
+    assert codes(found) == [("models-differ", "error", INITIAL, None)]
+    assert found[0]["file"] == "src/flawed/models.py"
+    assert "flawed__media_security (add_column reviewed_at)" in found[0]["message"]
+    # The revision for it, written by hand: the check passes, the comparison says so.
+    body = """
+    def upgrade():
+        op.add_column("flawed__media_security", sa.Column("reviewed_at", sa.DateTime()))
+
+
+    def downgrade():
+        op.drop_column("flawed__media_security", "reviewed_at")
+    """
+    revision(project, "reviewed0001", body)
+    out = run_scaffold(server, "--url", db_url, "check", cwd=project).stdout
+    assert out == "plugin flawed: no findings\nplugin flawed: models match migrations\n"

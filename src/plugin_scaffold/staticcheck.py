@@ -13,13 +13,14 @@ import re
 import tomllib
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import alembic_private
-from .errors import ConfigError, ScaffoldError, UsageError
+from .errors import ConfigError, OwnershipError, ScaffoldError, UsageError
 
 if TYPE_CHECKING:
     from alembic.script import Script
@@ -39,7 +40,6 @@ BLOCKS_MODELS = frozenset(
         "multiple-heads",
         "no-revision",
         "no-branch-label",
-        "unprefixed-table",
     }
 )
 
@@ -432,12 +432,26 @@ def wheel_findings(plugin: Plugin, wheel: Path, revisions: Sequence[Script]) -> 
 # --- the whole check --------------------------------------------------------------------------
 
 
-def check_plugin(ws: Workspace, plugin: Plugin, *, wheel: Path | None = None) -> list[Finding]:
-    """Every static finding for ``plugin``: no env.py runs and no database is opened."""
-    models = plugin.load_models()
+def check_plugin(
+    ws: Workspace,
+    plugin: Plugin,
+    *,
+    wheel: Path | None = None,
+    before_models: Callable[[list[Finding]], None] | None = None,
+) -> list[Finding]:
+    """Every static finding for ``plugin``: no env.py runs and no database is opened.
+
+    ``before_models`` is called with the branch's findings before the plugin's models are
+    imported here: a comparison that runs env.py goes there, as some hosts must be set up by
+    env.py before any model module is imported (see :func:`check`).
+    """
     files = revision_files(ws)
     folder = plugin.migrations
-    found = [*model_findings(models), *branch_findings(ws, plugin, files)]
+    found = branch_findings(ws, plugin, files)
+    if before_models is not None:
+        before_models(found)
+    models = plugin.load_models()
+    found = [*model_findings(models), *found]
     mine = [f for f in files if Path(f.path).resolve().parent == folder]
     inspected = {f.revision: f for f in mine}
     if not any(f.code in ("duplicate-id", "duplicate-label") for f in found):
@@ -503,15 +517,24 @@ def check(
         raise UsageError(f"--wheel {wheel}: no such file")
     report = Report([p.name for p in plugins], [], [], [])
     for plugin in plugins:
-        found = check_plugin(ws, plugin, wheel=wheel)
-        report.findings += found
-        if not models:
-            continue
-        if any(f.code in BLOCKS_MODELS for f in found):
-            report.not_compared.append(plugin.name)
-            continue
-        differ = models_findings(ws, plugin)
+        differ: list[Finding] = []
+        compare = partial(_compare, ws, plugin, report, differ) if models else None
+        report.findings += check_plugin(ws, plugin, wheel=wheel, before_models=compare)
         report.findings += differ
-        if not differ:
-            report.matching.append(plugin.name)
     return report
+
+
+def _compare(
+    ws: Workspace, plugin: Plugin, report: Report, differ: list[Finding], branch: list[Finding]
+) -> None:
+    """The models comparison of ``plugin`` into ``differ``, unless ``branch`` forbids it."""
+    if any(f.code in BLOCKS_MODELS for f in branch):
+        report.not_compared.append(plugin.name)
+        return
+    try:
+        differ += models_findings(ws, plugin)
+    except OwnershipError:  # a model table without the prefix: the static check names it
+        report.not_compared.append(plugin.name)
+        return
+    if not differ:
+        report.matching.append(plugin.name)
