@@ -386,7 +386,7 @@ def make_mediagoblin_host(root: Path, package: str = "mgoblin") -> Path:
 
 
 # An enabled media type's branch, kept in its own package as MediaGoblin's media types do.
-MG_IMAGE_REVISION = '''
+MG_IMAGE_REVISION = """
 import sqlalchemy as sa
 from alembic import op
 
@@ -407,11 +407,11 @@ def upgrade():
 
 def downgrade():
     op.drop_table("image__mediafiles")
-'''
+"""
 
 # As MediaGoblin's build_alembic_config: the core folder plus each enabled media type's and
 # plugin's migrations folder, read from the site's own config file.
-MG_CONFIG = '''
+MG_CONFIG = """
 import configparser
 import importlib
 import os
@@ -437,7 +437,7 @@ def build_alembic_config(config_file):
     cfg.set_main_option("version_locations", " ".join(locations))
     cfg.set_main_option("sqlalchemy.url", site.get("mediagoblin", "sql_engine"))
     return cfg
-'''
+"""
 
 
 def make_mediagoblin_site(root: Path, package: str = "mgoblin", plugins: str = "") -> Path:

@@ -210,7 +210,7 @@ def test_plugin_for_an_installed_host_that_picks_its_own_database(
 
 # What a plugin author (or the site) writes once so that scaffold can hand env.py any database:
 # the application's own config file with the database replaced, as a Config.
-GLUE = '''
+GLUE = """
 import atexit
 import configparser
 import os
@@ -230,7 +230,7 @@ def alembic_config(config_file, url=None):
         atexit.register(os.unlink, path)
         config_file = path
     return Config(config_file)
-'''
+"""
 
 
 def test_a_config_factory_hands_scratch_databases_to_a_host_that_picks_its_own(

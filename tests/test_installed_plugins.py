@@ -54,6 +54,7 @@ def test_another_hosts_installed_plugin_is_left_out_with_one_warning(
     written = sorted(p.name for p in (project / "src/poser/migrations").glob("*.py"))
     assert written == ["__init__.py", f"{root}_poser_tables.py"]
 
+
 def test_a_wired_plugin_for_another_host_is_still_an_error(tmp_path: Path) -> None:
     ini = make_host(tmp_path / "host")
     install_library(tmp_path / "site")

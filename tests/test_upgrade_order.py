@@ -26,8 +26,13 @@ def test_upgrade_equals_alembic_upgrade_heads_when_other_branches_depend_on_the_
     # 63 revisions: a 3-revision core labelled "core", 6 branches of another plugin system,
     # their roots depending in turn on the label and on the core head.
     layout = Layout(
-        tmp_path / "generated", tmp_path / "databases", plugins=6, revisions=10,
-        core_revisions=3, depends_on=("core", core_id(3)), wired=False,
+        tmp_path / "generated",
+        tmp_path / "databases",
+        plugins=6,
+        revisions=10,
+        core_revisions=3,
+        depends_on=("core", core_id(3)),
+        wired=False,
     )
     layout.databases.mkdir()
     generate(layout)
@@ -64,8 +69,13 @@ def test_plugin_upgrade_leaves_branches_it_does_not_depend_on(
     # Another plugin system's branches depend on the core label too; installing one scaffold
     # plugin brings the core to its head, not those branches.
     layout = Layout(
-        tmp_path / "generated", tmp_path / "databases", plugins=3, revisions=2,
-        core_revisions=3, depends_on=("core",), wired=False,
+        tmp_path / "generated",
+        tmp_path / "databases",
+        plugins=3,
+        revisions=2,
+        core_revisions=3,
+        depends_on=("core",),
+        wired=False,
     )
     layout.databases.mkdir()
     generate(layout)
@@ -84,16 +94,19 @@ def test_plugin_upgrade_leaves_branches_it_does_not_depend_on(
     assert "p01__items" not in tables(sqlite_url)
 
 
-def test_walking_path_when_other_branches_depend_on_the_core(
-    tmp_path: Path, db_url: str
-) -> None:
+def test_walking_path_when_other_branches_depend_on_the_core(tmp_path: Path, db_url: str) -> None:
     """The whole path on the host of the first test: render, upgrade, scoped autogenerate,
     check, uninstall (every other branch intact), wire and unwire."""
     import os
 
     layout = Layout(
-        tmp_path / "generated", tmp_path / "databases", plugins=6, revisions=10,
-        core_revisions=3, depends_on=("core", core_id(3)), wired=False,
+        tmp_path / "generated",
+        tmp_path / "databases",
+        plugins=6,
+        revisions=10,
+        core_revisions=3,
+        depends_on=("core", core_id(3)),
+        wired=False,
     )
     layout.databases.mkdir()
     generate(layout)
