@@ -154,15 +154,36 @@ def test_a_host_table_altered_and_host_rows_changed(
     ]
     assert "op.add_column on core__users, a table the plugin does not own" in found[0]["message"]
 
-    # Raw SQL naming a host table is a warning: alone, it does not fail the check.
+    # Raw SQL naming a host table is a warning: a finding (exit 1) until the line says it was
+    # looked at (SQL that only reads host rows is fine).
     rows = copy(pristine, tmp_path / "rows", "changes_host_rows")
-    found = findings(server, rows, code=0)
+    found = findings(server, rows, code=1)
     assert codes(found) == [
         ("foreign-sql", "warning", "hostrows0001", 12),
         ("foreign-sql", "warning", "hostrows0001", 16),
     ]
     assert "names host table(s) core__users" in found[0]["message"]
-    assert run_scaffold(server, "check", cwd=rows).stdout.startswith("warning: plugin flawed: ")
+    assert "mark the line # scaffold: allow foreign-sql" in found[0]["message"]
+    said = run_scaffold(server, "check", cwd=rows, check=1).stdout
+    assert said.startswith("warning: plugin flawed: ")
+    revision_file = next((rows / "src/flawed/migrations").glob("hostrows0001*.py"))
+    text = revision_file.read_text()
+    marked = text.replace(
+        '    op.execute("UPDATE core__users SET bio = NULL")',
+        "    # scaffold: allow foreign-sql  (reviewed)\n"
+        '    op.execute("UPDATE core__users SET bio = NULL")',
+    )
+    assert marked != text
+    revision_file.write_text(marked)
+    found = findings(server, rows, code=1)  # the other statement is still unacknowledged
+    assert codes(found) == [("foreign-sql", "warning", "hostrows0001", 12)]
+    revision_file.write_text(
+        marked.replace(
+            "SET bio = 'set by flawed'\")",
+            "SET bio = 'set by flawed'\")  # scaffold: allow foreign-sql",
+        )
+    )
+    assert findings(server, rows, code=0) == []
 
 
 ROGUE = """

@@ -319,14 +319,14 @@ def source_findings(
             )
     for statement in source.sql:
         named = sorted(t for t in host if re.search(rf"\b{re.escape(t)}\b", statement.sql))
-        if named:
+        if named and not _allowed(revision, statement.line, "foreign-sql"):
             found.append(
                 _at(
                     name,
                     "foreign-sql",
                     f"{describe(revision, statement.line)}: op.execute SQL names host "
                     f"table(s) {', '.join(named)}; a plugin never changes a host table or its "
-                    f"rows",
+                    f"rows (SQL that only reads them: mark the line {ALLOW}foreign-sql)",
                     revision,
                     severity=WARNING,
                     line=statement.line,
@@ -356,6 +356,17 @@ def source_findings(
                 )
             )
     return found
+
+
+#: A comment acknowledging a warning on its line or the line above: ``# scaffold: allow CODE``.
+ALLOW = "# scaffold: allow "
+
+
+def _allowed(revision: Script, line: int, code: str) -> bool:
+    """Whether the revision file acknowledges warning ``code`` at ``line`` (or just above it)."""
+    lines = Path(revision.path).read_text(encoding="utf-8").splitlines()
+    near = lines[max(line - 2, 0) : line]
+    return any(f"{ALLOW}{code}" in text for text in near)
 
 
 def model_findings(models: PluginModels) -> list[Finding]:
@@ -505,8 +516,8 @@ class Report:
 
     @property
     def failed(self) -> bool:
-        """An error was found (warnings alone pass)."""
-        return any(f.severity == ERROR for f in self.findings)
+        """Anything was found: an error, or a warning no comment acknowledges."""
+        return bool(self.findings)
 
 
 def check(
