@@ -196,13 +196,14 @@ def test_installed_from_git_a_plugin_is_told_that_commit(venv: Venv, tmp_path: P
     assert found["requirement"] == f"plugin-scaffold @ git+{ROOT.as_uri()}@{commit}"
 
 
-def test_installed_by_name_from_an_index_a_plugin_is_told_the_name(
+def test_installed_by_name_from_an_index_a_plugin_is_told_the_release(
     venv: Venv, wheel: Path, tmp_path: Path
 ) -> None:
-    # --find-links is what an index install looks like to the venv: no direct_url.json.
+    # --find-links is what an index install looks like to the venv: no direct_url.json. The
+    # plugin is pinned to the release whose template rendered it.
     found = installed(venv("--find-links", str(wheel.parent), "plugin-scaffold"), tmp_path)
     assert found["direct_url"] is None
-    assert found["requirement"] == "plugin-scaffold"
+    assert found["requirement"] == f"plugin-scaffold=={VERSION}"
 
 
 def test_the_release_files_carry_the_one_version_and_pass_twine_check(

@@ -46,8 +46,9 @@ def scaffold_requirement() -> str:
     """What a generated plugin pip-installs to get this very plugin-scaffold.
 
     The source checkout it runs from, else where the installed distribution came from
-    (its PEP 610 ``direct_url.json``: a folder, an archive or a VCS commit), else the
-    distribution's name.
+    (its PEP 610 ``direct_url.json``: a folder, an archive or a VCS commit), else the release
+    installed from an index, pinned: the plugin's tests run the plugin-scaffold whose template
+    rendered it.
     """
     checkout = source_checkout()
     if checkout is not None:
@@ -55,7 +56,10 @@ def scaffold_requirement() -> str:
     origin = _direct_url()
     if origin is not None:
         return f"{DISTRIBUTION} @ {origin}"
-    return DISTRIBUTION
+    try:
+        return f"{DISTRIBUTION}=={metadata.version(DISTRIBUTION)}"
+    except metadata.PackageNotFoundError:
+        return DISTRIBUTION
 
 
 def _direct_url() -> str | None:
