@@ -39,16 +39,19 @@ def _say(text: str) -> None:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .template import render_plugin
+    import shlex
+
+    from .template import host_to_install, render_plugin
 
     answers = dict(_pairs(args.data))
     answers["plugin_name"] = args.name
     dest = Path(args.dest or args.name)
     render_plugin(dest, answers)
     _say(f"created plugin {args.name} in {dest}")
-    _say(
-        f"next: cd {dest} && scaffold upgrade && scaffold revision -m 'first change' --autogenerate"
-    )
+    host = host_to_install(dest)
+    if host is not None:  # scaffold upgrade would stop: "cannot import package ..."
+        _say(f"next: pip install {shlex.quote(host)}  # the host, which scaffold imports")
+    _say(f"next: cd {shlex.quote(str(dest))} && scaffold upgrade")
     return 0
 
 
@@ -271,6 +274,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     if args.plugin and args.revision:
         raise UsageError("give a TARGET or --plugin, not both")
     ws = _workspace(args)
+    ws.progress = not args.no_progress
     applied = ws.upgrade(args.revision or "heads", plugin=args.plugin, sql=args.sql)
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
     if not args.sql:
@@ -340,6 +344,7 @@ def _moved(ws: Workspace, verb: str, target: str, count: int) -> None:
 def cmd_downgrade(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
+    ws.progress = not args.no_progress
     undone = ws.downgrade(args.revision, plugin=args.plugin, sql=args.sql)
     target = f"{args.plugin}@base" if args.plugin else args.revision
     if not args.sql:
@@ -516,6 +521,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"scaffold: error: {message} (see {self.prog} --help)\n")
 
 
+def _progress_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress line (shown only on a terminal, for runs of over 20 revisions or 2s)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -603,6 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="on an empty database: create every table from the models and stamp every head",
     )
+    _progress_option(p)
 
     p = add(
         "adopt",
@@ -624,6 +638,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the SQL instead of running it (for a database at every head, or START:END)",
     )
+    _progress_option(p)
 
     p = add("stamp", cmd_stamp, "set the version table to REVISION without running migrations")
     p.add_argument("revision", nargs="?", metavar="REVISION", help="revision to stamp")

@@ -94,6 +94,28 @@ def render_plugin(dest: Path, answers: Mapping[str, str], *, defaults: bool = Tr
     return dest
 
 
+def host_to_install(dest: Path) -> str | None:
+    """What to pip-install before scaffold can work in the plugin just rendered in ``dest``.
+
+    The host's requirement (its ``host_requirement`` answer) when ``host_alembic`` names the
+    host's package (``package:path``, ``module:function``) and that package is not importable
+    here; None when it is, or when ``host_alembic`` is a path, whose ``prepend_sys_path`` may
+    make the host importable without an install.
+    """
+    import yaml
+
+    try:
+        answers = yaml.safe_load((dest / ".copier-answers.yml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    if not isinstance(answers, dict) or not _CODE_SPEC.match(str(answers.get("host_alembic"))):
+        return None
+    package = str(answers["host_alembic"]).partition(":")[0].partition(".")[0]
+    if importlib.util.find_spec(package) is not None:
+        return None
+    return str(answers.get("host_requirement") or package)
+
+
 def validate_plugin_name(name: str, host_branch: str | None = None) -> None:
     """Raise :class:`UsageError` unless ``name`` is a valid plugin name for a host.
 
