@@ -32,7 +32,7 @@ def ci_lines() -> list[str]:
 def test_the_readme_has_a_demo_command_and_a_test_command() -> None:
     demo, suite = readme_commands()
     assert demo.endswith(" -s demo")
-    assert suite.endswith(" -s tests compat lint")
+    assert suite.endswith(" -s tests compat lint docs")
 
 
 def test_ci_runs_both_readme_commands_verbatim_the_tests_once() -> None:

@@ -1,0 +1,166 @@
+"""The docs site: it builds with --strict, its CLI page comes from the parser, nothing drifts.
+
+``mkdocs build --strict`` runs once per module (seconds) into a temporary folder; no database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from plugin_scaffold.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+#: The Alembic messages plugin authors hit (issue 10), each with a piece of its text as it
+#: stands in Alembic's source: the troubleshooting page must have an entry for every one.
+ALEMBIC_MESSAGES = {
+    "Multiple head revisions are present": "Multiple head revisions are present",
+    "Multiple version locations present, please specify --version-path": (
+        "Multiple version locations present"
+    ),
+    "Target database is not up to date": "Target database is not up to date",
+    "Can't locate revision identified by": "Can't locate revision identified by",
+    "No support for ALTER of constraints in SQLite dialect": (
+        "No support for ALTER of constraints in SQLite dialect"
+    ),
+    "Path … is not represented in current version locations": "is not represented in current",
+    "Requested revision … overlaps with other requested revisions": "overlaps with ",
+}
+
+
+def load_hook() -> ModuleType:
+    path = DOCS / "hooks" / "cli_reference.py"
+    spec = importlib.util.spec_from_file_location("cli_reference_hook", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def commands() -> dict[str, argparse.ArgumentParser]:
+    return load_hook().subcommands(build_parser())
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built as `nox -s docs` builds it (strict), into a temporary folder."""
+    folder = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(folder)],
+        cwd=ROOT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
+    assert "WARNING" not in result.stderr, result.stderr
+    return folder
+
+
+def page_text(site: Path, name: str) -> str:
+    return html.unescape((site / name / "index.html").read_text())
+
+
+def test_the_site_builds_strict_with_every_page(site: Path) -> None:
+    assert (site / "index.html").is_file()
+    for page in sorted(DOCS.glob("*.md")):
+        built = site / "index.html" if page.stem == "index" else site / page.stem / "index.html"
+        assert built.is_file(), f"{page.name} was not built"
+    # The Mermaid graph of merging.md is handed to Mermaid, not shown as code.
+    assert '<pre class="mermaid">' in (site / "merging" / "index.html").read_text()
+
+
+def test_the_cli_page_has_every_command_of_the_parser_and_its_options(site: Path) -> None:
+    text = page_text(site, "cli")
+    assert "<!-- cli-reference -->" not in text
+    parser = build_parser()
+    hook = load_hook()
+    global_options = hook.global_option_strings(parser)
+    assert {"--config", "--url", "-x", "--verbose"} <= global_options
+    for name, command in commands().items():
+        assert f'<h2 id="{name}">' in text, f"no section for {name}"
+        assert f"usage: scaffold {name} " in text
+        assert command.description and command.description.split("`")[0] in text
+        for action in command._actions:
+            for option in action.option_strings:
+                assert option in text, f"{name}: {option} missing"
+            if not action.option_strings and action.dest != "help":
+                assert (action.metavar or action.dest) in text
+    # The global options are listed once, not again under every command.
+    assert text.count("database URL (overrides sqlalchemy.url)") == 1
+
+
+def test_the_reference_is_generated_not_hand_listed() -> None:
+    """A command the parser gains shows up in the reference with its options."""
+    hook = load_hook()
+    parser = argparse.ArgumentParser(prog="scaffold")
+    parser.add_argument("--url", help="the database")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    made = sub.add_parser("tidy", description="tidy up the plugin")
+    made.add_argument("--url", help="the database")
+    made.add_argument("--dry-run", action="store_true", help="only say what would go")
+    text = hook.reference(parser)
+    assert "## tidy\n\ntidy up the plugin" in text
+    assert "usage: scaffold tidy [-h] [--url URL] [--dry-run]" in text
+    tidy = text.split("## tidy", 1)[1]
+    assert "--dry-run" in tidy.split("usage:", 1)[1].split("```", 2)[2]
+    assert "the database" not in tidy  # a global option, listed once under scaffold
+    assert "(commands.md#tidy)" in tidy
+
+
+def test_every_command_has_a_section_in_commands_md() -> None:
+    text = (DOCS / "commands.md").read_text()
+    headings = set(re.findall(r"^## (\S+)\s*$", text, re.M))
+    missing = sorted(set(commands()) - headings)
+    assert not missing, f"docs/commands.md has no section for {missing}"
+    # and the two references link each other
+    assert "(cli.md)" in text
+    assert "(commands.md)" in (DOCS / "cli.md").read_text()
+
+
+def nav_files(entries: object) -> set[str]:
+    """The file names a MkDocs ``nav`` lists, at any depth."""
+    if isinstance(entries, str):
+        return {entries}
+    if isinstance(entries, dict):
+        return set().union(*(nav_files(value) for value in entries.values()))
+    if isinstance(entries, list):
+        return set().union(*(nav_files(entry) for entry in entries))
+    return set()
+
+
+def test_every_page_is_in_the_nav() -> None:
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    in_nav = nav_files(config.nav)
+    not_in_nav = config.not_in_nav
+    pages = {path.relative_to(DOCS).as_posix() for path in DOCS.rglob("*.md")}
+    left_out = sorted(
+        page for page in pages - in_nav if not (not_in_nav and not_in_nav.match_file(page))
+    )
+    assert not left_out, f"pages neither in the nav nor in not_in_nav: {left_out}"
+    assert not in_nav - pages, f"the nav names missing pages: {sorted(in_nav - pages)}"
+
+
+def test_troubleshooting_has_every_alembic_message() -> None:
+    import alembic
+
+    source = "\n".join(path.read_text() for path in Path(alembic.__file__).parent.rglob("*.py"))
+    headings = re.findall(r"^### (.+)$", (DOCS / "troubleshooting.md").read_text(), re.M)
+    for message, in_alembic in ALEMBIC_MESSAGES.items():
+        assert in_alembic in source, f"not an Alembic message: {message}"
+        assert any(heading.startswith(message.split(" … ")[0]) for heading in headings), message
+        assert any(heading.endswith(message.split(" … ")[-1]) for heading in headings), message
