@@ -104,6 +104,7 @@ def run_env(
     as_sql: bool = False,
     before_configure: Callable[[], None] | None = None,
     heads_filter: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None,
+    on_applied: Callable[..., None] | None = None,
     **kwargs: Any,
 ) -> None:
     """Run the host's env.py with ``fn`` as the migration callback, as ``alembic.command`` does.
@@ -114,6 +115,8 @@ def run_env(
     ``heads_filter``: what Alembic takes the version table to hold, from what it holds. Alembic
     reads the table once per run (``get_current_heads``) and plans, and keeps the table, from
     that alone: rows left out there are neither planned from nor written (see orphans.py).
+
+    ``on_applied``: added to env.py's own ``on_version_apply`` callbacks (the progress line).
     """
     from alembic.runtime.environment import EnvironmentContext
 
@@ -126,6 +129,8 @@ def run_env(
             before_configure()
         if connection is not None and not as_sql:
             kw["on_version_apply"] = [*_as_list(kw.get("on_version_apply")), progress.applied]
+        if on_applied is not None and not as_sql:
+            kw["on_version_apply"] = [*_as_list(kw.get("on_version_apply")), on_applied]
         # Checked inside configure(), before Alembic creates its version table or runs anything.
         configure(*args, **kw)
         if connection is not None and url is not None and not as_sql:

@@ -22,6 +22,7 @@ from .errors import ConfigError, UsageError
 from .graph import Graph
 from .host import Host, resolve_location
 from .plugin import Plugin, PluginModels
+from .progress import ProgressLine, revision_text
 from .project import Project
 from .wiring import wired_plugins
 
@@ -53,6 +54,8 @@ class Workspace:
     unknown_rows: list[str] = field(default_factory=list)
     #: Warn of them (once); off for the commands that report them themselves.
     warn_orphans: bool = True
+    #: Show the progress line of a long upgrade/downgrade on a terminal (progress.py).
+    progress: bool = False
 
     @classmethod
     def open(
@@ -266,7 +269,7 @@ class Workspace:
             return [by_id[r.revision] for r in graph.host_first([run(s) for s in planned])]
 
         offline_start = graph.rows_at_heads(without=plugin) if plugin is not None else ()
-        return self._migrate(steps, target, sql, url, offline_start=offline_start)
+        return self._migrate(steps, target, sql, url, offline_start=offline_start, verb="upgrading")
 
     def downgrade(
         self,
@@ -293,6 +296,7 @@ class Workspace:
             sql,
             url,
             offline_start=self.graph.rows_at_heads() if sql else (),
+            verb="downgrading",
         )
 
     def stamp(
@@ -350,6 +354,7 @@ class Workspace:
         url: str | None,
         *,
         offline_start: tuple[str, ...],
+        verb: str,
     ) -> int:
         """Run env.py with ``steps`` towards ``target`` (``START:END`` only with --sql).
 
@@ -362,6 +367,8 @@ class Workspace:
         INSERTs or DELETEs a plugin's row. So it is told every row the database is taken to
         hold (``offline_start``, or the range's START: several revisions, comma-separated, or
         ``heads``), and the printed SQL says which.
+
+        ``verb`` (``upgrading``) begins the progress line (see :attr:`progress`).
         """
         starting = offline_start
         if ":" in target:
@@ -381,15 +388,23 @@ class Workspace:
                 orphans.check_safe(self, rev, orphans.survey(self, context, count=False))
             planned = list(steps(target, rev))
             counted[0] += len(planned)  # env.py may migrate several databases (multidb)
+            line.planned(len(planned))
             return planned
 
-        self.run(
-            fn,
-            url,
-            as_sql=sql,
-            starting_rev=(starting or None) if sql else None,
-            destination_rev=target,
+        line = ProgressLine(
+            verb,
+            lambda revision: revision_text(self.graph, revision),
+            enabled=self.progress and not sql,
         )
+        with line:
+            self.run(
+                fn,
+                url,
+                as_sql=sql,
+                starting_rev=(starting or None) if sql else None,
+                destination_rev=target,
+                on_applied=line.applied if line.enabled else None,
+            )
         return counted[0]
 
     def _rows_for(self, start: str) -> tuple[str, ...]:
