@@ -2,7 +2,7 @@
 
 A refused answer is exit code 2 and one line naming the question (copier: one validation
 error naming it), and nothing is written. Rules that need the host imported, or Python's own
-parser, are applied by `scaffold new` only: copier cannot without --trust (docs/guide.md).
+parser, are applied by `scaffold new` only: copier cannot without --trust (docs/template.md).
 """
 
 from __future__ import annotations
