@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,10 @@ def test_runs_the_sessions_of_the_databases_named_with_pytest_arguments(tmp_path
     assert "Session tests(mysql) was successful" in output
     assert "tests(postgresql)" not in output
     assert output.count("1 passed, 7 deselected") == 2
+    # After nox's output, one line per database and a summary.
+    assert re.search(r"^sqlite: passed in \d+:\d\d\nmysql: passed in \d+:\d\d\n", done.stdout, re.M)
+    assert re.search(r"^scaffold test: 2 passed in \d+:\d\d$", done.stdout, re.M)
+    assert "postgresql:" not in done.stdout
 
     # A check that fails makes the command fail.
     shutil.copytree(BROKEN / "model_without_revision", project, dirs_exist_ok=True)
@@ -33,6 +38,28 @@ def test_runs_the_sessions_of_the_databases_named_with_pytest_arguments(tmp_path
     output = failed.stdout + failed.stderr
     assert "flawed__media_security (add_column reviewed_at)" in output
     assert "Session tests(sqlite) failed" in output
+    summary = r"^sqlite: FAILED in \d+:\d\d\nscaffold test: 1 failed in "
+    assert re.search(summary, failed.stdout, re.M)
+
+
+def test_a_server_that_does_not_answer_is_a_skipped_database_line(tmp_path: Path) -> None:
+    run_scaffold("new", "flawed", str(tmp_path / "flawed"), cwd=tmp_path)
+    nowhere = {
+        "CI": "",
+        "SCAFFOLD_MYSQL_URL": "mysql+pymysql://root@127.0.0.1:1/test",
+        "SCAFFOLD_POSTGRES_URL": "postgresql+psycopg://scaffold:s3cret@127.0.0.1:2/postgres",
+    }
+    done = run_scaffold(
+        "test", "--db", "mariadb", "--db", "pg", cwd=tmp_path / "flawed", env=nowhere
+    )
+    # No session is run (nox would say "Running session"), nothing is printed but the lines.
+    assert done.stdout.splitlines() == [
+        "postgresql: skipped (no server at 127.0.0.1:2: set SCAFFOLD_POSTGRES_URL)",
+        "mysql: skipped (no server at 127.0.0.1:1: set SCAFFOLD_MYSQL_URL)",
+        "scaffold test: 2 skipped in 0:00",
+    ]
+    assert done.stderr == ""
+    assert "s3cret" not in done.stdout
 
 
 def test_outside_a_plugin_project_says_where_it_looked(tmp_path: Path) -> None:

@@ -2,26 +2,57 @@
 
 The generated noxfile tags each session with its database (``sqlite``, ``postgresql``,
 ``mysql``); this runs the ones asked for (all by default) with nox from this environment, or
-the ``nox`` on PATH.
+the ``nox`` on PATH. After nox's own output it prints one line per database, from nox's
+``--report``, and a summary::
+
+    sqlite: passed in 0:14
+    postgresql: FAILED in 0:20
+    mysql: skipped (no server at 127.0.0.1:3306: set SCAFFOLD_MYSQL_URL)
+    scaffold test: 1 passed, 1 failed, 1 skipped in 0:35
+
+A server database whose server does not answer (a TCP connection to its host and port) is
+not run at all, as its tests would all skip, unless ``CI`` is set: there they fail, as the
+plugin's tests do.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from ..databases import SERVER_URL_VARIABLES, kind_of, normalize_kind, redact
+from ..databases import (
+    DEFAULT_SERVER_URLS,
+    KINDS,
+    SERVER_URL_VARIABLES,
+    kind_of,
+    normalize_kind,
+    parse_url,
+    redact,
+)
 from ..errors import ConfigError, UsageError
+from ..progress import clock
 from ..project import Project
 
+#: The port a server URL without one means.
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
+#: nox's session results, as the lines say them.
+RESULTS = {"success": "passed", "failed": "FAILED", "aborted": "FAILED", "skipped": "skipped"}
 
-def nox_command(databases: Sequence[str], pytest_args: Sequence[str]) -> list[str]:
-    """``nox -t <database>... [-- <pytest args>]``, with the nox this machine has."""
+
+def nox_command(
+    databases: Sequence[str], pytest_args: Sequence[str], report: Path | None = None
+) -> list[str]:
+    """``nox -t <database>... [--report FILE] [-- <pytest args>]``, with this machine's nox."""
     if importlib.util.find_spec("nox") is not None:
         command = [sys.executable, "-m", "nox"]
     elif shutil.which("nox"):
@@ -31,6 +62,8 @@ def nox_command(databases: Sequence[str], pytest_args: Sequence[str]) -> list[st
     tags = list(dict.fromkeys(normalize_kind(d) for d in databases))
     if tags:
         command += ["-t", *tags]
+    if report is not None:
+        command += ["--report", str(report)]
     if pytest_args:
         command += ["--", *pytest_args]
     return command
@@ -42,7 +75,8 @@ def run_sessions(
     pytest_args: Sequence[str] = (),
     server: str | None = None,
 ) -> int:
-    """Run the project's sessions for ``databases`` (all when empty); nox's exit code, 0 or 1.
+    """Run the project's sessions for ``databases`` (all when empty); nox's exit code, 0 or 1
+    (0 when no session was run: every server missing).
 
     ``server`` (``--url``) is the PostgreSQL or MariaDB server the sessions make their scratch
     databases on; it is passed on in ``SCAFFOLD_POSTGRES_URL`` or ``SCAFFOLD_MYSQL_URL``.
@@ -63,6 +97,74 @@ def run_sessions(
                 "server to make its scratch databases on"
             )
         env[SERVER_URL_VARIABLES[kind]] = server
-    command = nox_command(databases, pytest_args)
-    done = subprocess.run(command, cwd=project.root, env=env, check=False)
-    return 0 if done.returncode == 0 else 1
+    started = time.monotonic()
+    kinds = list(dict.fromkeys(normalize_kind(d) for d in databases)) or list(KINDS)
+    missing = {kind: reason for kind in kinds if (reason := _no_server(kind, env)) is not None}
+    # Every database when none is named and none is missing: nox's own default sessions.
+    chosen = [k for k in kinds if k not in missing] if databases or missing else []
+    lines = [(kind, f"skipped ({reason})") for kind, reason in missing.items()]
+    code = 0
+    if chosen or not missing:
+        with tempfile.TemporaryDirectory(prefix="scaffold-test-") as folder:
+            report = Path(folder) / "nox-report.json"
+            command = nox_command(chosen, pytest_args, report)
+            code = subprocess.run(command, cwd=project.root, env=env, check=False).returncode
+            lines += _results(report)
+    _summarize(lines, code, time.monotonic() - started)
+    return 0 if code == 0 else 1
+
+
+def _no_server(kind: str, env: Mapping[str, str]) -> str | None:
+    """Why ``kind``'s session is not worth running (its server does not answer), or None."""
+    if kind not in SERVER_URL_VARIABLES or env.get("CI", "").lower() in ("1", "true", "yes"):
+        return None
+    variable = SERVER_URL_VARIABLES[kind]
+    try:
+        url = parse_url(env.get(variable) or DEFAULT_SERVER_URLS[kind])
+    except ConfigError:
+        return None  # the session's tests say what is wrong with it
+    if not url.host:
+        return None  # a Unix socket: the session's tests try it
+    port = url.port or DEFAULT_PORTS[kind]
+    try:
+        socket.create_connection((url.host, port), timeout=3).close()
+    except OSError:
+        return f"no server at {url.host}:{port}: set {variable}"
+    return None
+
+
+def _results(report: Path) -> list[tuple[str, str]]:
+    """``(database, "passed in 0:14")`` for each session of nox's report (none without one)."""
+    try:
+        sessions: list[dict[str, Any]] = json.loads(report.read_text())["sessions"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    databases = [str((s.get("args") or {}).get("database", "")) for s in sessions]
+    found = []
+    for session, database in zip(sessions, databases, strict=True):
+        signatures = session.get("signatures") or [session.get("name", "session")]
+        # A database run by several sessions (several Pythons) is named by each signature.
+        name = database if database and databases.count(database) == 1 else signatures[0]
+        result = RESULTS.get(str(session.get("result")), str(session.get("result")))
+        reason = session.get("reason")
+        if result == "skipped" and reason:
+            found.append((name, f"skipped ({reason})"))
+        else:
+            found.append((name, f"{result} in {clock(float(session.get('duration') or 0))}"))
+    return found
+
+
+def _summarize(lines: list[tuple[str, str]], code: int, seconds: float) -> None:
+    """Print the lines, databases in their usual order, then the counts and the time."""
+    order = {kind: n for n, kind in enumerate(KINDS)}
+    lines.sort(key=lambda line: order.get(line[0], len(order)))
+    for name, result in lines:
+        print(f"{name}: {result}", flush=True)
+    counts: dict[str, int] = {}
+    for _, result in lines:
+        word = result.split(" ", 1)[0]
+        counts[word] = counts.get(word, 0) + 1
+    said = ", ".join(f"{n} {word.lower()}" for word, n in counts.items())
+    if not lines:
+        said = f"no session ran (nox exited {code})"
+    print(f"scaffold test: {said} in {clock(seconds)}", flush=True)
