@@ -90,6 +90,8 @@ class ProgressLine:
         self._width = 0  # characters of the line now on the terminal (0: none)
         self._drawn_at = 0.0
         self._drawn_done = -1  # the count the line on the terminal shows
+        self._described: tuple[str | None, str] = (None, "")
+        self._columns = 79
         self._restore: list[Callable[[], None]] = []
 
     # --- counting -----------------------------------------------------------------------------
@@ -119,30 +121,44 @@ class ProgressLine:
     # --- drawing ------------------------------------------------------------------------------
 
     def _text(self, now: float) -> str:
-        current = f" {self.describe(self.current)}" if self.current else ""
+        if self.current is not None and self._described[0] != self.current:
+            self._described = (self.current, f" {self.describe(self.current)}")
+        current = self._described[1] if self.current is not None else ""
         elapsed = clock(now - (self.started or now))
         text = f"{self.verb}: {self.done}/{self.total}{current} {elapsed}"
-        width = _columns(self.stream) - 1  # the last column would wrap on some terminals
-        if len(text) > width:
+        if len(text) > self._columns:
             head = f"{self.verb}: {self.done}/{self.total} "
-            room = width - len(head) - len(elapsed) - 1
-            text = f"{head}{current.strip()[: max(room, 0)]} {elapsed}"[:width]
+            room = self._columns - len(head) - len(elapsed) - 1
+            text = f"{head}{current.strip()[: max(room, 0)]} {elapsed}"[: self._columns]
         return text
 
-    def _draw(self, now: float) -> None:
+    def drawing(self, now: float) -> str:
+        """What draws the line over the one on the terminal (the caller writes it)."""
         text = self._text(now)
-        self.stream.write("\r" + text + " " * max(self._width - len(text), 0))
-        self.stream.flush()
+        padding = " " * max(self._width - len(text), 0)
         self._width = len(text)
         self._drawn_at = now
         self._drawn_done = self.done
+        return "\r" + text + padding
+
+    def wiping(self) -> str:
+        """What wipes the line ('' when it is not on the terminal; the caller writes it)."""
+        if not self._width:
+            return ""
+        blank = "\r" + " " * self._width + "\r"
+        self._width = 0
+        return blank
+
+    def _draw(self, now: float) -> None:
+        self.stream.write(self.drawing(now))
+        self.stream.flush()
 
     def clear(self) -> None:
         """Wipe the line (nothing when it is not on the terminal)."""
-        if self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
+        wipe = self.wiping()
+        if wipe:
+            self.stream.write(wipe)
             self.stream.flush()
-            self._width = 0
 
     def redraw(self) -> None:
         if self.shown:
@@ -153,6 +169,8 @@ class ProgressLine:
     def _share_terminal(self) -> None:
         """Route sys.stdout, sys.stderr and the logging handlers writing to a terminal through
         :class:`_Sharing`, so that each of their lines first wipes the progress line."""
+        # The last column would wrap on some terminals.
+        self._columns = _columns(self.stream) - 1
         shared: dict[int, _Sharing] = {}
 
         def sharing(stream: Any) -> _Sharing:
@@ -205,12 +223,21 @@ class _Sharing:
     def write(self, text: str) -> int:
         if not text:
             return 0
-        self._line.clear()
-        written: int = self._stream.write(text)
-        if text.endswith("\n"):
+        line = self._line
+        ends = text.endswith("\n") and line.shown
+        if self._stream is line.stream:  # one write: wipe, the text, the line again
+            wipe = line.wiping()
+            after = line.drawing(time.monotonic()) if ends else ""
+            self._stream.write(wipe + text + after)
+            if ends:
+                self._stream.flush()
+            return len(text)
+        line.clear()
+        self._stream.write(text)
+        if ends:
             self._stream.flush()
-            self._line.redraw()
-        return written
+            line.redraw()
+        return len(text)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
