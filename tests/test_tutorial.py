@@ -34,6 +34,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_scaffold
+
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "docs" / "tutorial.md"
 HOST = ROOT / "examples" / "examplehost"
@@ -215,3 +217,20 @@ def test_every_command_of_the_tutorial_runs_as_shown(tmp_path: Path) -> None:
     assert len(written) == 1
     assert "add_column(sa.Column('reviewed_at'" in written[0].read_text()
     assert not list(host.rglob("*_add_reviewed_at.py"))
+
+
+def test_new_says_to_install_a_host_it_cannot_import_before_upgrading(tmp_path: Path) -> None:
+    # the newcomer's first stumble: the next: line must be a command that works at that point
+    args = ["-d", "host_alembic=nosuchhost:migrations", "-d", "host_requirement=nosuchhost==1.0"]
+    out = run_scaffold("new", "media_tags", *args, cwd=tmp_path).stdout.splitlines()
+    assert out == [
+        "created plugin media_tags in media_tags",
+        "next: pip install nosuchhost==1.0  # the host, which scaffold imports",
+        "next: cd media_tags && scaffold upgrade",
+    ]
+    upgrade = run_scaffold("upgrade", cwd=tmp_path / "media_tags", check=None)
+    assert upgrade.returncode == 2 and "nosuchhost" in upgrade.stderr, upgrade.stderr
+    # importable (the example host is installed here): straight to the upgrade, which works
+    done = run_scaffold("new", "other", cwd=tmp_path).stdout.splitlines()
+    assert done == ["created plugin other in other", "next: cd other && scaffold upgrade"]
+    run_scaffold("upgrade", cwd=tmp_path / "other")
