@@ -70,6 +70,14 @@ def append(relative: str, text: str) -> Mutation:
     return mutate
 
 
+def prepend(relative: str, text: str) -> Mutation:
+    def mutate(root: Path) -> None:
+        path = root / relative
+        path.write_text(text + path.read_text())
+
+    return mutate
+
+
 def remove(relative: str) -> Mutation:
     def mutate(root: Path) -> None:
         path = root / relative
@@ -245,15 +253,13 @@ CLI = [
 ]
 
 PROJECT = [
-    case(
-        "models-syntax-error", "check", 2, "models.py:44: syntax error", append(MODELS, "\nf(:\n")
-    ),
+    case("models-syntax-error", "check", 2, "models.py:1: syntax error", prepend(MODELS, "f(:\n")),
     case(
         "models-syntax-error-autogenerate",
         "revision -m x --autogenerate",
         2,
-        "models.py:44: syntax error",
-        append(MODELS, "\nf(:\n"),
+        "models.py:1: syntax error",
+        prepend(MODELS, "f(:\n"),
     ),
     case(
         "models-import-error",
@@ -514,12 +520,13 @@ PROJECT = [
         "plug/dev.db: not an SQLite database (file is not a database)",
         write("plug/dev.db", "this is not a database\n" * 100),
     ),
-    case("database-at-an-unknown-revision", "upgrade", 2, "deadbeef0000", in_sqlite(UNKNOWN_ROW)),
+    # The plugin's row is unknown (a newer release's revision?) and its tables are there:
+    # upgrading would create them again (`current` shows it as a row left alone: test_orphans).
     case(
-        "database-at-an-unknown-revision-current",
-        "current",
+        "database-at-an-unknown-revision",
+        "upgrade",
         2,
-        "deadbeef0000",
+        "alembic_version holds deadbeef0000, unknown here: it comes with no removed plugin's",
         in_sqlite(UNKNOWN_ROW),
     ),
 ]

@@ -134,8 +134,11 @@ def test_interrupted_run_leaves_nothing_once_the_next_run_has_swept(
 def test_a_killed_runs_sqlite_folder_is_swept_by_the_next_scratch_database(tmp_path: Path) -> None:
     project = slow_project(tmp_path)
     dev = tmp_path / "dev.db"
+    # The plugin has no revision yet: its first autogenerate compares with a scratch database
+    # brought to the host's heads (through the slow revision), the developer's being absent.
+    autogenerate = ["revision", "-m", "first", "--autogenerate"]
     run = subprocess.Popen(
-        [sys.executable, "-m", "plugin_scaffold", "--url", f"sqlite:///{dev}", "check"],
+        [sys.executable, "-m", "plugin_scaffold", "--url", f"sqlite:///{dev}", *autogenerate],
         cwd=project,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -150,6 +153,8 @@ def test_a_killed_runs_sqlite_folder_is_swept_by_the_next_scratch_database(tmp_p
     run.send_signal(signal.SIGKILL)
     run.communicate(timeout=60)
     assert owned_folders(temp, run.pid)
-    run_scaffold("--url", f"sqlite:///{dev}", "check", cwd=project, check=1)
+    assert not list((project / "src/poser/migrations").glob("*_first.py"))  # killed: no file
+    run_scaffold("--url", f"sqlite:///{dev}", *autogenerate, cwd=project)
     assert not owned_folders(temp, run.pid)
-    assert not dev.exists()  # check is read-only: it never creates the developer's database
+    assert len(list((project / "src/poser/migrations").glob("*_first.py"))) == 1
+    assert not dev.exists()  # autogenerate never creates the developer's database

@@ -166,9 +166,10 @@ def check_safe(ws: Workspace, kept: Sequence[str], found: Survey) -> None:
     """Refuse to migrate when an unknown row may be the host's own newer revision.
 
     The rows scaffold knows must place the host somewhere (a host row, or a plugin row whose
-    revision names host revisions); and when the host has no row of its own, every unknown row
-    must come with a stray table prefix (a plugin's, not the host's): otherwise upgrading from
-    the known rows alone would run host revisions the database already has.
+    revision names host revisions); and every unknown row must come with a stray table prefix
+    (a removed plugin's tables): a row without one may be a newer revision of the host or of a
+    plugin found here (a database newer than the code), and upgrading from the known rows alone
+    would run again revisions the database already has (CREATE TABLE of tables that exist).
     """
     if not found.unknown:
         return
@@ -182,13 +183,13 @@ def check_safe(ws: Workspace, kept: Sequence[str], found: Survey) -> None:
             "that code; a removed plugin's row that stood for the host's revision? `scaffold "
             f"stamp HOST_REVISION` the host's revision first, then `scaffold forget`) ({GUIDE})"
         )
-    host_row = any(graph.owner(ws.script.get_revision(r)) is None for r in kept)  # type: ignore[arg-type]
-    if not host_row and len(found.strays) < len(found.unknown):
+    if len(found.strays) < len(found.unknown):
         raise UsageError(
-            f"alembic_version holds {ids}, unknown here, and no row of the host's own: "
-            f"{'it' if len(found.unknown) == 1 else 'one'} carries no plugin's tables and may "
-            "be the host's own newer revision (a database newer than this host's code? "
-            f"install that code; a removed plugin? `scaffold forget --revision ID`) ({GUIDE})"
+            f"alembic_version holds {ids}, unknown here: "
+            f"{'it' if len(found.unknown) == 1 else 'one'} comes with no removed plugin's "
+            "tables and may be a newer revision of the host or of a plugin found here (a "
+            "database newer than this code? install that code; a removed plugin whose tables "
+            f"are gone? `scaffold forget --revision ID`) ({GUIDE})"
         )
 
 

@@ -38,7 +38,6 @@ BLOCKS_MODELS = frozenset(
         "duplicate-id",
         "duplicate-label",
         "multiple-heads",
-        "no-revision",
         "no-branch-label",
     }
 )

@@ -385,7 +385,10 @@ class Workspace:
                     f"-- scaffold: SQL for a database whose alembic_version holds {held}"
                 )
             elif self.unknown_rows:
+                # Refused: the error alone says it; else the warning, once, as elsewhere.
                 orphans.check_safe(self, rev, orphans.survey(self, context, count=False))
+                if warn:
+                    self.warn(orphans.warning(self.unknown_rows))
             planned = list(steps(target, rev))
             counted[0] += len(planned)  # env.py may migrate several databases (multidb)
             line.planned(len(planned))
@@ -396,15 +399,19 @@ class Workspace:
             lambda revision: revision_text(self.graph, revision),
             enabled=self.progress and not sql,
         )
-        with line:
-            self.run(
-                fn,
-                url,
-                as_sql=sql,
-                starting_rev=(starting or None) if sql else None,
-                destination_rev=target,
-                on_applied=line.applied if line.enabled else None,
-            )
+        warn, self.warn_orphans = self.warn_orphans, False
+        try:
+            with line:
+                self.run(
+                    fn,
+                    url,
+                    as_sql=sql,
+                    starting_rev=(starting or None) if sql else None,
+                    destination_rev=target,
+                    on_applied=line.applied if line.enabled else None,
+                )
+        finally:
+            self.warn_orphans = warn
         return counted[0]
 
     def _rows_for(self, start: str) -> tuple[str, ...]:
