@@ -16,6 +16,7 @@ import pytest
 
 from conftest import EXAMPLE_HOST, ROOT, run_scaffold, versions
 from ownsuite import assert_only, run_own_tests
+from test_history_graph import REVISION
 
 HOST_HEAD = "3c8e0f2a1b4d"
 HOST_VERSIONS = EXAMPLE_HOST / "examplehost/migrations/versions"
@@ -23,22 +24,6 @@ MERGING = ROOT / "docs/merging.md"
 SVG = ROOT / "docs/img/graph.svg"
 #: Set to rewrite the docs' transcript, Mermaid block and SVG from what the commands print.
 UPDATE_DOCS = os.environ.get("SCAFFOLD_UPDATE_DOCS") == "1"
-
-REVISION = '''"""{message}"""
-
-revision = "{rev}"
-down_revision = {down!r}
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    pass
-
-
-def downgrade() -> None:
-    pass
-'''
 
 
 @pytest.fixture(scope="module")
