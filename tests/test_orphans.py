@@ -377,3 +377,32 @@ def test_a_database_newer_than_the_host_code_is_not_upgraded(tmp_path: Path, db_
     run_scaffold(*cli, "forget", "--revision", revision_id(3), "--yes", cwd=tmp_path)
     assert versions(db_url) == {revision_id(2)}
     assert "already at heads" in run_scaffold(*cli, "upgrade", cwd=tmp_path).stdout
+
+
+def test_forget_keeps_the_row_that_alone_places_the_host(tmp_path: Path, db_url: str) -> None:
+    """A plugin root that depends on the host's head takes over the host's row: forgetting
+    its orphaned row alone would make the host look unmigrated; stamp the host back first."""
+    ini = make_host(tmp_path / "host")
+    project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
+    write_plugin_root(project / "src/poser/migrations", "poser", depends_on=HOST)
+    run_scaffold("--url", db_url, "upgrade", cwd=project)
+    assert versions(db_url) == {"poser0001"}  # Alembic's one row per branch tip
+    shutil.rmtree(project)  # the plugin's code is gone
+    cli = ["-c", str(ini), "--url", db_url]
+
+    refused = run_scaffold(*cli, "forget", "poser", "--yes", cwd=tmp_path, check=2)
+    [error] = [line for line in scaffold_lines(refused.stderr) if "error" in line]
+    assert error.startswith(
+        "scaffold: error: forgetting poser0001 would leave no row saying where the host is"
+    )
+    assert f"the host's head: {HOST}" in error
+    assert versions(db_url) == {"poser0001"}
+
+    run_scaffold(*cli, "stamp", HOST, cwd=tmp_path)
+    assert versions(db_url) == {HOST, "poser0001"}
+    done = run_scaffold(*cli, "forget", "poser", "--drop-tables", "--yes", cwd=tmp_path)
+    assert "forgot poser: removed row poser0001, dropped poser__store_extra" in done.stdout
+    assert versions(db_url) == {HOST}
+    assert tables(db_url) >= HOST_TABLES and "poser__store_extra" not in tables(db_url)
+    upgraded = run_scaffold(*cli, "upgrade", cwd=tmp_path)
+    assert "already at heads" in upgraded.stdout

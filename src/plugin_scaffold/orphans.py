@@ -264,7 +264,31 @@ def plan(
             f"nothing to forget: no unknown revision in alembic_version goes with "
             f"{name or 'that'}, and {what} (see scaffold plugins)"
         )
+    _keep_host_placed(ws, found, revisions)
     return Plan(name, list(revisions), tables)
+
+
+def _keep_host_placed(ws: Workspace, found: Survey, revisions: Sequence[str]) -> None:
+    """Refuse to remove the rows that alone say where the host is.
+
+    A plugin whose root ``depends_on`` the host's head took over the host's row when it was
+    installed (Alembic keeps one row per branch tip): removing its orphaned row would leave the
+    host looking unmigrated, and the next ``alembic upgrade`` would create its tables again.
+    """
+    graph = ws.graph
+    if not revisions or not graph.host_heads:
+        return
+    kept = [r for r in found.rows if r not in revisions and ws.known_revision(r)]
+    if _host_applied(graph, kept):
+        return
+    heads = ", ".join(graph.host_heads)
+    raise UsageError(
+        f"forgetting {', '.join(revisions)} would leave no row saying where the host is (the "
+        "removed plugin's row stood for the host revision its root depended on), and plain "
+        "alembic would create the host's tables again: first `scaffold stamp HOST_REVISION`, "
+        f"the host revision this database is at (the host's head: {heads}, if its code has "
+        f"not changed since), then forget ({GUIDE})"
+    )
 
 
 def forget(ws: Workspace, wanted: Plan, *, drop: bool) -> Plan:
