@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -40,6 +41,17 @@ def run_scaffold(
             f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         )
     return result
+
+
+def uv_binary() -> str:
+    """The uv that installed this environment (a test dependency: nox[uv]), else uv on PATH."""
+    local = Path(sys.executable).parent / "uv"
+    if local.is_file():
+        return str(local)
+    found = shutil.which("uv")
+    if found is None:
+        pytest.fail("uv is not installed (it is in the test dependency group, as nox[uv])")
+    return found
 
 
 def run_alembic(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -25,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from conftest import uv_binary as _uv
 
 ROOT = Path(__file__).resolve().parents[1]
 #: No package index, no network: a proxy that refuses every connection.
@@ -38,14 +39,6 @@ OFFLINE = {
 }
 
 Venv = Callable[..., Path]
-
-
-def _uv() -> str:
-    local = Path(sys.executable).parent / "uv"
-    found = str(local) if local.is_file() else shutil.which("uv")
-    if found is None:
-        pytest.skip("uv is not installed")
-    return found
 
 
 def _run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

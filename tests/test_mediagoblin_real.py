@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, rows, run_scaffold, tables
+from conftest import uv_binary as _uv
 
 FACTORY = "plugin_scaffold.hosts.mediagoblin:alembic_config"
 SOURCE_VARIABLE = "SCAFFOLD_MEDIAGOBLIN_SOURCE"
@@ -76,18 +77,6 @@ def test_mediagoblin_import_error_is_shown_as_it_is(tmp_path: Path) -> None:
 
 
 # --- real MediaGoblin ---------------------------------------------------------------------------
-
-
-def _uv() -> str:
-    try:
-        from uv import find_uv_bin
-
-        return str(find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        found = shutil.which("uv")
-        if found is None:
-            pytest.skip("uv is not installed: it makes MediaGoblin's throwaway virtualenv")
-        return found
 
 
 def _source(tmp_path: Path) -> str:

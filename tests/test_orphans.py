@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, execute, require_server, rows, run_scaffold, tables, versions
+from conftest import uv_binary as _uv
 from hosts import install_entry_point, make_host, make_plugin, revision_id, write_plugin_root
 from plugin_scaffold.databases import temporary_database
 from test_reliability_lock import _StderrReader, lock_held_elsewhere
@@ -32,14 +33,6 @@ HOST_TABLES = {"accounts", "store"}
 def scaffold_lines(stderr: str) -> list[str]:
     """What scaffold itself said on stderr (env.py's logging says more)."""
     return [line for line in stderr.splitlines() if line.startswith("scaffold:")]
-
-
-def _uv() -> str:
-    local = Path(sys.executable).parent / "uv"
-    found = str(local) if local.is_file() else shutil.which("uv")
-    if found is None:
-        pytest.skip("uv is not installed")
-    return found
 
 
 def _clean_env() -> dict[str, str]:

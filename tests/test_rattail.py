@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -24,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import ROOT, require_server
+from conftest import uv_binary as _uv
 from plugin_scaffold.databases import redact, redact_text, temporary_database
 
 # Rattail's revisions run on PostgreSQL only: these tests belong to nox's tests(postgresql).
@@ -89,18 +89,6 @@ def require_index() -> None:
         if _in_ci():
             pytest.fail(f"CI needs Rattail from the package index: {reason}")
         pytest.skip(reason)
-
-
-def _uv() -> str:
-    try:
-        from uv import find_uv_bin
-
-        return str(find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        found = shutil.which("uv")
-        if found is None:
-            pytest.fail("uv is not installed (it is in the test dependency group)")
-        return found
 
 
 @dataclass(frozen=True)
