@@ -399,3 +399,61 @@ def test_forget_keeps_the_row_that_alone_places_the_host(tmp_path: Path, db_url:
     assert tables(db_url) >= HOST_TABLES and "poser__store_extra" not in tables(db_url)
     upgraded = run_scaffold(*cli, "upgrade", cwd=tmp_path)
     assert "already at heads" in upgraded.stdout
+
+
+def _answer_on_terminal(
+    args: list[str], answer: bytes, env: dict[str, str], cwd: Path
+) -> tuple[int, str]:
+    """Run scaffold on a pseudo-terminal (stdin too) and type ``answer`` at its question."""
+    import pty
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "plugin_scaffold", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    output, answered = b"", False
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the process has closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+                if not answered and b"go ahead? [y/N]" in output:
+                    os.write(master, answer)
+                    answered = True
+            elif process.poll() is not None:
+                break
+        return process.wait(timeout=60), output.decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+
+
+def test_forget_asks_on_a_terminal(tmp_path: Path, sqlite_url: str) -> None:
+    ini, env = removed_plugin(tmp_path, sqlite_url)
+    args = ["-c", str(ini), "--url", sqlite_url, "forget", "poser", "--drop-tables"]
+
+    code, said = _answer_on_terminal(args, b"n\n", env, tmp_path)
+    assert code == 1 and "drop table poser__store_extra" in said and "nothing done" in said
+    assert "poser0001" in versions(sqlite_url) and "poser__store_extra" in tables(sqlite_url)
+
+    code, said = _answer_on_terminal(args, b"y\n", env, tmp_path)
+    assert code == 0, said
+    assert "forgot poser: removed row poser0001, dropped poser__store_extra" in said
+    assert "poser0001" not in versions(sqlite_url)
+    assert "poser__store_extra" not in tables(sqlite_url)
