@@ -22,6 +22,7 @@ from conftest import ROOT, execute, require_server, rows, run_scaffold, tables, 
 from conftest import uv_binary as _uv
 from hosts import install_entry_point, make_host, make_plugin, revision_id, write_plugin_root
 from plugin_scaffold.databases import temporary_database
+from test_progress import on_terminal
 from test_reliability_lock import _StderrReader, lock_held_elsewhere
 
 HOST = revision_id(2)
@@ -401,58 +402,25 @@ def test_forget_keeps_the_row_that_alone_places_the_host(tmp_path: Path, db_url:
     assert "already at heads" in upgraded.stdout
 
 
-def _answer_on_terminal(
-    args: list[str], answer: bytes, env: dict[str, str], cwd: Path
-) -> tuple[int, str]:
-    """Run scaffold on a pseudo-terminal (stdin too) and type ``answer`` at its question."""
-    import pty
-    import select
-    import time
-
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "plugin_scaffold", *args],
-        cwd=cwd,
-        env={**os.environ, **env},
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-    )
-    os.close(slave)
-    output, answered = b"", False
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # EIO: the process has closed the terminal
-                    break
-                if not chunk:
-                    break
-                output += chunk
-                if not answered and b"go ahead? [y/N]" in output:
-                    os.write(master, answer)
-                    answered = True
-            elif process.poll() is not None:
-                break
-        return process.wait(timeout=60), output.decode()
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(master)
-
-
 def test_forget_asks_on_a_terminal(tmp_path: Path, sqlite_url: str) -> None:
     ini, env = removed_plugin(tmp_path, sqlite_url)
     args = ["-c", str(ini), "--url", sqlite_url, "forget", "poser", "--drop-tables"]
 
-    code, said = _answer_on_terminal(args, b"n\n", env, tmp_path)
+    def answer(typed: bytes) -> tuple[int, str]:
+        code, output = on_terminal(
+            args,
+            cwd=tmp_path,
+            env={**os.environ, **env},
+            when=b"go ahead? [y/N]",
+            type_in=typed,
+        )
+        return code, output.decode()
+
+    code, said = answer(b"n\n")
     assert code == 1 and "drop table poser__store_extra" in said and "nothing done" in said
     assert "poser0001" in versions(sqlite_url) and "poser__store_extra" in tables(sqlite_url)
 
-    code, said = _answer_on_terminal(args, b"y\n", env, tmp_path)
+    code, said = answer(b"y\n")
     assert code == 0, said
     assert "forgot poser: removed row poser0001, dropped poser__store_extra" in said
     assert "poser0001" not in versions(sqlite_url)

@@ -68,16 +68,20 @@ def on_terminal(
     env: dict[str, str],
     when: bytes | None = None,
     then: object = None,
+    type_in: bytes | None = None,
 ) -> tuple[int, bytes]:
     """Run scaffold with stdout and stderr on a pseudo-terminal 120 columns wide; its exit code
-    and every byte it wrote. ``then`` is called once the output holds ``when``."""
+    and every byte it wrote. ``then`` is called once the output holds ``when``; with
+    ``type_in``, stdin is the terminal too and ``type_in`` is typed there at that point."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    if type_in is not None:
+        then = lambda: os.write(master, type_in)  # noqa: E731
     process = subprocess.Popen(
         [sys.executable, "-m", "plugin_scaffold", *args],
         cwd=cwd,
         env=env,
-        stdin=subprocess.DEVNULL,
+        stdin=slave if type_in is not None else subprocess.DEVNULL,
         stdout=slave,
         stderr=slave,
     )
