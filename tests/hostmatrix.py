@@ -16,6 +16,160 @@ from pathlib import Path
 
 KINDS = ("generic", "pyproject", "async", "flask")
 
+#: The same hosts as real applications edit them: env.py takes the database from the
+#: application's settings or environment (ACME_DATABASE_URL, else a file of the application's
+#: own, acme-production.db), and alembic.ini keeps `alembic init`'s placeholder URL.
+#: - twelve-factor: `alembic init -t generic`, env.py replaced by a 12-factor one
+#:   (create_engine(os.environ[...] or default) online, url= the same offline);
+#: - settings: `alembic init -t generic` whose run_migrations_online puts settings.database_uri
+#:   into the config section before engine_from_config;
+#: - flask2: `flask db init`, env.py replaced by Flask-Migrate 2.x's template
+#:   (set_main_option of SQLALCHEMY_DATABASE_URI, then engine_from_config);
+#: - async-env: `alembic init -t async` with set_main_option(os.environ...) at the top.
+SHAPES = ("twelve-factor", "settings", "flask2", "async-env")
+#: The variable the application reads its database from.
+APP_URL_VARIABLE = "ACME_DATABASE_URL"
+#: The application's own database when the variable is not set: never to be created.
+APP_DATABASE = "acme-production.db"
+
+SETTINGS = """
+import os
+from pathlib import Path
+
+#: The application's own database: ACME_DATABASE_URL, else a file beside the package.
+DEFAULT = "sqlite:///" + str(Path(__file__).resolve().parent.parent / "acme-production.db")
+
+
+class Settings:
+    @property
+    def database_uri(self) -> str:
+        return os.environ.get("ACME_DATABASE_URL") or DEFAULT
+
+
+settings = Settings()
+"""
+
+TWELVE_FACTOR_ENV = """
+import os
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from acme.models import Base
+
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+
+target_metadata = Base.metadata
+DATABASE_URL = os.environ.get("ACME_DATABASE_URL") or "sqlite:///" + os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "acme-production.db"
+)
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=DATABASE_URL,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connectable = create_engine(DATABASE_URL, poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+"""
+
+#: Flask-Migrate 2.x's env.py template, as `flask db init` wrote it then.
+FLASK_MIGRATE_2_ENV = """from __future__ import with_statement
+
+import logging
+from logging.config import fileConfig
+
+from sqlalchemy import engine_from_config
+from sqlalchemy import pool
+
+from alembic import context
+
+# this is the Alembic Config object, which provides
+# access to the values within the .ini file in use.
+config = context.config
+
+# Interpret the config file for Python logging.
+# This line sets up loggers basically.
+fileConfig(config.config_file_name)
+logger = logging.getLogger('alembic.env')
+
+# add your model's MetaData object here
+# for 'autogenerate' support
+# from myapp import mymodel
+# target_metadata = mymodel.Base.metadata
+from flask import current_app
+config.set_main_option('sqlalchemy.url',
+                       current_app.config.get('SQLALCHEMY_DATABASE_URI'))
+target_metadata = current_app.extensions['migrate'].db.metadata
+
+# other values from the config, defined by the needs of env.py,
+# can be acquired:
+# my_important_option = config.get_main_option("my_important_option")
+# ... etc.
+
+
+def run_migrations_offline():
+    \"\"\"Run migrations in 'offline' mode.\"\"\"
+    url = config.get_main_option("sqlalchemy.url")
+    context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
+
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    \"\"\"Run migrations in 'online' mode.\"\"\"
+
+    # this callback is used to prevent an auto-migration from being generated
+    # when there are no changes to the schema
+    # reference: http://alembic.zzzcomputing.com/en/latest/cookbook.html
+    def process_revision_directives(context, revision, directives):
+        if getattr(config.cmd_opts, 'autogenerate', False):
+            script = directives[0]
+            if script.upgrade_ops.is_empty():
+                directives[:] = []
+                logger.info('No changes in schema detected.')
+
+    connectable = engine_from_config(config.get_section(config.config_ini_section),
+                                     prefix='sqlalchemy.',
+                                     poolclass=pool.NullPool)
+
+    with connectable.connect() as connection:
+        context.configure(connection=connection,
+                          target_metadata=target_metadata,
+                          process_revision_directives=process_revision_directives,
+                          **current_app.extensions['migrate'].configure_args)
+
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+"""
+
 MODELS = """
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base
@@ -65,8 +219,9 @@ migrate = Migrate()
 
 def create_app():
     app = Flask(__name__)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get(
-        "ACME_DATABASE_URL", "sqlite:///" + os.path.join(os.path.dirname(__file__), "acme.db")
+        "ACME_DATABASE_URL", "sqlite:///" + os.path.join(root, "acme-production.db")
     )
     db.init_app(app)
     migrate.init_app(app, db)
@@ -232,4 +387,128 @@ def _first_revision(host: GeneratedHost) -> None:
     assert "accounts" in result.stdout + result.stderr, result.stdout + result.stderr
 
 
-__all__ = ["KINDS", "GeneratedHost", "make_generated_host"]
+def make_settings_host(root: Path, shape: str) -> GeneratedHost:
+    """Create the ``acme`` host of ``shape`` (see :data:`SHAPES`): generated by its tool, then
+    edited as real applications edit it, its database taken from ACME_DATABASE_URL."""
+    kind = {"flask2": "flask", "async-env": "async"}.get(shape, "generic")
+    root.mkdir(parents=True)
+    package = root / "acme"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "settings.py").write_text(SETTINGS)
+    if kind == "flask":
+        (package / "app.py").write_text(FLASK_APP)
+        (package / "models.py").write_text(FLASK_MODELS)
+        dependencies = '["flask", "flask-sqlalchemy>=3", "flask-migrate"]'
+    else:
+        (package / "models.py").write_text(MODELS)
+        dependencies = (
+            '["sqlalchemy[asyncio]", "alembic", "aiosqlite"]'
+            if kind == "async"
+            else '["sqlalchemy", "alembic"]'
+        )
+    (root / "pyproject.toml").write_text(PYPROJECT.format(dependencies=dependencies))
+    host = GeneratedHost(
+        kind=kind,
+        root=root,
+        alembic=str(root / ("migrations" if kind == "flask" else "alembic.ini")),
+        base="acme.models:Base",
+        app="acme.app:create_app" if kind == "flask" else "",
+    )
+    if kind == "flask":
+        result = host.tool("init")
+        assert result.returncode == 0, result.stderr
+    else:
+        _run(sys.executable, "-m", "alembic", "init", "-t", kind, "migrations", cwd=root)
+        assert "driver://user:pass@localhost/dbname" in (root / "alembic.ini").read_text()
+    env_py = root / "migrations" / "env.py"
+    text = env_py.read_text()
+    if shape == "twelve-factor":
+        text = TWELVE_FACTOR_ENV
+    elif shape == "flask2":
+        text = FLASK_MIGRATE_2_ENV
+    elif shape == "settings":
+        text = _edit(
+            text,
+            "target_metadata = None",
+            (
+                "from acme.models import Base\n"
+                "from acme.settings import settings\n\n"
+                "target_metadata = Base.metadata"
+            ),
+        )
+        text = _edit(
+            text,
+            '    url = config.get_main_option("sqlalchemy.url")',
+            ("    url = settings.database_uri"),
+        )
+        text = _edit(
+            text,
+            (
+                "    connectable = engine_from_config(\n"
+                "        config.get_section(config.config_ini_section, {}),"
+            ),
+            (
+                "    configuration = config.get_section(config.config_ini_section, {})\n"
+                '    configuration["sqlalchemy.url"] = settings.database_uri\n'
+                "    connectable = engine_from_config(\n"
+                "        configuration,"
+            ),
+        )
+    else:  # async-env
+        text = _edit(
+            text,
+            "target_metadata = None",
+            ("from acme.models import Base\n\ntarget_metadata = Base.metadata"),
+        )
+        text = _edit(
+            text,
+            "config = context.config\n",
+            (
+                "config = context.config\n"
+                "config.set_main_option(\n"
+                '    "sqlalchemy.url",\n'
+                '    os.environ.get("ACME_DATABASE_URL")\n'
+                '    or "sqlite+aiosqlite:///" + os.path.join(\n'
+                "        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "
+                '"acme-production.db"\n'
+                "    ),\n"
+                ")\n"
+            ),
+        )
+        text = "import os\n" + text
+    env_py.write_text(text)
+    # The host's first revision, by its own tool, on a scratch database named the app's way.
+    scratch = root / "scratch.db"
+    driver = "sqlite+aiosqlite" if kind == "async" else "sqlite"
+    if kind == "flask":
+        result = host.tool("migrate", "-m", "accounts and stores", url=f"sqlite:///{scratch}")
+    else:
+        result = host.tool(
+            "revision",
+            "--autogenerate",
+            "-m",
+            "accounts and stores",
+            url=f"{driver}:///{scratch}",
+        )
+    scratch.unlink(missing_ok=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "accounts" in result.stdout + result.stderr, result.stdout + result.stderr
+    assert not (root / APP_DATABASE).exists()
+    return host
+
+
+def _edit(text: str, old: str, new: str) -> str:
+    assert old in text, f"{old!r} not in the generated env.py"
+    return text.replace(old, new)
+
+
+__all__ = [
+    "APP_DATABASE",
+    "APP_URL_VARIABLE",
+    "KINDS",
+    "SHAPES",
+    "GeneratedHost",
+    "make_generated_host",
+    "make_settings_host",
+]

@@ -147,6 +147,8 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """
     from sqlalchemy import create_engine, event, pool
 
+    # scaffold's own engines go where they are told, even while env.py's are redirected.
+    create_engine = getattr(create_engine, "__wrapped__", create_engine)
     parsed = parse_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("poolclass", pool.NullPool)
@@ -353,6 +355,11 @@ def _with_driver(url: str, drivers: dict[str, str]) -> str:
     return usable_url(parsed.set(drivername=wanted).render_as_string(hide_password=False))
 
 
+def is_async_driver(drivername: str) -> bool:
+    """True for a dialect+driver that only an async engine can use (asyncpg, aiosqlite...)."""
+    return drivername in _SYNC_DRIVERS or "async" in drivername
+
+
 def async_variant(url: str) -> str:
     """``url`` with an async driver, for an env.py that migrates through an async engine."""
     return _with_driver(url, _ASYNC_DRIVERS)
@@ -361,3 +368,44 @@ def async_variant(url: str) -> str:
 def sync_variant(url: str) -> str:
     """``url`` with a synchronous driver, for the connection scaffold opens itself."""
     return _with_driver(url, _SYNC_DRIVERS)
+
+
+#: The URL ``alembic init`` writes into alembic.ini, for the user to replace.
+PLACEHOLDER_DRIVER = "driver"
+
+
+def is_placeholder(url: str | URL) -> bool:
+    """True for alembic init's ``driver://user:pass@localhost/dbname``: no URL at all."""
+    if isinstance(url, str):
+        return url.strip().split("://", 1)[0] == PLACEHOLDER_DRIVER
+    return url.drivername == PLACEHOLDER_DRIVER
+
+
+#: The port a server listens on when a URL names none.
+_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
+
+
+def same_database(a: str | URL, b: str | URL) -> bool:
+    """True when two URLs name one database: the same backend (whatever the driver, sync or
+    async), host, port (the server's default filled in), database and user; for SQLite, the
+    same file."""
+    a = parse_url(a) if isinstance(a, str) else a
+    b = parse_url(b) if isinstance(b, str) else b
+    kind = kind_of(a)
+    if kind != kind_of(b):
+        return False
+    if kind == "sqlite":
+        return _sqlite_path(a.database) == _sqlite_path(b.database)
+    port = _DEFAULT_PORTS.get(kind)
+    return (a.host, a.port or port, a.database, a.username) == (
+        b.host,
+        b.port or port,
+        b.database,
+        b.username,
+    )
+
+
+def _sqlite_path(database: str | None) -> str:
+    if not database or database == ":memory:":
+        return ":memory:"
+    return str(Path(database).resolve())

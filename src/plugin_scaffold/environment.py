@@ -2,9 +2,10 @@
 
 scaffold hands the host a connection in the two ways hosts take one — Alembic's cookbook
 ``config.attributes["connection"]`` and MediaGoblin's ``config.attributes["session"]`` — and sets
-``sqlalchemy.url`` for env.py files that build their own engine. Before any migration runs it
-checks that env.py really is on that database; an env.py that went elsewhere (Rattail reads its
-own config file) is refused with one line instead of migrating a database nobody named.
+``sqlalchemy.url`` for env.py files that build their own engine; an env.py that builds its engine
+from somewhere else (the application's settings, Rattail's own config file) has it pointed at the
+same database (redirect.py). Before any migration runs it checks that env.py really is on that
+database; a connection no redirect could reach is refused in one line.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import alembic_private
-from .databases import make_engine, parse_url, redact
+from .databases import make_engine, parse_url, redact, same_database
 from .errors import ConfigError, MigrationError, ScaffoldError, UsageError, first_line
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
-    from sqlalchemy.engine import URL, Connection
+    from sqlalchemy.engine import Connection
+
+    from .redirect import Redirect
 
 MigrationFn = Callable[[Any, "MigrationContext"], Sequence[Any]]
 
@@ -105,9 +108,13 @@ def run_env(
     before_configure: Callable[[], None] | None = None,
     heads_filter: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None,
     on_applied: Callable[..., None] | None = None,
+    redirect: Redirect | None = None,
     **kwargs: Any,
 ) -> None:
     """Run the host's env.py with ``fn`` as the migration callback, as ``alembic.command`` does.
+
+    ``redirect``: where every engine env.py makes connects (see redirect.py); by default the
+    database of ``url``, or none (env.py chooses) without one.
 
     ``before_configure`` runs when env.py calls ``context.configure()``: env.py has set up the
     host by then (imported its models, read its config), and nothing has touched the database.
@@ -120,6 +127,10 @@ def run_env(
     """
     from alembic.runtime.environment import EnvironmentContext
 
+    from .redirect import Redirect, redirected
+
+    if redirect is None:
+        redirect = Redirect(url, Path(script.dir) / "env.py")
     environment = EnvironmentContext(config, script, fn=fn, as_sql=as_sql, **kwargs)
     configure = environment.configure
     progress = Progress()
@@ -131,6 +142,8 @@ def run_env(
             kw["on_version_apply"] = [*_as_list(kw.get("on_version_apply")), progress.applied]
         if on_applied is not None and not as_sql:
             kw["on_version_apply"] = [*_as_list(kw.get("on_version_apply")), on_applied]
+        if as_sql:
+            redirect.offline(kw)
         # Checked inside configure(), before Alembic creates its version table or runs anything.
         configure(*args, **kw)
         if connection is not None and url is not None and not as_sql:
@@ -142,7 +155,7 @@ def run_env(
 
     environment.configure = guarded_configure  # type: ignore[method-assign]
     try:
-        with environment, progress.watching(connection):
+        with environment, progress.watching(connection), redirected(redirect):
             script.run_env()
     except ScaffoldError:
         raise
@@ -335,21 +348,8 @@ def _check_same_database(
     if same_database(actual.engine.url, parse_url(url)):
         return
     raise ConfigError(
-        f"host env.py ({Path(script.dir) / 'env.py'}) connected to {redact(actual.engine.url)}, "
-        f"not to {redact(url)}: it ignores the connection and sqlalchemy.url scaffold hands in "
-        "(see docs/hosts.md)"
+        f"host env.py ({Path(script.dir) / 'env.py'}) migrates a connection to "
+        f"{redact(actual.engine.url)} that scaffold could not point at {redact(url)} (opened "
+        "before scaffold ran?): let env.py take config.attributes['connection'] or make its "
+        "engine when it runs (docs/hosts.md#hosts-whose-envpy-picks-its-own-database)"
     )
-
-
-def same_database(a: URL, b: URL) -> bool:
-    if a.get_backend_name() != b.get_backend_name():
-        return False
-    if a.get_backend_name() == "sqlite":
-        return _sqlite_path(a.database) == _sqlite_path(b.database)
-    return (a.host, a.port, a.database, a.username) == (b.host, b.port, b.database, b.username)
-
-
-def _sqlite_path(database: str | None) -> str:
-    if not database or database == ":memory:":
-        return ":memory:"
-    return str(Path(database).resolve())

@@ -350,10 +350,10 @@ class Host:
             set_option(config, "sqlalchemy.url", env_url(url, self.style))
         return config
 
-    def running(self, url: str | None) -> contextlib.AbstractContextManager[None]:
-        """The context env.py runs in: the Flask app's, on ``url``; else nothing to enter."""
+    def running(self) -> contextlib.AbstractContextManager[None]:
+        """The context env.py runs in: the Flask app's; else nothing to enter."""
         if self.flask is not None:
-            return self.flask.context(url)
+            return self.flask.context()
         return nullcontext()
 
     def connection_url(self, url: str) -> str:

@@ -271,26 +271,11 @@ class FlaskApp:
             return str(engine.url.render_as_string(hide_password=False))
 
     @contextlib.contextmanager
-    def context(self, url: str | None) -> Iterator[None]:
-        """The app's context, its default engine on ``url`` while env.py runs."""
-        from .databases import make_engine
-
+    def context(self) -> Iterator[None]:
+        """The app's context, in which Flask-Migrate's env.py runs (its engines connect to the
+        database scaffold names: see redirect.py)."""
         with self.app.app_context():
-            engines = _engines(self.migrate().db)
-            if url is None or engines is None:
-                yield
-                return
-            previous = engines.get(None)
-            engine = make_engine(url)
-            engines[None] = engine
-            try:
-                yield
-            finally:
-                engine.dispose()
-                if previous is None:
-                    engines.pop(None, None)
-                else:
-                    engines[None] = previous
+            yield
 
 
 @cache
@@ -306,9 +291,3 @@ def _load_app(spec: str) -> Any:
         raise ConfigError(f"host app {spec}: {message}") from None
     except Exception as exc:
         raise ConfigError(f"host app {spec} failed to load: {first_line(exc)}") from None
-
-
-def _engines(db: Any) -> dict[Any, Any] | None:
-    """Flask-SQLAlchemy 3's engines of the current app, by bind key (None: the default)."""
-    engines = getattr(db, "engines", None)
-    return engines if isinstance(engines, dict) else None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import alembic_private, orphans
 from . import plugin as plugins_mod
-from .databases import usable_url
+from .databases import is_placeholder, usable_url
 from .environment import MigrationFn, handed_in, not_configured, run_env, unknown_revision
 from .errors import ConfigError, UsageError
 from .graph import Graph
@@ -24,6 +24,7 @@ from .host import Host, resolve_location
 from .plugin import Plugin, PluginModels
 from .progress import ProgressLine, revision_text
 from .project import Project
+from .redirect import Redirect
 from .wiring import wired_plugins
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ class Workspace:
     plugins: list[Plugin]
     project: Project | None = None
     url: str | None = None
+    #: Who named :attr:`url`: ``--url``, the project's ``url``, or None for the host's own
+    #: ``sqlalchemy.url`` (then an env.py computing another URL is warned of; see redirect.py).
+    url_named_by: str | None = None
     extra_locations: list[Path] = field(default_factory=list)
     x_args: list[str] = field(default_factory=list)
     #: Silence Alembic's own "Generating ..." lines (revision prints what it wrote itself).
@@ -97,7 +101,7 @@ class Workspace:
                 sys.path.insert(0, str(folder))
         wired = [Plugin(n, p, "wired") for n, p in wired_plugins(host).items()]
         plugins = plugins_mod.collect(found, plugins_mod.entry_point_plugins(), wired)
-        chosen_url = url or (project.url if project is not None else None) or host.url
+        chosen_url, named_by = _chosen_url(url, project, host)
         extra = (
             [resolve_location(entry, project.root) for entry in project.version_locations]
             if project is not None
@@ -109,6 +113,7 @@ class Workspace:
             project=project,
             extra_locations=extra,
             url=usable_url(chosen_url) if chosen_url else None,
+            url_named_by=named_by,
             x_args=list(x_args or []),
         )
 
@@ -444,11 +449,19 @@ class Workspace:
         url = url or self.url
         if config is None:
             config = self.make_config(url) if url != self.url else self.config
-        opened = None if as_sql or url is None else self.host.connection_url(url)
+        named = None if url is None else self.host.connection_url(url)
+        opened = None if as_sql else named
+        # Every engine env.py makes connects to the database named here (redirect.py).
+        redirect = Redirect(
+            named,
+            self.host.script_location / "env.py",
+            named_by=self.url_named_by if url == self.url else "scaffold",
+            warn=self.warn,
+        )
         # Runs that move the version table (upgrade, downgrade, stamp) hold the migration lock.
         if lock is None:
             lock = "destination_rev" in kwargs
-        with self.host.running(url), handed_in(config, opened, lock=lock) as connection:
+        with self.host.running(), handed_in(config, opened, lock=lock) as connection:
             run_env(
                 config,
                 self.script,
@@ -458,6 +471,7 @@ class Workspace:
                 as_sql=as_sql,
                 before_configure=self.before_configure,
                 heads_filter=self.known_heads,
+                redirect=redirect,
                 **kwargs,
             )
 
@@ -495,6 +509,28 @@ class Workspace:
         except CommandError as exc:
             missing = unknown_revision(exc)
             raise UsageError(not_configured(missing) if missing else str(exc)) from None
+
+
+def _chosen_url(
+    option: str | None, project: Project | None, host: Host
+) -> tuple[str | None, str | None]:
+    """The database a command works on, and who named it: ``--url``, else the project's
+    ``url``, else the host's own ``sqlalchemy.url`` (None: env.py chooses its own).
+
+    alembic init's placeholder (``driver://user:pass@localhost/dbname``) names no database.
+    """
+    if option is not None:
+        if is_placeholder(option):
+            raise UsageError(
+                "--url driver://user:***@localhost/dbname is alembic init's placeholder, not a "
+                "database URL"
+            )
+        return option, "--url"
+    if project is not None and project.url and not is_placeholder(project.url):
+        return project.url, f"url in {project.pyproject}"
+    if host.url and not is_placeholder(host.url):
+        return host.url, None
+    return None, None
 
 
 def _dangling(revisions: list[Script]) -> Iterator[tuple[Script, str, str]]:
