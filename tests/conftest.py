@@ -163,3 +163,42 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for value in callspec.params.values() if callspec is not None else ():
             if value in ("postgresql", "mysql"):
                 item.add_marker(value)
+
+
+class Tripwire:
+    """A TCP port that counts the connections made to it: the address of a database that must
+    never be connected to (an application's production server, in a developer's shell)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._server.getsockname()[1]
+        self.hits = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            self.hits += 1
+            connection.close()
+
+    def url(self, drivername: str = "postgresql+psycopg") -> str:
+        return f"{drivername}://app:pr0duction@127.0.0.1:{self.port}/production"
+
+    def close(self) -> None:
+        self._server.close()
+
+
+@pytest.fixture
+def tripwire() -> Iterator[Tripwire]:
+    wire = Tripwire()
+    try:
+        yield wire
+    finally:
+        wire.close()

@@ -14,6 +14,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from copier import run_copy
+
+from conftest import ROOT
+
 KINDS = ("generic", "pyproject", "async", "flask")
 
 #: The same hosts as real applications edit them: env.py takes the database from the
@@ -503,12 +507,42 @@ def _edit(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
+PLUGIN = "poser"
+
+
+def render(host: GeneratedHost, dest: Path) -> Path:
+    """The plugin, rendered with copier from this checkout with the answers a user gives."""
+    first = next((host.root / "migrations" / "versions").glob("*.py")).name.split("_")[0]
+    answers = {
+        "plugin_name": PLUGIN,
+        "host_base": host.base,
+        "host_alembic": host.alembic,
+        "host_branch": first,
+        "extends": "store.uuid",
+        "extends_type": "sa.String(length=32)",
+        "host_requirement": str(host.root),
+        "dev_url": "sqlite:///dev.db",
+    }
+    if host.app:
+        answers["host_app"] = host.app
+    run_copy(str(ROOT), dest, data=answers, defaults=True, vcs_ref="HEAD", unsafe=False, quiet=True)
+    return dest
+
+
+def env_for(host: GeneratedHost, project: Path) -> dict[str, str]:
+    """The host importable as if installed (PYTHONPATH), as a user's virtualenv would have it."""
+    return {"PYTHONPATH": os.pathsep.join([str(host.root), str(project / "src")])}
+
+
 __all__ = [
     "APP_DATABASE",
     "APP_URL_VARIABLE",
     "KINDS",
+    "PLUGIN",
     "SHAPES",
     "GeneratedHost",
+    "env_for",
     "make_generated_host",
     "make_settings_host",
+    "render",
 ]

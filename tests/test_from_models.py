@@ -16,11 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import execute, require_server, run_scaffold, tables, versions
-from hostmatrix import make_generated_host
+from hostmatrix import PLUGIN as MATRIX_PLUGIN
+from hostmatrix import env_for, make_generated_host, render
 from plugin_scaffold.databases import temporary_database
 from plugin_scaffold.testing.schema import Snapshot, differences, reflect
-from test_host_matrix import PLUGIN as MATRIX_PLUGIN
-from test_host_matrix import env_for, render
 
 PLUGIN = "media_tags"
 

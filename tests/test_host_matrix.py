@@ -17,10 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from copier import run_copy
 
 from conftest import (
-    ROOT,
     columns,
     execute,
     require_server,
@@ -29,34 +27,8 @@ from conftest import (
     tables,
     versions,
 )
-from hostmatrix import KINDS, GeneratedHost, make_generated_host
+from hostmatrix import KINDS, PLUGIN, env_for, make_generated_host, render
 from plugin_scaffold.databases import temporary_database
-
-PLUGIN = "poser"
-
-
-def render(host: GeneratedHost, dest: Path) -> Path:
-    """The plugin, rendered with copier from this checkout with the answers a user gives."""
-    first = next((host.root / "migrations" / "versions").glob("*.py")).name.split("_")[0]
-    answers = {
-        "plugin_name": PLUGIN,
-        "host_base": host.base,
-        "host_alembic": host.alembic,
-        "host_branch": first,
-        "extends": "store.uuid",
-        "extends_type": "sa.String(length=32)",
-        "host_requirement": str(host.root),
-        "dev_url": "sqlite:///dev.db",
-    }
-    if host.app:
-        answers["host_app"] = host.app
-    run_copy(str(ROOT), dest, data=answers, defaults=True, vcs_ref="HEAD", unsafe=False, quiet=True)
-    return dest
-
-
-def env_for(host: GeneratedHost, project: Path) -> dict[str, str]:
-    """The host importable as if installed (PYTHONPATH), as a user's virtualenv would have it."""
-    return {"PYTHONPATH": os.pathsep.join([str(host.root), str(project / "src")])}
 
 
 def scaffold(project: Path, env: dict[str, str], *args: str, check: int | None = 0):  # type: ignore[no-untyped-def]
