@@ -100,6 +100,13 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
 
 @pytest.fixture(scope="module")
 def from_wheel(venv: Venv, wheel: Path) -> Path:
+    """The wheel with its authoring extra, as someone who writes plugins installs it."""
+    return venv(f"plugin-scaffold[new] @ {wheel.as_uri()}")
+
+
+@pytest.fixture(scope="module")
+def runtime(venv: Venv, wheel: Path) -> Path:
+    """The wheel alone, as a host's environment or a plugin's test session installs it."""
     return venv(str(wheel))
 
 
@@ -173,6 +180,37 @@ def test_scaffold_demo_runs_offline_from_the_installed_package(
     assert f"upgraded sqlite:///{tmp_path}/d/flair/dev.db to heads" in out, out
     assert "plugin flair: models match migrations" in out, out
     assert "flair__media_security(media_entry_id, level, note, reviewed_at)" in out, out
+
+
+#: What only `scaffold new` and `scaffold demo` need: the authoring extra, never the runtime.
+AUTHORING = {"copier", "cookiecutter", "jinja2", "pyyaml", "pydantic", "requests", "rich"}
+
+
+def test_the_runtime_install_brings_at_most_ten_distributions(runtime: Path) -> None:
+    listed = _run(
+        [_uv(), "pip", "list", "--format", "json", "--python", str(runtime / "bin" / "python")],
+        cwd=runtime,
+    )
+    names = sorted(d["name"] for d in json.loads(listed.stdout))
+    assert "plugin-scaffold" in names and "alembic" in names
+    assert len(names) <= 10, names
+    assert not AUTHORING & set(names), names
+
+
+@pytest.mark.parametrize("command", [["new", "media_tags"], ["demo", "d"]])
+def test_without_the_authoring_extra_new_and_demo_say_how_to_install_it(
+    runtime: Path, wheel: Path, tmp_path: Path, command: list[str]
+) -> None:
+    argv = [str(runtime / "bin" / "scaffold"), *command]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"scaffold: error: copier is not installed: scaffold {command[0]} renders the template "
+        "with copier, which plugin-scaffold's extra [new] brings: "
+        f"pip install 'plugin-scaffold[new] @ {wheel.as_uri()}'\n"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_installed_from_a_folder_a_plugin_is_told_that_folder(venv: Venv, tmp_path: Path) -> None:
