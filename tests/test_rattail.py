@@ -160,7 +160,7 @@ def rattail(tmp_path_factory: pytest.TempPathFactory) -> RattailEnv:
     )
     environment = RattailEnv(root, uv)
     # psycopg2: SQLAlchemy 1.4 has no psycopg 3 dialect, and rattail[db] installs no driver.
-    # [new]: the plugin is rendered with `scaffold new` in this environment, as docs/rattail.md does.
+    # [new]: the plugin is rendered with `scaffold new` here, as docs/rattail.md does.
     environment.install(RATTAIL, "psycopg2-binary", "-e", f"{ROOT}[new]")
     return environment
 
