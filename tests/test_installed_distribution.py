@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -211,6 +212,32 @@ def test_without_the_authoring_extra_new_and_demo_say_how_to_install_it(
         f"pip install 'plugin-scaffold[new] @ {wheel.as_uri()}'\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_runtime_install_runs_the_commands_of_a_hosts_environment(
+    runtime: Path, from_wheel: Path, tmp_path: Path
+) -> None:
+    # Rendered by the authoring install; everything after, by the runtime alone, offline.
+    host = tmp_path / "host"
+    shutil.copytree(ROOT / "examples" / "examplehost", host)
+    alembic_ini = f"host_alembic={host / 'alembic.ini'}"
+    _run([str(from_wheel / "bin" / "scaffold"), "new", "poser", "-d", alembic_ini], cwd=tmp_path)
+    project = tmp_path / "poser"
+    models = project / "src" / "poser" / "models.py"
+
+    def scaffold(*args: str) -> str:
+        return _run([str(runtime / "bin" / "scaffold"), *args], cwd=project, **OFFLINE).stdout
+
+    assert "upgraded sqlite:///" in scaffold("upgrade")
+    assert "plugin poser: models match migrations" in scaffold("check", "--models")
+    models.write_text(
+        models.read_text().replace(
+            "    note = sa.Column(", "    stars = sa.Column(sa.Integer)\n    note = sa.Column("
+        )
+    )
+    assert "wrote " in scaffold("revision", "-m", "add stars", "--autogenerate")
+    assert "wired poser: " in scaffold("wire")
+    assert "unwired poser: " in scaffold("unwire", "poser")
 
 
 def test_installed_from_a_folder_a_plugin_is_told_that_folder(venv: Venv, tmp_path: Path) -> None:
