@@ -5,7 +5,9 @@ throwaway venvs (dependencies from uv's cache when it has them), and each venv's
 ``scaffold`` run with no access to this source tree. What the wheel must carry (the template,
 the example host) and what a rendered plugin is told to pip-install to get plugin-scaffold back
 (its PEP 610 origin: the wheel file, a folder, a git commit, or the bare name from an index) are
-read from the installed distribution itself.
+read from the installed distribution itself. The wheel alone is the runtime, what a host's
+environment and a plugin's tests install; with its extra ``[new]`` it brings the authoring tools
+that ``scaffold new`` and ``scaffold demo`` render with.
 
 The wheel is built as a release builds it (``nox -s build``): the sdist first, then the wheel from
 the unpacked sdist, so the sdist is proven to hold everything the wheel needs; both pass
