@@ -5,7 +5,9 @@ throwaway venvs (dependencies from uv's cache when it has them), and each venv's
 ``scaffold`` run with no access to this source tree. What the wheel must carry (the template,
 the example host) and what a rendered plugin is told to pip-install to get plugin-scaffold back
 (its PEP 610 origin: the wheel file, a folder, a git commit, or the bare name from an index) are
-read from the installed distribution itself.
+read from the installed distribution itself. The wheel alone is the runtime, what a host's
+environment and a plugin's tests install; with its extra ``[new]`` it brings the authoring tools
+that ``scaffold new`` and ``scaffold demo`` render with.
 
 The wheel is built as a release builds it (``nox -s build``): the sdist first, then the wheel from
 the unpacked sdist, so the sdist is proven to hold everything the wheel needs; both pass
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -100,6 +103,13 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
 
 @pytest.fixture(scope="module")
 def from_wheel(venv: Venv, wheel: Path) -> Path:
+    """The wheel with its authoring extra, as someone who writes plugins installs it."""
+    return venv(f"plugin-scaffold[new] @ {wheel.as_uri()}")
+
+
+@pytest.fixture(scope="module")
+def runtime(venv: Venv, wheel: Path) -> Path:
+    """The wheel alone, as a host's environment or a plugin's test session installs it."""
     return venv(str(wheel))
 
 
@@ -173,6 +183,63 @@ def test_scaffold_demo_runs_offline_from_the_installed_package(
     assert f"upgraded sqlite:///{tmp_path}/d/flair/dev.db to heads" in out, out
     assert "plugin flair: models match migrations" in out, out
     assert "flair__media_security(media_entry_id, level, note, reviewed_at)" in out, out
+
+
+#: What only `scaffold new` and `scaffold demo` need: the authoring extra, never the runtime.
+AUTHORING = {"copier", "cookiecutter", "jinja2", "pyyaml", "pydantic", "requests", "rich"}
+
+
+def test_the_runtime_install_brings_at_most_ten_distributions(runtime: Path) -> None:
+    listed = _run(
+        [_uv(), "pip", "list", "--format", "json", "--python", str(runtime / "bin" / "python")],
+        cwd=runtime,
+    )
+    names = sorted(d["name"] for d in json.loads(listed.stdout))
+    assert "plugin-scaffold" in names and "alembic" in names
+    assert len(names) <= 10, names
+    assert not AUTHORING & set(names), names
+
+
+@pytest.mark.parametrize("command", [["new", "media_tags"], ["demo", "d"]])
+def test_without_the_authoring_extra_new_and_demo_say_how_to_install_it(
+    runtime: Path, wheel: Path, tmp_path: Path, command: list[str]
+) -> None:
+    argv = [str(runtime / "bin" / "scaffold"), *command]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"scaffold: error: copier is not installed: scaffold {command[0]} renders the template "
+        "with copier, which plugin-scaffold's extra [new] brings: "
+        f"pip install 'plugin-scaffold[new] @ {wheel.as_uri()}'\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_runtime_install_runs_the_commands_of_a_hosts_environment(
+    runtime: Path, from_wheel: Path, tmp_path: Path
+) -> None:
+    # Rendered by the authoring install; everything after, by the runtime alone, offline.
+    host = tmp_path / "host"
+    shutil.copytree(ROOT / "examples" / "examplehost", host)
+    alembic_ini = f"host_alembic={host / 'alembic.ini'}"
+    _run([str(from_wheel / "bin" / "scaffold"), "new", "poser", "-d", alembic_ini], cwd=tmp_path)
+    project = tmp_path / "poser"
+    models = project / "src" / "poser" / "models.py"
+
+    def scaffold(*args: str) -> str:
+        return _run([str(runtime / "bin" / "scaffold"), *args], cwd=project, **OFFLINE).stdout
+
+    assert "upgraded sqlite:///" in scaffold("upgrade")
+    assert "plugin poser: models match migrations" in scaffold("check", "--models")
+    models.write_text(
+        models.read_text().replace(
+            "    note = sa.Column(", "    stars = sa.Column(sa.Integer)\n    note = sa.Column("
+        )
+    )
+    assert "wrote " in scaffold("revision", "-m", "add stars", "--autogenerate")
+    assert "wired poser: " in scaffold("wire")
+    assert "unwired poser: " in scaffold("unwire", "poser")
 
 
 def test_installed_from_a_folder_a_plugin_is_told_that_folder(venv: Venv, tmp_path: Path) -> None:

@@ -149,9 +149,10 @@ def mediagoblin(tmp_path_factory: pytest.TempPathFactory) -> MediaGoblin:
     subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(root)], check=True)
     environment = MediaGoblin(root, uv)
     # MediaGoblin imports pkg_resources without declaring setuptools (gone from setuptools 81).
+    # [new]: the plugin is rendered with `scaffold new` in this environment.
     environment.run(
         uv, "pip", "install", "--quiet", "--python", str(root / "bin" / "python"),
-        source, "setuptools<81", "-e", str(ROOT), cwd=tmp,
+        source, "setuptools<81", "-e", f"{ROOT}[new]", cwd=tmp,
     )  # fmt: skip
     return environment
 

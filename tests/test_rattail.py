@@ -160,7 +160,8 @@ def rattail(tmp_path_factory: pytest.TempPathFactory) -> RattailEnv:
     )
     environment = RattailEnv(root, uv)
     # psycopg2: SQLAlchemy 1.4 has no psycopg 3 dialect, and rattail[db] installs no driver.
-    environment.install(RATTAIL, "psycopg2-binary", "-e", str(ROOT))
+    # [new]: the plugin is rendered with `scaffold new` here, as docs/rattail.md does.
+    environment.install(RATTAIL, "psycopg2-binary", "-e", f"{ROOT}[new]")
     return environment
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import require_server, run_scaffold
+from conftest import EXAMPLE_HOST, require_server, run_scaffold, uv_binary
 
 BROKEN = Path(__file__).parent / "broken"
 
@@ -72,3 +74,42 @@ def test_unknown_database_is_refused(tmp_path: Path) -> None:
     run_scaffold("new", "flawed", str(tmp_path / "flawed"), cwd=tmp_path)
     result = run_scaffold("test", "--db", "oracle", cwd=tmp_path / "flawed", check=2)
     assert "unknown database 'oracle': choose one of sqlite, postgresql, mysql" in result.stderr
+
+
+#: A host's pins that plugin-scaffold's authoring tools cannot live with: copier needs
+#: jinja2>=3.1.5, and typing_extensions>=4.6.1 through pydantic. Beside them the session resolves
+#: the newest SQLAlchemy and Alembic that accept typing_extensions 4.5 (2.0.24 and 1.14.1 today).
+HOST_PINS = {"jinja2": "3.1.2", "typing-extensions": "4.5.0"}
+
+
+def test_a_host_pinning_old_jinja2_and_typing_extensions_passes_its_plugins_tests(
+    tmp_path: Path,
+) -> None:
+    host = tmp_path / "pinnedhost"
+    shutil.copytree(EXAMPLE_HOST, host, ignore=shutil.ignore_patterns("*.db", "__pycache__"))
+    pyproject = host / "pyproject.toml"
+    pins = ", ".join(f'"{name}=={version}"' for name, version in HOST_PINS.items())
+    text = pyproject.read_text()
+    assert '"alembic>=1.13"]' in text
+    pyproject.write_text(text.replace('"alembic>=1.13"]', f'"alembic>=1.13", {pins}]'))
+    data = [
+        *("-d", f"host_alembic={host / 'alembic.ini'}"),
+        *("-d", f"host_requirement=examplehost @ {host.as_uri()}"),
+    ]
+    run_scaffold("new", "pinned", str(tmp_path / "pinned"), *data, cwd=tmp_path)
+    project = tmp_path / "pinned"
+
+    # As rendered: the session installs the host, plugin-scaffold's runtime and pytest together.
+    done = run_scaffold("test", "--db", "sqlite", cwd=project)
+    assert re.search(r"^scaffold test: 1 passed in ", done.stdout, re.M), done.stdout
+    (session,) = (project / ".nox").glob("tests*sqlite*")
+    listed = subprocess.run(
+        [uv_binary(), "pip", "list", "--format", "json", "--python", str(session / "bin/python")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    installed = {d["name"]: d["version"] for d in json.loads(listed.stdout)}
+    assert {name: installed.get(name) for name in HOST_PINS} == HOST_PINS, installed
+    assert "copier" not in installed and "plugin-scaffold" in installed, installed

@@ -549,7 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    p = add("new", cmd_new, "render a new plugin project from the bundled template")
+    p = add("new", cmd_new, "render a new plugin from the bundled template (extra [new])")
     p.add_argument("name", help="plugin name: a lowercase Python identifier, also its branch label")
     p.add_argument("dest", nargs="?", help="folder to create (default: ./NAME)")
     p.add_argument(
@@ -701,7 +701,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the plugin's built wheel to check (default: the newest in the project's dist/)",
     )
 
-    p = add("demo", cmd_demo, "render, wire, migrate and change a plugin for the example host")
+    p = add(
+        "demo",
+        cmd_demo,
+        "render, wire, migrate, change a plugin for the example host (extra [new])",
+    )
     p.add_argument("dir", nargs="?", help="folder to work in (default: a new temporary folder)")
 
     p = add("test", cmd_test, "run the plugin's test sessions (nox), one per database")

@@ -24,7 +24,9 @@ NEW_COLUMN = "    reviewed_at = sa.Column(sa.DateTime, nullable=True)  # added b
 
 def run_demo(folder: Path | None, *, say: Callable[[str], None]) -> int:
     from .resources import example_host_dir
+    from .template import require_authoring_tools
 
+    require_authoring_tools("demo")
     work = folder.resolve() if folder else Path(tempfile.mkdtemp(prefix="scaffold-demo-"))
     if folder is not None and work.exists() and any(work.iterdir()):
         raise UsageError(f"{work}: not empty; give the demo a new or empty folder")

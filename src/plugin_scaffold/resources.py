@@ -42,24 +42,39 @@ def source_checkout() -> Path | None:
     return None
 
 
-def scaffold_requirement() -> str:
-    """What a generated plugin pip-installs to get this very plugin-scaffold.
+def scaffold_requirement(extra: str = "") -> str:
+    """What a generated plugin pip-installs to get this very plugin-scaffold (with ``extra``).
 
     The source checkout it runs from, else where the installed distribution came from
     (its PEP 610 ``direct_url.json``: a folder, an archive or a VCS commit), else the release
     installed from an index, pinned: the plugin's tests run the plugin-scaffold whose template
     rendered it.
     """
+    name = f"{DISTRIBUTION}[{extra}]" if extra else DISTRIBUTION
     checkout = source_checkout()
     if checkout is not None:
-        return f"{DISTRIBUTION} @ {checkout.as_uri()}"
+        return f"{name} @ {checkout.as_uri()}"
     origin = _direct_url()
     if origin is not None:
-        return f"{DISTRIBUTION} @ {origin}"
+        return f"{name} @ {origin}"
     try:
-        return f"{DISTRIBUTION}=={metadata.version(DISTRIBUTION)}"
+        return f"{name}=={metadata.version(DISTRIBUTION)}"
     except metadata.PackageNotFoundError:
-        return DISTRIBUTION
+        return name
+
+
+def install_command(extra: str) -> str:
+    """The ``pip install`` that adds ``extra`` to this very plugin-scaffold, wherever it came from.
+
+    A source checkout is installed again editable, as a developer installs it; anything else
+    from where it came (:func:`scaffold_requirement`), at the same version.
+    """
+    import shlex
+
+    checkout = source_checkout()
+    if checkout is not None:
+        return f"pip install -e {shlex.quote(f'{checkout}[{extra}]')}"
+    return f"pip install {shlex.quote(scaffold_requirement(extra))}"
 
 
 def _direct_url() -> str | None:

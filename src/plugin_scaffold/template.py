@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError, first_line
-from .resources import scaffold_requirement, template_root
+from .resources import install_command, scaffold_requirement, template_root
+
+#: The extra of plugin-scaffold that brings the authoring tools, which the runtime install (what
+#: a host's environment and a plugin's tests need) leaves out.
+AUTHORING_EXTRA = "new"
+#: What rendering imports, by the distribution that provides it (all in the authoring extra).
+AUTHORING_MODULES = {"copier": "copier", "jinja2": "jinja2", "yaml": "pyyaml"}
 
 #: The question whose answer names the plugin.
 PLUGIN_NAME = "plugin_name"
@@ -54,6 +60,7 @@ def render_plugin(dest: Path, answers: Mapping[str, str], *, defaults: bool = Tr
     type of the host's ``extends`` column when the host can be imported. A bad answer, or a
     ``dest`` that holds anything, is a :class:`UsageError`; nothing is written then.
     """
+    require_authoring_tools("new")
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"{dest}: already exists and is not empty; choose a new folder")
@@ -92,6 +99,20 @@ def render_plugin(dest: Path, answers: Mapping[str, str], *, defaults: bool = Tr
             raise
         raise UsageError(f"{match['name']}: {match['msg']}") from None
     return dest
+
+
+def require_authoring_tools(command: str) -> None:
+    """Raise :class:`UsageError`, saying how to install them, unless what renders is installed.
+
+    ``command`` is the ``scaffold`` command that renders (``new``, ``demo``).
+    """
+    for module, distribution in AUTHORING_MODULES.items():
+        if importlib.util.find_spec(module) is None:
+            raise UsageError(
+                f"{distribution} is not installed: scaffold {command} renders the template with "
+                f"copier, which plugin-scaffold's extra [{AUTHORING_EXTRA}] brings: "
+                f"{install_command(AUTHORING_EXTRA)}"
+            )
 
 
 def host_to_install(dest: Path) -> str | None:
