@@ -403,7 +403,9 @@ def make_settings_host(root: Path, shape: str) -> GeneratedHost:
     if kind == "flask":
         (package / "app.py").write_text(FLASK_APP)
         (package / "models.py").write_text(FLASK_MODELS)
-        dependencies = '["flask", "flask-sqlalchemy>=3", "flask-migrate"]'
+        # Flask-SQLAlchemy makes the app's engine when the app is made (it never connects
+        # then): an app on PostgreSQL in production lists its driver.
+        dependencies = '["flask", "flask-sqlalchemy>=3", "flask-migrate", "psycopg[binary]"]'
     else:
         (package / "models.py").write_text(MODELS)
         dependencies = (
