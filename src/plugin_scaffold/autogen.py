@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import alembic_private, orphans
-from .databases import folder_prefix, missing_sqlite_file, sweep_folders, temporary_database
+from .databases import (
+    folder_prefix,
+    kind_of,
+    missing_sqlite_file,
+    sweep_folders,
+    sync_variant,
+    temporary_database,
+)
 from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
 from .files import installed_file
 from .locking import revision_lock
@@ -403,18 +410,22 @@ def _autogenerate(
     url = ws.url
     ws.before_configure = load_models
     try:
-        # With no URL, env.py's own database (named in its own config file) may be at heads.
-        if _at_heads(ws, url):
+        # With no URL, env.py's own database (named in its own config or settings) may be at
+        # heads; else a scratch database of its kind, on its server, is brought there.
+        at_heads, own = _at_heads(ws, url)
+        if at_heads:
             result = _generate(ws, staging, message, rev_id, placement, url, keep_own_tables)
             result.compared_with = "database"
         else:
-            with temporary_database(url or "sqlite") as tmp:
+            server = url or (sync_variant(own) if own else "sqlite")
+            with temporary_database(server) as tmp:
                 try:
                     ws.upgrade("heads", url=tmp)
-                except ConfigError as exc:
-                    raise ConfigError(
-                        f"{exc}; scaffold cannot use a scratch database with this host: bring "
-                        "the database to every head (scaffold upgrade) and run revision again"
+                except ScaffoldError as exc:
+                    raise type(exc)(
+                        f"{exc}; the database is behind its heads, so autogenerate compares "
+                        f"with a scratch database ({kind_of(tmp)}): bring the database to every "
+                        "head (scaffold upgrade) and run revision again"
                     ) from None
                 result = _generate(ws, staging, message, rev_id, placement, tmp, keep_own_tables)
                 result.compared_with = "scratch database"
@@ -425,18 +436,20 @@ def _autogenerate(
     return result
 
 
-def _at_heads(ws: Workspace, url: str | None) -> bool:
+def _at_heads(ws: Workspace, url: str | None) -> tuple[bool, str | None]:
+    """Whether the database is at every head, and (with no ``url``) the database env.py chose,
+    for a scratch database of the same kind on the same server."""
     if url is not None and missing_sqlite_file(url) is not None:
-        return False  # reading would create an empty file: compare with a scratch database
+        return False, None  # reading would create an empty file: compare with a scratch database
     try:
-        current = [r.revision for r in ws.current(url)]
+        current, own = ws.where(url)
     except MigrationError:
-        return False  # unreachable database: compare against a scratch one instead
+        return False, None  # unreachable database: compare against a scratch one instead
     except ConfigError:
         if url is None:
-            return False  # env.py needs a database handed in: a scratch one, then
+            return False, None  # env.py needs a database handed in: a scratch one, then
         raise
-    return ws.graph.at_heads(current)
+    return ws.graph.at_heads(r.revision for r in current), own
 
 
 def _generate(

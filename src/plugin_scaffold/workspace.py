@@ -495,20 +495,29 @@ class Workspace:
 
     def current(self, url: str | None = None) -> list[Script]:
         """The revisions the database is at (its rows in the version table)."""
+        return self.where(url)[0]
+
+    def where(self, url: str | None = None) -> tuple[list[Script], str | None]:
+        """The revisions the database is at, and the URL of the database env.py is on (with
+        its password: for scratch databases on the same server), None if it has no engine."""
         found: list[str] = []
+        engine_url: list[str] = []
 
         def fn(rev: Any, context: MigrationContext) -> Any:
             found.extend(context.get_current_heads())
+            if context.connection is not None:
+                engine_url.append(context.connection.engine.url.render_as_string(False))
             return []
 
         self.run(fn, url, dont_mutate=True)
         from alembic.util import CommandError
 
         try:
-            return [r for r in self.script.get_revisions(tuple(found)) if r is not None]
+            revisions = [r for r in self.script.get_revisions(tuple(found)) if r is not None]
         except CommandError as exc:
             missing = unknown_revision(exc)
             raise UsageError(not_configured(missing) if missing else str(exc)) from None
+        return revisions, (engine_url[0] if engine_url else None)
 
 
 def _chosen_url(
