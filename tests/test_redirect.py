@@ -155,7 +155,6 @@ def test_the_hosts_own_url_wins_over_env_pys_with_a_warning(
                 context.configure(connection=connection, target_metadata=target_metadata)
                 with context.begin_transaction():
                     context.run_migrations()
-                connection.commit()
     """
     ini = _host(tmp_path / "host", online, url=f"sqlite:///{mine}")
     done = _scaffold(ini, "upgrade", env={"ACME_DATABASE_URL": tripwire.url()})
