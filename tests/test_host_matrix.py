@@ -35,9 +35,10 @@ from plugin_scaffold.databases import temporary_database
 PLUGIN = "poser"
 
 
-def render(host: GeneratedHost, dest: Path) -> Path:
-    """The plugin, rendered with copier from this checkout with the answers a user gives."""
-    first = next((host.root / "migrations" / "versions").glob("*.py")).name.split("_")[0]
+def render(host: GeneratedHost, dest: Path, **given: str) -> Path:
+    """The plugin, rendered with copier from this checkout with the answers a user gives
+    (``given`` answers more, or others)."""
+    first = next(host.versions.glob("*.py")).name.split("_")[0]
     answers = {
         "plugin_name": PLUGIN,
         "host_base": host.base,
@@ -50,6 +51,7 @@ def render(host: GeneratedHost, dest: Path) -> Path:
     }
     if host.app:
         answers["host_app"] = host.app
+    answers.update(given)
     run_copy(str(ROOT), dest, data=answers, defaults=True, vcs_ref="HEAD", unsafe=False, quiet=True)
     return dest
 

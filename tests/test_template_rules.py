@@ -431,3 +431,10 @@ def test_type_expression_writes_host_types_back() -> None:
 
     assert type_expression(Stored()) == "sa.String(length=32)"
     assert type_expression(PerDatabase()) is None
+
+    # SQLModel's str columns: String(length) on every database, but VARCHAR(255) on MariaDB
+    # when no length is given, which sa.String() does not say
+    from sqlmodel.sql.sqltypes import AutoString
+
+    assert type_expression(AutoString(length=32)) == "sa.String(length=32)"
+    assert type_expression(AutoString()) is None

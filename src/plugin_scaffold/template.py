@@ -322,7 +322,8 @@ def type_expression(type_: Any) -> str | None:
     """``type_`` written as an accepted expression (``sa.String(length=32)``), or None.
 
     None for what cannot be written so: a dialect's or an application's own type. A
-    ``TypeDecorator`` is written as the type it stores, unless it picks one per database.
+    ``TypeDecorator`` is written as the type it stores, unless it stores another one on
+    PostgreSQL, MariaDB or SQLite.
     """
     import sqlalchemy
     from sqlalchemy.types import TypeDecorator
@@ -330,9 +331,12 @@ def type_expression(type_: Any) -> str | None:
     if isinstance(type_, type):
         type_ = type_()
     if isinstance(type_, TypeDecorator):
-        if type(type_).load_dialect_impl is not TypeDecorator.load_dialect_impl:
+        impl = getattr(type_, "impl_instance", None) or type_.impl
+        overridden = type(type_).load_dialect_impl is not TypeDecorator.load_dialect_impl
+        # SQLModel's AutoString(length=32) picks per database, yet is String(32) on each
+        if overridden and _ddl(type_) != _ddl(impl):
             return None
-        type_ = getattr(type_, "impl_instance", None) or type_.impl
+        type_ = impl
     if getattr(sqlalchemy, type(type_).__name__, None) is not type(type_):
         return None
     try:
