@@ -29,10 +29,10 @@ import uuid
 from typing import Any
 {%- endif %}
 
-import sqlalchemy as sa
-{%- if "sqlalchemy." in cookiecutter.extends_type and cookiecutter.extends %}
+{% if "sqlalchemy." in cookiecutter.extends_type and cookiecutter.extends -%}
 import sqlalchemy
-{%- endif %}
+{% endif -%}
+import sqlalchemy as sa
 from sqlalchemy.sql.naming import conv
 from sqlmodel import Field
 {% if "." in attribute %}
@@ -108,10 +108,10 @@ A host table is never altered: it is extended with a one-to-one side table inste
 After changing a model, run ``scaffold revision -m "what changed" --autogenerate``.
 """
 
-import sqlalchemy as sa
-{%- if "sqlalchemy." in cookiecutter.extends_type and cookiecutter.extends %}
+{% if "sqlalchemy." in cookiecutter.extends_type and cookiecutter.extends -%}
 import sqlalchemy
-{%- endif %}
+{% endif -%}
+import sqlalchemy as sa
 from sqlalchemy.sql.naming import conv
 {% if "." in attribute %}
 from {{ module }} import {{ attribute.split(".")[0] }}
