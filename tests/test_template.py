@@ -229,24 +229,24 @@ def _cookiecutter_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
 
-@pytest.fixture(scope="module")
-def fake_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("fakehost")
-    package = folder / "fakehost"
+def host_package(tmp_path_factory: pytest.TempPathFactory, name: str, models: str) -> Path:
+    """A folder holding the package ``name`` whose ``models.py`` is ``models``."""
+    folder = tmp_path_factory.mktemp(name)
+    package = folder / name
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(FAKE_HOST_MODELS)
+    (package / "models.py").write_text(models)
     return folder
+
+
+@pytest.fixture(scope="module")
+def fake_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return host_package(tmp_path_factory, "fakehost", FAKE_HOST_MODELS)
 
 
 @pytest.fixture(scope="module")
 def fake_sqlmodel_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("fakeshop")
-    package = folder / "fakeshop"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(SQLMODEL_HOST_MODELS)
-    return folder
+    return host_package(tmp_path_factory, "fakeshop", SQLMODEL_HOST_MODELS)
 
 
 @pytest.fixture(scope="module")
