@@ -4,6 +4,10 @@
 with Flask-SQLAlchemy 3 and an app factory). Each host is a small installable application,
 ``acme``, with two tables; its first revision is written by its own tool's autogenerate
 (``alembic revision --autogenerate``, ``flask db migrate``), as its developers would.
+
+:func:`make_sqlmodel_host` makes a SQLModel application as full-stack-fastapi-template's
+``backend/`` folder has it: ``app/models.py`` with SQLModel tables, ``alembic init -t generic
+app/alembic``, env.py comparing ``SQLModel.metadata``.
 """
 
 from __future__ import annotations
@@ -253,6 +257,25 @@ class Store(db.Model):
     name = sa.Column(sa.String(100), nullable=False)
 """
 
+SQLMODEL_MODELS = """
+import uuid
+
+from sqlmodel import Field, SQLModel
+
+
+class User(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=255)
+    full_name: str | None = Field(default=None, max_length=255)
+    hashed_password: str
+
+
+class Item(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    title: str = Field(max_length=255)
+    owner_id: uuid.UUID = Field(foreign_key="user.id", nullable=False, ondelete="CASCADE")
+"""
+
 PYPROJECT = """
 [build-system]
 requires = ["setuptools>=61"]
@@ -264,7 +287,7 @@ version = "0.1"
 dependencies = {dependencies}
 
 [tool.setuptools]
-packages = ["acme"]
+packages = ["{package}"]
 """
 
 
@@ -280,10 +303,17 @@ class GeneratedHost:
     #: ``host_app`` (Flask-Migrate hosts).
     app: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    #: The application's package (``app`` for a SQLModel host) and its script directory.
+    package: str = "acme"
+    script: str = "migrations"
 
     @property
     def models(self) -> Path:
-        return self.root / "acme" / "models.py"
+        return self.root / self.package / "models.py"
+
+    @property
+    def versions(self) -> Path:
+        return self.root / self.script / "versions"
 
     def tool(
         self, *args: str, url: str | None = None, path: tuple[Path, ...] = ()
@@ -326,7 +356,9 @@ def make_generated_host(root: Path, kind: str) -> GeneratedHost:
         else '["sqlalchemy", "alembic"]'
     )
     # written first: `alembic init -t pyproject` appends its [tool.alembic] table to it
-    (root / "pyproject.toml").write_text(PYPROJECT.format(dependencies=dependencies))
+    (root / "pyproject.toml").write_text(
+        PYPROJECT.format(name="acme", package="acme", dependencies=dependencies)
+    )
     _run(sys.executable, "-m", "alembic", "init", "-t", kind, "migrations", cwd=root)
     driver = "sqlite+aiosqlite" if kind == "async" else "sqlite"
     ini = root / "alembic.ini"
@@ -356,7 +388,11 @@ def _make_flask_host(root: Path) -> GeneratedHost:
     (root / "acme" / "app.py").write_text(FLASK_APP)
     (root / "acme" / "models.py").write_text(FLASK_MODELS)
     (root / "pyproject.toml").write_text(
-        PYPROJECT.format(dependencies='["flask", "flask-sqlalchemy>=3", "flask-migrate"]')
+        PYPROJECT.format(
+            name="acme",
+            package="acme",
+            dependencies='["flask", "flask-sqlalchemy>=3", "flask-migrate"]',
+        )
     )
     host = GeneratedHost(
         kind="flask",
@@ -371,24 +407,97 @@ def _make_flask_host(root: Path) -> GeneratedHost:
     return host
 
 
-def _first_revision(host: GeneratedHost) -> None:
+def make_sqlmodel_host(root: Path, *, packaged: bool = True) -> GeneratedHost:
+    """A SQLModel application in ``root`` (full-stack-fastapi-template's ``backend/``).
+
+    ``app/models.py`` holds SQLModel tables (``user``, ``item``: uuid keys, AutoString
+    columns); ``alembic init -t generic app/alembic`` made its environment, whose env.py compares
+    ``SQLModel.metadata``. ``packaged``: a ``pyproject.toml`` makes ``app`` installable, and
+    script.py.mako imports ``sqlmodel.sql.sqltypes`` as the template's does. Else a bare app
+    folder: no packaging (a ``requirements.txt``), no ``prepend_sys_path`` in its alembic.ini (as
+    the template's has none), Alembic's own script.py.mako, and the import of
+    ``sqlmodel.sql.sqltypes`` added by hand to the first revision, where autogenerate left it out.
+    """
+    root.mkdir(parents=True)
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "models.py").write_text(SQLMODEL_MODELS)
+    _run(sys.executable, "-m", "alembic", "init", "-t", "generic", "app/alembic", cwd=root)
+    ini = root / "alembic.ini"
+    text = ini.read_text().replace(
+        "sqlalchemy.url = driver://user:pass@localhost/dbname",
+        "sqlalchemy.url = sqlite:///%(here)s/acme.db",
+    )
+    script = root / "app" / "alembic"
+    env_py = script / "env.py"
+    env_py.write_text(
+        env_py.read_text().replace(
+            "target_metadata = None",
+            "from app.models import SQLModel\ntarget_metadata = SQLModel.metadata",
+        )
+    )
+    if packaged:
+        (root / "pyproject.toml").write_text(
+            PYPROJECT.format(name="app", package="app", dependencies='["sqlmodel", "alembic"]')
+        )
+        mako = script / "script.py.mako"
+        mako.write_text(
+            mako.read_text().replace(
+                "import sqlalchemy as sa\n",
+                "import sqlalchemy as sa\nimport sqlmodel.sql.sqltypes\n",
+            )
+        )
+    else:
+        (root / "requirements.txt").write_text("sqlmodel\nalembic\n")
+        text = "".join(
+            line
+            for line in text.splitlines(keepends=True)
+            if not line.startswith("prepend_sys_path")
+        )
+    ini.write_text(text)
+    host = GeneratedHost(
+        kind="sqlmodel",
+        root=root,
+        alembic=str(ini),
+        base="app.models:SQLModel",
+        package="app",
+        script="app/alembic",
+    )
+    _first_revision(host, "user", "users and items")
+    if not packaged:
+        [first] = host.versions.glob("*.py")
+        source = first.read_text()
+        assert "sqlmodel.sql.sqltypes.AutoString" in source, source
+        first.write_text(
+            source.replace(
+                "import sqlalchemy as sa\n",
+                "import sqlalchemy as sa\nimport sqlmodel.sql.sqltypes\n",
+                1,
+            )
+        )
+    return host
+
+
+def _first_revision(
+    host: GeneratedHost, table: str = "accounts", message: str = "accounts and stores"
+) -> None:
     """The host's first revision, as its developers write it: their tool's autogenerate."""
     scratch = host.root / "scratch.db"
     url = f"sqlite:///{scratch}"
     if host.kind == "flask":
-        result = host.tool("migrate", "-m", "accounts and stores", url=url)
+        result = host.tool("migrate", "-m", message, url=url)
     else:
         ini = host.root / "alembic.ini"
         original = ini.read_text()
         driver = "sqlite+aiosqlite" if host.kind == "async" else "sqlite"
         ini.write_text(original.replace(f"{driver}:///%(here)s/acme.db", f"{driver}:///{scratch}"))
         try:
-            result = host.tool("revision", "--autogenerate", "-m", "accounts and stores")
+            result = host.tool("revision", "--autogenerate", "-m", message)
         finally:
             ini.write_text(original)
     scratch.unlink(missing_ok=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "accounts" in result.stdout + result.stderr, result.stdout + result.stderr
+    assert f"'{table}'" in result.stdout + result.stderr, result.stdout + result.stderr
 
 
 def make_settings_host(root: Path, shape: str) -> GeneratedHost:
@@ -512,9 +621,10 @@ def _edit(text: str, old: str, new: str) -> str:
 PLUGIN = "poser"
 
 
-def render(host: GeneratedHost, dest: Path) -> Path:
-    """The plugin, rendered with copier from this checkout with the answers a user gives."""
-    first = next((host.root / "migrations" / "versions").glob("*.py")).name.split("_")[0]
+def render(host: GeneratedHost, dest: Path, **given: str) -> Path:
+    """The plugin, rendered with copier from this checkout with the answers a user gives
+    (``given`` answers more, or others)."""
+    first = next(host.versions.glob("*.py")).name.split("_")[0]
     answers = {
         "plugin_name": PLUGIN,
         "host_base": host.base,
@@ -527,6 +637,7 @@ def render(host: GeneratedHost, dest: Path) -> Path:
     }
     if host.app:
         answers["host_app"] = host.app
+    answers.update(given)
     run_copy(str(ROOT), dest, data=answers, defaults=True, vcs_ref="HEAD", unsafe=False, quiet=True)
     return dest
 
@@ -546,5 +657,6 @@ __all__ = [
     "env_for",
     "make_generated_host",
     "make_settings_host",
+    "make_sqlmodel_host",
     "render",
 ]

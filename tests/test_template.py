@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -52,6 +53,26 @@ RATTAIL_LIKE = {
     "extends": "store.uuid",
     "extends_type": "sa.String(length=32)",
 }
+
+# A SQLModel host (SQLMODEL_HOST_MODELS), as full-stack-fastapi-template's app/models.py.
+SQLMODEL_LIKE = {
+    "plugin_name": "badges",
+    "host_base": "fakeshop.models:SQLModel",
+    "host_alembic": "fakeshop:alembic",
+    "host_requirement": "fakeshop",
+    "extends": "item.id",
+    "extends_type": "sa.Uuid()",
+}
+SQLMODEL_HOST_MODELS = """
+import uuid
+
+from sqlmodel import Field, SQLModel
+
+
+class Item(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    title: str = Field(max_length=255)
+"""
 
 # A host whose `store` table has Rattail's string keys, for the RATTAIL_LIKE renders.
 FAKE_HOST_MODELS = """
@@ -208,14 +229,24 @@ def _cookiecutter_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
 
-@pytest.fixture(scope="module")
-def fake_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("fakehost")
-    package = folder / "fakehost"
+def host_package(tmp_path_factory: pytest.TempPathFactory, name: str, models: str) -> Path:
+    """A folder holding the package ``name`` whose ``models.py`` is ``models``."""
+    folder = tmp_path_factory.mktemp(name)
+    package = folder / name
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(FAKE_HOST_MODELS)
+    (package / "models.py").write_text(models)
     return folder
+
+
+@pytest.fixture(scope="module")
+def fake_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return host_package(tmp_path_factory, "fakehost", FAKE_HOST_MODELS)
+
+
+@pytest.fixture(scope="module")
+def fake_sqlmodel_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return host_package(tmp_path_factory, "fakeshop", SQLMODEL_HOST_MODELS)
 
 
 @pytest.fixture(scope="module")
@@ -362,8 +393,24 @@ def test_render_plugin_installs_this_plugin_scaffold_by_default(tmp_path: Path) 
         },
         # constraint names over 63 bytes, shortened alike
         {**SIDE_TABLE, "table_prefix": "t" * 47},
+        SQLMODEL_LIKE,
+        {**SQLMODEL_LIKE, "extends": ""},
+        {**SIDE_TABLE, "host_orm": "sqlmodel", "extends_type": "sa.String(length=32)"},
+        # a host that is not installed: its folder, and no host requirement
+        {**SIDE_TABLE, "host_path": str(resources.example_host_dir()), "host_requirement": ""},
     ],
-    ids=["side-table", "standalone", "rattail-like", "explicit", "host-kinds", "long-names"],
+    ids=[
+        "side-table",
+        "standalone",
+        "rattail-like",
+        "explicit",
+        "host-kinds",
+        "long-names",
+        "sqlmodel",
+        "sqlmodel-standalone",
+        "sqlmodel-string-key",
+        "host-path",
+    ],
 )
 def test_cookiecutter_renders_the_same_tree_but_the_answers_file(
     source: Path, tmp_path: Path, answers: dict[str, str]
@@ -478,6 +525,10 @@ def test_good_answers_pass() -> None:
         ("host_alembic", str(resources.example_host_dir())),
         ("host_alembic", "mediagoblin.db:migrations"),
         ("host_alembic", "mediagoblin.db.open:build_alembic_config"),
+        ("host_orm", "sqlmodel"),
+        ("host_orm", "sqlalchemy"),
+        ("host_path", ""),
+        ("host_path", str(resources.example_host_dir())),
         ("host_app", ""),
         ("host_app", "flaskbb:create_app"),
         ("host_app", "myapp.wsgi:app"),
@@ -556,9 +607,29 @@ def test_string_keyed_host_table_gets_a_matching_side_table(
     )
 
 
-def test_generated_project_settings(source: Path, tmp_path: Path) -> None:
-    import tomllib
+@pytest.mark.parametrize("extends", ["item.id", ""], ids=["side-table", "standalone"])
+def test_sqlmodel_host_gets_table_models_that_agree_with_their_revision(
+    source: Path, tmp_path: Path, fake_sqlmodel_host: Path, extends: str
+) -> None:
+    """host_base naming SQLModel: SQLModel table models on its metadata, and an initial
+    revision writing their str columns as SQLModel's autogenerate does (AutoString)."""
+    project = copier_render(source, tmp_path / "p", {**SQLMODEL_LIKE, "extends": extends})
+    models = (project / "src" / "badges" / "models.py").read_text()
+    assert "from fakeshop.models import SQLModel\n" in models
+    table = "badges__item_extra" if extends else "badges__items"
+    name = "ItemExtra" if extends else "Item"
+    assert f"class {name}(SQLModel, table=True):" in models
+    assert f"MODELS = [{name}]" in models
+    revision = initial_revision_of(project, "badges").read_text()
+    assert "import sqlmodel.sql.sqltypes\n" in revision
+    assert "sqlmodel.sql.sqltypes.AutoString(length=" in revision
+    dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert "sqlmodel>=0.0.14" in dependencies["dependencies"]
 
+    assert agreement(project, tmp_path / "db.sqlite", fake_sqlmodel_host) == ("[]", f"['{table}']")
+
+
+def test_generated_project_settings(source: Path, tmp_path: Path) -> None:
     project = copier_render(source, tmp_path / "p", SIDE_TABLE)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] == "media_tags"

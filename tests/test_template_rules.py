@@ -53,6 +53,7 @@ def places(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / "pyproject.toml").write_text('[project]\nname = "plain"\n')
     (tmp_path / "host.ini").write_text("[alembic]\nscript_location = migrations\n")
+    (tmp_path / "bare").mkdir()
     return {"{tmp}": str(tmp_path), "{example_ini}": str(EXAMPLE_INI)}
 
 
@@ -197,6 +198,26 @@ BOTH = {
         "host_config",
         "'site.ini' does not exist (a relative path is taken from the plugin's folder)",
     ),
+    "host_orm-unknown": (
+        {"plugin_name": "poser", "host_orm": "django"},
+        "host_orm",
+        "'django' is neither sqlalchemy nor sqlmodel",
+    ),
+    "host_path-missing": (
+        {"plugin_name": "poser", "host_path": "../backend"},
+        "host_path",
+        "'../backend' is not a folder holding the host's code (a relative path is taken from",
+    ),
+    "host_path-empty-folder": (
+        {"plugin_name": "poser", "host_path": "{tmp}/bare"},
+        "host_path",
+        "bare' is not a folder holding the host's code",
+    ),
+    "no-host-requirement-nor-host_path": (
+        {"plugin_name": "poser", "host_requirement": ""},
+        "host_requirement",
+        "a host requirement is required (or a host_path, for a host that is not installed)",
+    ),
     "host_config-for-an-ini": (
         {"plugin_name": "poser", "host_alembic": "{example_ini}", "host_config": "{example_ini}"},
         "host_config",
@@ -236,6 +257,11 @@ SCAFFOLD_ONLY = {
         "extends_type",
         "sa.String(length=32) does not match the host's key core__media_entries.id, which is "
         "sa.Integer()",
+    ),
+    "not-a-sqlmodel-base": (
+        {"plugin_name": "poser", "host_orm": "sqlmodel"},
+        "host_orm",
+        "examplehost.models:Base is not a SQLModel class: answer host_orm=sqlalchemy",
     ),
     "no-such-base": (
         {"plugin_name": "poser", "host_base": "examplehost.models:Model"},
@@ -431,3 +457,10 @@ def test_type_expression_writes_host_types_back() -> None:
 
     assert type_expression(Stored()) == "sa.String(length=32)"
     assert type_expression(PerDatabase()) is None
+
+    # SQLModel's str columns: String(length) on every database, but VARCHAR(255) on MariaDB
+    # when no length is given, which sa.String() does not say
+    from sqlmodel.sql.sqltypes import AutoString
+
+    assert type_expression(AutoString(length=32)) == "sa.String(length=32)"
+    assert type_expression(AutoString()) is None

@@ -116,6 +116,50 @@ def _default_text(default: Any) -> str:
     return str(value.text) if hasattr(value, "text") else repr(value)
 
 
+def type_imports(context: MigrationContext, script: MigrationScript, folder: str) -> set[str]:
+    """``import <module>`` for each type of ``script`` that Alembic writes with its module's
+    name but does not import, e.g. SQLModel's ``sqlmodel.sql.sqltypes.AutoString()``.
+
+    Alembic leaves that import to env.py's ``render_item`` or to script.py.mako (the one in
+    ``folder``): a revision without it fails at upgrade with a NameError. Modules the mako
+    imports already are left out, and none is needed when env.py sets ``user_module_prefix``.
+    """
+    if context.opts.get("user_module_prefix") is not None:
+        return set()
+    try:
+        mako = (Path(folder) / "script.py.mako").read_text(encoding="utf-8")
+    except OSError:
+        mako = ""
+    modules = set()
+    for container in (*script.upgrade_ops_list, *script.downgrade_ops_list):
+        for type_ in _types_in(container):
+            for one in (type_, *getattr(type_, "_variant_mapping", {}).values()):
+                module = type(one).__module__
+                if module.partition(".")[0] not in ("sqlalchemy", "builtins"):
+                    modules.add(module)
+    return {
+        f"import {module}"
+        for module in modules
+        if not re.search(rf"^import {re.escape(module)}[ \t]*$", mako, re.MULTILINE)
+    }
+
+
+def _types_in(op: Any) -> Iterator[Any]:
+    """The column types an operation (or a container of them) writes out."""
+    from sqlalchemy import Column
+    from sqlalchemy.types import TypeEngine
+
+    for inner in getattr(op, "ops", None) or ():
+        yield from _types_in(inner)
+    for column in (getattr(op, "column", None), *(getattr(op, "columns", None) or ())):
+        if isinstance(column, Column):
+            yield column.type
+    for name in ("modify_type", "existing_type"):
+        type_ = getattr(op, name, None)
+        if isinstance(type_, TypeEngine):
+            yield type_
+
+
 def table_of(op: Any) -> str | None:
     return getattr(op, "table_name", None) or getattr(op, "source_table", None)
 
@@ -403,6 +447,7 @@ def _autogenerate(
                 elif container in script.upgrade_ops_list:
                     left_out.append(describe(op))
             container.ops = for_every_database(kept)
+        script.imports.update(type_imports(context, script, ws.script.dir))
         operations.extend(describe(op) for c in script.upgrade_ops_list for op in c.ops)
         if not write or all(c.is_empty() for c in script.upgrade_ops_list):
             scripts[:] = []

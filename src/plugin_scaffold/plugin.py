@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, OwnershipError, PluginError, first_line
-from .project import ENTRY_POINT_GROUP, Project
+from .project import ENTRY_POINT_GROUP, Project, prepend_sys_path
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData, Table
@@ -163,9 +162,7 @@ def entry_point_plugins() -> list[Plugin]:
 
 
 def project_plugin(project: Project) -> Plugin:
-    for folder in reversed(project.source_dirs()):
-        if str(folder) not in sys.path:
-            sys.path.insert(0, str(folder))
+    prepend_sys_path(project.source_dirs())
     return Plugin(name=project.plugin, package=project.package, source="project")
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,9 @@ class Project:
     version_locations: tuple[str, ...] = ()
     #: The host application whose context its env.py needs (``module:factory``, Flask-Migrate).
     host_app: str | None = None
+    #: Folders holding the host's code when it is not an installed package (``host-path``: one
+    #: path or a list, relative to the project), put on ``sys.path`` before the host is read.
+    host_path: tuple[Path, ...] = ()
     #: The host's own config file handed to a ``module:function`` config factory.
     host_config: str | None = None
 
@@ -69,11 +75,39 @@ class Project:
             version_locations=tuple(_strings(table.get("version-locations", []), pyproject)),
             host_app=table.get("host-app") or None,
             host_config=table.get("host-config") or None,
+            host_path=_host_path(table.get("host-path"), pyproject),
         )
 
     def source_dirs(self) -> list[Path]:
         """Folders to put on ``sys.path`` so the plugin imports without being installed."""
         return [folder for folder in (self.root / "src", self.root) if folder.is_dir()]
+
+
+def prepend_sys_path(folders: Iterable[Path]) -> None:
+    """Put ``folders`` first on ``sys.path``, in their order, each once."""
+    for folder in reversed(list(folders)):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+
+
+def _host_path(value: object, pyproject: Path) -> tuple[Path, ...]:
+    """``host-path``: a folder or a list of folders, relative to the project; each must exist."""
+    if value is None or value == "":
+        return ()
+    entries = [value] if isinstance(value, str) else value
+    if not isinstance(entries, list) or not all(isinstance(v, str) and v for v in entries):
+        raise ConfigError(f"{pyproject}: host-path must be a folder or a list of folders")
+    folders = []
+    for entry in entries:
+        folder = Path(os.path.expanduser(entry))
+        folder = (folder if folder.is_absolute() else pyproject.parent / folder).resolve()
+        if not folder.is_dir():
+            raise ConfigError(
+                f"{pyproject}: host-path {entry!r} is not a folder ({folder}; a relative path is "
+                "taken from the plugin's folder)"
+            )
+        folders.append(folder)
+    return tuple(folders)
 
 
 def _strings(value: object, pyproject: Path) -> list[str]:

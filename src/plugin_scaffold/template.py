@@ -120,8 +120,8 @@ def host_to_install(dest: Path) -> str | None:
 
     The host's requirement (its ``host_requirement`` answer) when ``host_alembic`` names the
     host's package (``package:path``, ``module:function``) and that package is not importable
-    here; None when it is, or when ``host_alembic`` is a path, whose ``prepend_sys_path`` may
-    make the host importable without an install.
+    here; None when it is, when ``host_alembic`` is a path, whose ``prepend_sys_path`` may
+    make the host importable without an install, or when ``host_path`` names the host's folder.
     """
     import yaml
 
@@ -131,6 +131,8 @@ def host_to_install(dest: Path) -> str | None:
         return None
     if not isinstance(answers, dict) or not _CODE_SPEC.match(str(answers.get("host_alembic"))):
         return None
+    if answers.get("host_path"):
+        return None  # the host's code is its folder, which scaffold puts on sys.path
     package = str(answers["host_alembic"]).partition(":")[0].partition(".")[0]
     if importlib.util.find_spec(package) is not None:
         return None
@@ -205,11 +207,19 @@ def checked_answers(answers: Mapping[str, str], dest: Path) -> dict[str, str]:
     if message:
         raise UsageError(f"host_alembic: {message}")
 
-    probe = _probe_host(values, given_type="extends_type" in data)
+    probe = _probe_host(values, dest, given_type="extends_type" in data)
     if probe.get("error"):
         raise UsageError(str(probe["error"]))
     if probe.get("extends_type") and "extends_type" not in data:
         data["extends_type"] = str(probe["extends_type"])
+    orm = probe.get("host_orm")
+    if orm and "host_orm" not in data:
+        data["host_orm"] = str(orm)
+    elif orm and data["host_orm"] != orm:
+        kind = "a SQLModel class" if orm == "sqlmodel" else "not a SQLModel class"
+        raise UsageError(
+            f"host_orm: {values['host_base']} is {kind}: answer host_orm={orm} (or leave it out)"
+        )
     return data
 
 
@@ -333,7 +343,8 @@ def type_expression(type_: Any) -> str | None:
     """``type_`` written as an accepted expression (``sa.String(length=32)``), or None.
 
     None for what cannot be written so: a dialect's or an application's own type. A
-    ``TypeDecorator`` is written as the type it stores, unless it picks one per database.
+    ``TypeDecorator`` is written as the type it stores, unless it stores another one on
+    PostgreSQL, MariaDB or SQLite.
     """
     import sqlalchemy
     from sqlalchemy.types import TypeDecorator
@@ -341,9 +352,12 @@ def type_expression(type_: Any) -> str | None:
     if isinstance(type_, type):
         type_ = type_()
     if isinstance(type_, TypeDecorator):
-        if type(type_).load_dialect_impl is not TypeDecorator.load_dialect_impl:
+        impl = getattr(type_, "impl_instance", None) or type_.impl
+        overridden = type(type_).load_dialect_impl is not TypeDecorator.load_dialect_impl
+        # SQLModel's AutoString(length=32) picks per database, yet is String(32) on each
+        if overridden and _ddl(type_) != _ddl(impl):
             return None
-        type_ = getattr(type_, "impl_instance", None) or type_.impl
+        type_ = impl
     if getattr(sqlalchemy, type(type_).__name__, None) is not type(type_):
         return None
     try:
@@ -429,12 +443,15 @@ def _pyproject_error(host_alembic: str, dest: Path) -> str:
 # --- what the host says: in a child process -----------------------------------------------------
 
 
-def _probe_host(values: Mapping[str, str], *, given_type: bool) -> dict[str, Any]:
+def _probe_host(values: Mapping[str, str], dest: Path, *, given_type: bool) -> dict[str, Any]:
     """Run :func:`_probe` in a child process; {} when the host cannot be probed at all."""
     # plugin_scaffold itself last, so that it does not put a host installed beside it first
     package_parent = str(Path(__file__).resolve().parents[1])
+    # host_path, taken from the plugin's folder (which does not exist yet), first
+    host_path = values.get("host_path", "")
+    folder = str((dest / os.path.expanduser(host_path)).resolve()) if host_path else ""
     python_path = os.pathsep.join(
-        p for p in (os.environ.get("PYTHONPATH", ""), package_parent) if p
+        p for p in (folder, os.environ.get("PYTHONPATH", ""), package_parent) if p
     )
     request = {
         "host_base": values["host_base"],
@@ -465,24 +482,31 @@ def _probe_host(values: Mapping[str, str], *, given_type: bool) -> dict[str, Any
 def _probe_main() -> None:
     request = json.loads(sys.argv[1])
     try:
-        answer: dict[str, Any] = {"extends_type": _probe(request)}
+        answer: dict[str, Any] = _probe(request)
     except UsageError as exc:
         answer = {"error": str(exc)}
     print(_PROBE_MARK + json.dumps(answer), flush=True)
 
 
-def _probe(request: Mapping[str, str]) -> str | None:
-    """Check the answers against the host, imported here; the host's key type, if known.
+def _probe(request: Mapping[str, str]) -> dict[str, str | None]:
+    """Check the answers against the host, imported here: what it tells of the answers.
 
-    A host that cannot be imported is not checked: the answers stand as given.
+    ``extends_type``: the host key's type, if known; ``host_orm``: ``sqlmodel`` when host_base
+    is SQLModel or a subclass of it, ``sqlalchemy`` when it is another Base, None when the host
+    cannot be imported. A host that cannot be imported is not checked: the answers stand as
+    given.
     """
     _probe_host_alembic(request["host_alembic"], request["host_config"])
     _probe_host_kind(request)
-    metadata = _host_metadata(request["host_base"])
-    if metadata is None or not request["extends"]:
-        return None
-    column = _host_key(metadata, request["extends"], request["host_base"])
-    return _key_type(column, request["extends"], request["extends_type"] or None)
+    base = _host_base(request["host_base"])
+    answer: dict[str, str | None] = {"host_orm": _orm_of(base) if base is not None else None}
+    metadata = _host_metadata(base, request["host_base"]) if base is not None else None
+    if metadata is not None and request["extends"]:
+        column = _host_key(metadata, request["extends"], request["host_base"])
+        answer["extends_type"] = _key_type(
+            column, request["extends"], request["extends_type"] or None
+        )
+    return answer
 
 
 def _probe_host_alembic(spec: str, host_config: str) -> None:
@@ -541,10 +565,8 @@ def _probe_host_kind(request: Mapping[str, str]) -> None:
         return  # what else the host's config says is the first command's to report
 
 
-def _host_metadata(host_base: str) -> Any:
-    """The MetaData of the host's Base, or None when the host cannot be imported here."""
-    from sqlalchemy import MetaData
-
+def _host_base(host_base: str) -> Any:
+    """What ``host_base`` names, or None when the host cannot be imported here."""
     module_name, _, attribute = host_base.partition(":")
     try:
         target: Any = importlib.import_module(module_name)
@@ -554,6 +576,22 @@ def _host_metadata(host_base: str) -> Any:
         if not hasattr(target, part):
             raise UsageError(f"host_base: '{host_base}': {module_name} has no {attribute!r}")
         target = getattr(target, part)
+    return target
+
+
+def _orm_of(base: Any) -> str:
+    """``sqlmodel`` for SQLModel or a subclass of it, else ``sqlalchemy``."""
+    sqlmodel = sys.modules.get("sqlmodel")  # imported by the host's module if it uses it
+    model = getattr(sqlmodel, "SQLModel", None)
+    if isinstance(base, type) and isinstance(model, type) and issubclass(base, model):
+        return "sqlmodel"
+    return "sqlalchemy"
+
+
+def _host_metadata(target: Any, host_base: str) -> Any:
+    """The MetaData of the host's Base ``target`` (None if it has no table yet)."""
+    from sqlalchemy import MetaData
+
     metadata = getattr(target, "metadata", None)
     if not isinstance(metadata, MetaData):
         raise UsageError(

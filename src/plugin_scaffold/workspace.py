@@ -23,7 +23,7 @@ from .graph import Graph
 from .host import Host, resolve_location
 from .plugin import Plugin, PluginModels
 from .progress import ProgressLine, revision_text
-from .project import Project
+from .project import Project, prepend_sys_path
 from .redirect import Redirect
 from .wiring import wired_plugins
 
@@ -74,6 +74,9 @@ class Workspace:
         """Find the host (``-c``, the plugin project's ``host-alembic``, or ``./alembic.ini``)."""
         cwd = cwd or Path.cwd()
         project = Project.find(cwd)
+        if project is not None:
+            # A host that is not installed: its folder, before anything imports the host.
+            prepend_sys_path(project.host_path)
         # The project's own sources first: the host's ini may name the plugin as package:path.
         found = [plugins_mod.project_plugin(project)] if project is not None else []
         app = project.host_app if project is not None else None
@@ -96,9 +99,7 @@ class Workspace:
                 "inside a plugin project (pyproject.toml with [tool.plugin-scaffold])"
             )
         host = found_host
-        for folder in host.prepend_sys_path:
-            if str(folder) not in sys.path:
-                sys.path.insert(0, str(folder))
+        prepend_sys_path(host.prepend_sys_path)
         wired = [Plugin(n, p, "wired") for n, p in wired_plugins(host).items()]
         plugins = plugins_mod.collect(found, plugins_mod.entry_point_plugins(), wired)
         chosen_url, named_by = _chosen_url(url, project, host)

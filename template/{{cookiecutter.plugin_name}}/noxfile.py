@@ -1,11 +1,11 @@
 {%- set host_requirement = cookiecutter.host_requirement -%}
 {%- set scaffold_requirement = cookiecutter.scaffold_requirement -%}
-{%- if not host_requirement or not scaffold_requirement -%}
+{%- if (not host_requirement and not cookiecutter.host_path) or not scaffold_requirement -%}
 {#- Only cookiecutter leaves these empty: its questions cannot see where the template is, but
     it renders files from inside the template's project folder, two levels below the root. -#}
 {%- set root = "." | realpath | dirname | dirname -%}
 {%- set location = "file://" ~ (root | urlencode) -%}
-{%- if not host_requirement -%}
+{%- if not host_requirement and not cookiecutter.host_path -%}
 {%- set host_requirement = "examplehost @ " ~ location ~ "/examples/examplehost" -%}
 {%- endif -%}
 {%- if not scaffold_requirement -%}
@@ -39,6 +39,10 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests"]
 
 #: What pip installs to get the host application; HOST_REQUIREMENT overrides it.
+{%- if cookiecutter.host_path %}
+#: Empty: the host is the folder host-path names in pyproject.toml, not an installed package;
+#: the sessions install what that folder says it needs (see host_folder_requirements).
+{%- endif %}
 HOST_REQUIREMENT = (
     os.environ.get("HOST_REQUIREMENT")  # else the host_requirement answer:
     or {{ host_requirement | tojson }}
@@ -91,10 +95,13 @@ def requirements(session: nox.Session) -> list[str]:
     A plugin rendered from a checkout names that checkout's folders, which a CI machine does not
     have: set HOST_REQUIREMENT / PLUGIN_SCAFFOLD_REQUIREMENT to a version or a VCS URL there.
     """
+    found = []
     for variable, requirement in [
         ("HOST_REQUIREMENT", HOST_REQUIREMENT),
         ("PLUGIN_SCAFFOLD_REQUIREMENT", SCAFFOLD_REQUIREMENT),
     ]:
+        if not requirement:
+            continue
         url = requirement.partition(" @ ")[2].strip()
         if url.startswith("file:"):
             folder = urllib.request.url2pathname(urllib.parse.urlparse(url).path)
@@ -103,4 +110,35 @@ def requirements(session: nox.Session) -> list[str]:
                     f"{variable}: {requirement!r} names {folder}, which this machine does not "
                     f"have; set {variable} to a version or a VCS URL (see README.md)"
                 )
-    return [HOST_REQUIREMENT, SCAFFOLD_REQUIREMENT]
+        found.append(requirement)
+{%- if cookiecutter.host_path %}
+    if not HOST_REQUIREMENT:
+        found += host_folder_requirements(session)
+{%- endif %}
+    return found
+{%- if cookiecutter.host_path %}
+
+
+def host_folder_requirements(session: nox.Session) -> list[str]:
+    """What the host's folders (host-path in pyproject.toml) say the host needs to import.
+
+    Each folder's requirements.txt, else the dependencies its pyproject.toml lists; the host's
+    code itself is not installed: scaffold and pytest put the folders on sys.path.
+    """
+    settings = nox.project.load_toml("pyproject.toml")["tool"]["plugin-scaffold"]
+    folders = settings.get("host-path") or []
+    found: list[str] = []
+    for folder in [folders] if isinstance(folders, str) else folders:
+        if not os.path.isdir(folder):
+            session.error(
+                f"host-path: {folder!r} ({os.path.abspath(folder)}) is not a folder of this "
+                "machine; set host-path in pyproject.toml, or HOST_REQUIREMENT (see README.md)"
+            )
+        listed = os.path.join(folder, "requirements.txt")
+        project = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(listed):
+            found += ["-r", listed]
+        elif os.path.isfile(project):
+            found += nox.project.load_toml(project).get("project", {}).get("dependencies", [])
+    return found
+{%- endif %}

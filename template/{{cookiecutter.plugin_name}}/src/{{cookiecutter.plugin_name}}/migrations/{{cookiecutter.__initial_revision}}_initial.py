@@ -1,4 +1,6 @@
 {%- set table = cookiecutter.table_prefix ~ "__" ~ cookiecutter.__starter_table -%}
+{#- SQLModel's str columns are AutoString: written as its autogenerate writes them. -#}
+{%- set sqlmodel = cookiecutter.host_orm == "sqlmodel" -%}
 """initial tables of the {{ cookiecutter.plugin_name }} plugin
 
 Revision ID: {{ cookiecutter.__initial_revision }}
@@ -8,6 +10,9 @@ Revises:
 import sqlalchemy as sa
 {%- if "sqlalchemy." in cookiecutter.extends_type and cookiecutter.extends %}
 import sqlalchemy
+{%- endif %}
+{%- if sqlmodel %}
+import sqlmodel.sql.sqltypes
 {%- endif %}
 from alembic import op
 
@@ -29,8 +34,18 @@ def upgrade() -> None:
             autoincrement=False,
             nullable=False,
         ),
+{%- if sqlmodel %}
+        sa.Column(
+            "level",
+            sqlmodel.sql.sqltypes.AutoString(length=32),
+            server_default="normal",
+            nullable=False,
+        ),
+        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+{%- else %}
         sa.Column("level", sa.Unicode(length=32), server_default="normal", nullable=False),
         sa.Column("note", sa.UnicodeText(), nullable=True),
+{%- endif %}
         sa.ForeignKeyConstraint(
             ["{{ cookiecutter.__starter_key }}"],
             ["{{ cookiecutter.extends }}"],
@@ -40,7 +55,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("{{ cookiecutter.__starter_key }}", name=op.f("{{ cookiecutter.__starter_pk }}")),
 {%- else %}
         sa.Column("id", sa.Integer(), nullable=False),
+{%- if sqlmodel %}
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+{%- else %}
         sa.Column("name", sa.Unicode(length=100), nullable=False),
+{%- endif %}
         sa.Column(
             "created", sa.DateTime(), server_default=sa.func.current_timestamp(), nullable=False
         ),
