@@ -154,17 +154,41 @@ def _config_of(host: Host) -> Path:
             if _find_option(plain, "version_locations", start, end):
                 path = host.ini_path
     if path is None:
+        if host.factory is not None:
+            raise ConfigError(
+                f"config factory {host.factory.spec} builds its Config from no file "
+                "(config_file_name is None): there is no file to add version_locations to; "
+                "install the plugin (its entry point makes scaffold find it) and enable it "
+                "where the host's own config says which plugins it loads"
+            )
         raise ConfigError(
             f"host {host.described_as} has no alembic.ini to wire into: install the plugin "
             "(its entry point makes scaffold find it) or pass -c with the host's ini"
         )
     if installed_file(path):
+        if host.factory is not None:
+            raise ConfigError(
+                f"{path} (the file config factory {host.factory.spec} builds its Config from) "
+                "belongs to an installed package and is not edited: install the plugin (its "
+                "entry point makes scaffold find it) and enable it where the host's own config "
+                "says which plugins it loads"
+            )
         raise ConfigError(
             f"{path} belongs to an installed package and is not edited: install the "
             "plugin (its entry point makes scaffold find it), or pass -c with your own config "
             "file that holds the host's [alembic] section"
         )
     return path
+
+
+def factory_overrides(host: Host, migrations: Path) -> bool:
+    """True when the host's config factory leaves ``migrations`` out of the Config it builds
+    although its file lists it (MediaGoblin's sets version_locations in code): the host's own
+    tool then does not see what ``wire`` added there."""
+    if host.factory is None:
+        return False
+    rebuilt = Host.from_factory(host.factory)
+    return migrations.resolve() not in {p.resolve() for p in rebuilt.version_locations}
 
 
 def _left_behind(path: Path, text: str, name: str, package: str) -> list[str]:

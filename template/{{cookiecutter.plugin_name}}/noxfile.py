@@ -38,7 +38,8 @@ nox.options.default_venv_backend = "uv|virtualenv"
 #: `nox` alone runs the tests on the three databases; `nox -s lint` is asked for by name.
 nox.options.sessions = ["tests"]
 
-#: What pip installs to get the host application; HOST_REQUIREMENT overrides it.
+#: What pip installs to get the host application (one requirement per line: the host, and what
+#: it needs to import but does not declare); HOST_REQUIREMENT overrides it.
 HOST_REQUIREMENT = (
     os.environ.get("HOST_REQUIREMENT")  # else the host_requirement answer:
     or {{ host_requirement | tojson }}
@@ -91,8 +92,9 @@ def requirements(session: nox.Session) -> list[str]:
     A plugin rendered from a checkout names that checkout's folders, which a CI machine does not
     have: set HOST_REQUIREMENT / PLUGIN_SCAFFOLD_REQUIREMENT to a version or a VCS URL there.
     """
+    hosts = [line.strip() for line in HOST_REQUIREMENT.splitlines() if line.strip()]
     for variable, requirement in [
-        ("HOST_REQUIREMENT", HOST_REQUIREMENT),
+        *(("HOST_REQUIREMENT", host) for host in hosts),
         ("PLUGIN_SCAFFOLD_REQUIREMENT", SCAFFOLD_REQUIREMENT),
     ]:
         url = requirement.partition(" @ ")[2].strip()
@@ -103,4 +105,4 @@ def requirements(session: nox.Session) -> list[str]:
                     f"{variable}: {requirement!r} names {folder}, which this machine does not "
                     f"have; set {variable} to a version or a VCS URL (see README.md)"
                 )
-    return [HOST_REQUIREMENT, SCAFFOLD_REQUIREMENT]
+    return [*hosts, SCAFFOLD_REQUIREMENT]
