@@ -42,7 +42,7 @@ nox.options.sessions = ["tests"]
 #: it needs to import but does not declare); HOST_REQUIREMENT overrides it.
 HOST_REQUIREMENT = (
     os.environ.get("HOST_REQUIREMENT")  # else the host_requirement answer:
-    or {{ host_requirement | tojson }}
+    or {{ host_requirement | to_json }}
 )
 #: What pip installs to get plugin-scaffold; PLUGIN_SCAFFOLD_REQUIREMENT overrides it.
 SCAFFOLD_REQUIREMENT = (
