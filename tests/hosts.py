@@ -537,7 +537,7 @@ def read_mediagoblin_config(config_path):
 
 def generate_validation_report(config, validation_result):
     if "sql_engine" not in config.get("mediagoblin", {}):
-        return "There were validation problems loading this config file:\\n---\\n  [mediagoblin] sql_engine = missing"
+        return "problems in this config file:\\n---\\n  [mediagoblin] sql_engine = missing"
     return None
 """
 

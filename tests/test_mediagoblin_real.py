@@ -187,9 +187,10 @@ def test_a_default_mediagoblin_site_with_nothing_hand_written(
     # scaffold lays MediaGoblin's foundations on the databases it creates.
     noxfile = (project / "noxfile.py").read_text()
     assert re.search(r'or "mediagoblin @ file:///[^"]+\\nsetuptools<81"\n', noxfile), noxfile
-    assert 'host-init = "plugin_scaffold.hosts.mediagoblin:foundations"' in (
-        project / "pyproject.toml"
-    ).read_text()
+    assert (
+        'host-init = "plugin_scaffold.hosts.mediagoblin:foundations"'
+        in (project / "pyproject.toml").read_text()
+    )
     privilege_names = "SELECT privilege_name FROM core__privileges ORDER BY id"
     for path in ("migrated.db", "from-models.db"):
         fresh = f"sqlite:///{site / path}"

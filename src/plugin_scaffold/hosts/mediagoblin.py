@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import inspect
 import io
 import warnings
 from dataclasses import dataclass
@@ -76,13 +77,7 @@ def alembic_config(config_file: str, url: str | None = None) -> Config:
     ``[mediagoblin] sql_engine`` (MediaGoblin's default: ``mediagoblin.db`` beside the file).
     """
     global_config = _site_config(config_file, SPEC)
-    tools = _host_module("mediagoblin.db.migration_tools", SPEC)
-    build = getattr(tools, "build_alembic_config", None)
-    if build is None:
-        raise ConfigError(
-            f"{SPEC}: this MediaGoblin ({tools.__file__}) has no build_alembic_config: "
-            "install MediaGoblin 0.15 from its source"
-        )
+    build = _host_function("mediagoblin.db.migration_tools", "build_alembic_config", SPEC)
     try:
         if url is None:
             url = str(global_config["mediagoblin"]["sql_engine"])
@@ -96,7 +91,7 @@ def alembic_config(config_file: str, url: str | None = None) -> Config:
         ) from None
     if not config.get_main_option("script_location"):
         raise ConfigError(
-            f"{SPEC}: this MediaGoblin ({tools.__file__}) has no Alembic environment "
+            f"{SPEC}: this MediaGoblin ({inspect.getfile(build)}) has no Alembic environment "
             "(mediagoblin/db/migrations/alembic.ini): install MediaGoblin 0.15 from its source"
         )
     # The stand-in is not a session: env.py gets scaffold's own (environment.handed_in).
@@ -120,13 +115,7 @@ def foundations(connection: Connection, config_file: str | None = None) -> None:
     ``config_file`` is the site's mediagoblin.ini (``host_config``), which says which plugins'
     foundations are laid too; without it, MediaGoblin's own only.
     """
-    dbupdate = _host_module("mediagoblin.gmg_commands.dbupdate", INIT)
-    run = getattr(dbupdate, "run_foundations", None)
-    if run is None:
-        raise ConfigError(
-            f"{INIT}: this MediaGoblin ({dbupdate.__file__}) has no run_foundations: "
-            "install MediaGoblin 0.15 from its source"
-        )
+    run = _host_function("mediagoblin.gmg_commands.dbupdate", "run_foundations", INIT)
     global_config = _site_config(config_file, INIT) if config_file else {}
     # MediaGoblin prints "Laying foundations for ..." to stdout, which is scaffold's own.
     with contextlib.redirect_stdout(io.StringIO()):
@@ -145,6 +134,18 @@ def _host_module(name: str, spec: str) -> Any:
         # MediaGoblin imports pkg_resources, which setuptools warns about on every command.
         warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
         return import_host_module(name, spec)
+
+
+def _host_function(module: str, name: str, spec: str) -> Any:
+    """MediaGoblin's function ``module.name``, or one line saying this MediaGoblin lacks it."""
+    found = _host_module(module, spec)
+    function = getattr(found, name, None)
+    if function is None:
+        raise ConfigError(
+            f"{spec}: this MediaGoblin ({found.__file__}) has no {name}: install MediaGoblin "
+            "0.15 from its source"
+        )
+    return function
 
 
 def _site_config(config_file: str, spec: str) -> Any:
