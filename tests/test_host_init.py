@@ -318,9 +318,14 @@ def test_wire_edits_the_file_the_factorys_config_is_made_from(tmp_path: Path) ->
     )
     assert "mediagoblin.ini's [plugins]" in warning
 
+    again = run_scaffold("wire", cwd=project, env=env)
+    assert again.stdout == f"mediasec is already wired into {ini}\n"
+
     unwired = run_scaffold("unwire", "mediasec", cwd=project, env=env)
     assert unwired.stdout == f"unwired mediasec: {ini}, {env_py}\n"
     assert {path: path.read_bytes() for path in (ini, env_py)} == before
+    again = run_scaffold("unwire", "mediasec", cwd=project, env=env)
+    assert again.stdout == f"mediasec is not wired into {ini}\n"
 
 
 def test_wire_on_a_factory_config_from_no_file_is_one_line(tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ def cmd_wire(args: argparse.Namespace) -> int:
     if change.changed:
         _say(f"wired {plugin.name}: " + ", ".join(str(p) for p in change.changed))
     elif not change.left_alone:
-        _say(f"{plugin.name} is already wired into {ws.host.described_as}")
+        _say(f"{plugin.name} is already wired into {change.config or ws.host.described_as}")
     for path in change.left_alone:
         _say(
             f"not edited: {path} belongs to an installed package; plain `alembic revision "
@@ -119,10 +119,10 @@ def cmd_unwire(args: argparse.Namespace) -> int:
             from .errors import PluginError
 
             raise PluginError(
-                f"no plugin named {args.name!r} is wired into {ws.host.described_as} or found "
+                f"no plugin named {args.name!r} is wired into {change.config} or found "
                 f"(found: {', '.join(known) or 'none'})"
             )
-        _say(f"{args.name} is not wired into {ws.host.described_as}")
+        _say(f"{args.name} is not wired into {change.config}")
     for path in change.left_alone:
         _say(f"not edited: {path} belongs to an installed package")
     for line in change.left_behind:
