@@ -299,6 +299,46 @@ class SubtitleFile(Base):
     __tablename__ = "core__subtitle_files"
     id = sa.Column(sa.Integer, primary_key=True)
     media_entry = sa.Column(sa.Integer, sa.ForeignKey("core__media_entries.id"), nullable=False)
+
+
+class Privilege(Base):
+    __tablename__ = "core__privileges"
+    id = sa.Column(sa.Integer, primary_key=True)
+    privilege_name = sa.Column(sa.Unicode(64), nullable=False, unique=True)
+
+
+# As MediaGoblin's mediagoblin/db/models.py: rows laid on a fresh database by `gmg dbupdate`
+# after its migrations, not by a revision.
+privilege_foundations = [{"privilege_name": name} for name in
+                         ("admin", "moderator", "uploader", "reporter", "commenter", "active")]
+FOUNDATIONS = {Privilege: privilege_foundations}
+"""
+
+# As MediaGoblin 0.15's mediagoblin/gmg_commands/dbupdate.py: run_foundations binds a session to
+# db.engine and adds the FOUNDATIONS of the core and of each plugin enabled in the site's config.
+MG_DBUPDATE = """
+import importlib
+
+from sqlalchemy.orm import sessionmaker
+
+
+def run_foundations(db, global_config):
+    from {package}.db.models import FOUNDATIONS as MAIN_FOUNDATIONS
+    all_foundations = [("__main__", MAIN_FOUNDATIONS)]
+    Session = sessionmaker(bind=db.engine)
+    session = Session()
+    for plugin in global_config.get("plugins", {{}}):
+        try:
+            module = importlib.import_module(plugin + ".models")
+            all_foundations.append((plugin, module.FOUNDATIONS))
+        except (ImportError, AttributeError):
+            continue
+    for name, foundations in all_foundations:
+        print("Laying foundations for %s:" % name)
+        for model, rows in foundations.items():
+            for parameters in rows:
+                session.add(model(**parameters))
+        session.commit()
 """
 
 # As MediaGoblin's mediagoblin/db/migrations/env.py: no engine of its own, a session handed in.
@@ -340,8 +380,12 @@ MG_REVISIONS = {
         sa.Column("username", sa.Unicode(64), nullable=False))
     op.create_table("core__media_entries", sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("uploader", sa.Integer(), sa.ForeignKey("core__users.id"), nullable=False),
-        sa.Column("title", sa.Unicode(255), nullable=False))""",
-        """    op.drop_table("core__media_entries")
+        sa.Column("title", sa.Unicode(255), nullable=False))
+    op.create_table("core__privileges", sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("privilege_name", sa.Unicode(64), nullable=False),
+        sa.UniqueConstraint("privilege_name"))""",
+        """    op.drop_table("core__privileges")
+    op.drop_table("core__media_entries")
     op.drop_table("core__users")""",
     ),
     "228916769bd2_core_step.py": ("228916769bd2", "52bf0ccbedc1", None, "    pass", "    pass"),
@@ -369,9 +413,12 @@ def make_mediagoblin_host(root: Path, package: str = "mgoblin") -> Path:
     """
     migrations = root / package / "db" / "migrations"
     (migrations / "versions").mkdir(parents=True)
-    for folder in (root / package, root / package / "db", migrations):
+    commands = root / package / "gmg_commands"
+    commands.mkdir()
+    for folder in (root / package, root / package / "db", migrations, commands):
         (folder / "__init__.py").write_text("")
     (root / package / "db" / "models.py").write_text(MG_MODELS)
+    (commands / "dbupdate.py").write_text(MG_DBUPDATE.format(package=package))
     (migrations / "env.py").write_text(MG_ENV.format(package=package))
     (migrations / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s\n")
     mako = Path(command.__file__).parent / "templates" / "generic" / "script.py.mako"
@@ -457,5 +504,86 @@ def make_mediagoblin_site(root: Path, package: str = "mgoblin", plugins: str = "
         f"sql_engine = sqlite:///{root / 'site.db'}\n"
         f"media_types = {package}.media_types.image\n"
         f"plugins = {plugins}\n"
+    )
+    return site
+
+
+# MediaGoblin 0.15's own API, as plugin_scaffold.hosts.mediagoblin calls it: the site's config
+# file read into a dict of sections ([plugins] holds a [[name]] subsection per enabled plugin),
+# and build_alembic_config making its Config from the alembic.ini beside env.py.
+MG015_SITE_CONFIG = """
+import re
+
+
+def read_mediagoblin_config(config_path):
+    config, section, current = {}, None, None
+    with open(config_path) as stream:
+        for line in stream:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            sub = re.fullmatch(r"\\[\\[(.+)\\]\\]", line)
+            top = re.fullmatch(r"\\[(.+)\\]", line)
+            if sub:
+                current = config[section].setdefault(sub.group(1), {})
+            elif top:
+                section = top.group(1)
+                current = config.setdefault(section, {})
+            else:
+                key, _, value = line.partition("=")
+                current[key.strip()] = value.strip()
+    return config, True
+
+
+def generate_validation_report(config, validation_result):
+    if "sql_engine" not in config.get("mediagoblin", {}):
+        return "problems in this config file:\\n---\\n  [mediagoblin] sql_engine = missing"
+    return None
+"""
+
+MG015_MIGRATION_TOOLS = """
+import importlib
+import os
+
+from alembic.config import Config
+
+
+def build_alembic_config(global_config, cmd_options, session):
+    alembic_dir = os.path.join(os.path.dirname(__file__), "migrations")
+    cfg = Config(os.path.join(alembic_dir, "alembic.ini"), cmd_opts=cmd_options)
+    cfg.attributes["session"] = session
+    version_locations = [os.path.join(alembic_dir, "versions")]
+    cfg.set_main_option("sqlalchemy.url", str(session.get_bind().url))
+    for plugin in global_config.get("plugins", []):
+        module = importlib.import_module(plugin)
+        folder = os.path.join(os.path.dirname(module.__file__), "migrations")
+        if os.path.isdir(folder):
+            version_locations.append(folder)
+    cfg.set_main_option("version_locations", " ".join(version_locations))
+    return cfg
+"""
+
+
+def make_mediagoblin_015(root: Path) -> Path:
+    """A stand-in for MediaGoblin 0.15 as ``plugin_scaffold.hosts.mediagoblin`` uses it: the
+    MediaGoblin-style host above, as the package ``mediagoblin``, with ``read_mediagoblin_config``,
+    ``build_alembic_config`` and ``run_foundations`` (its default privileges) where MediaGoblin
+    has them, and the image media type enabled in the site's mediagoblin.ini; returns that file."""
+    make_mediagoblin_host(root, "mediagoblin")
+    package = root / "mediagoblin"
+    (package / "init").mkdir()
+    (package / "init" / "__init__.py").write_text("")
+    (package / "init" / "config.py").write_text(MG015_SITE_CONFIG)
+    (package / "db" / "migration_tools.py").write_text(MG015_MIGRATION_TOOLS)
+    image = package / "media_types" / "image"
+    (image / "migrations").mkdir(parents=True)
+    for folder in (package / "media_types", image):
+        (folder / "__init__.py").write_text("")
+    (image / "migrations" / "a98c1a320e88_image_tables.py").write_text(MG_IMAGE_REVISION)
+    site = root / "mediagoblin.ini"
+    site.write_text(
+        "[mediagoblin]\n"
+        f"sql_engine = sqlite:///{root / 'mediagoblin.db'}\n"
+        "\n[plugins]\n[[mediagoblin.media_types.image]]\n"
     )
     return site

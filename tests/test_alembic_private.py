@@ -75,6 +75,13 @@ def test_plans(script: ScriptDirectory) -> None:
     ]
     assert sorted(up) == ["h1", "h2", "m", "p1", "p2a", "p2b"]
     assert up.index("h1") < up.index("p1") < up.index("p2a") < up.index("m")
+    several = alembic_private.upgrade_plan(script, ("h2", "p2a"), ())
+    assert sorted(alembic_private.step_revision(s).revision for s in several) == [
+        "h1",
+        "h2",
+        "p1",
+        "p2a",
+    ]
 
     down = alembic_private.downgrade_plan(script, "poser@base", ("h2", "m"))
     assert sorted(alembic_private.step_revision(s).revision for s in down) == [

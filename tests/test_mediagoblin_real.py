@@ -184,6 +184,22 @@ def test_a_default_mediagoblin_site_with_nothing_hand_written(
     mediagoblin.scaffold("new", "mediasec", str(project), *data, cwd=tmp_path)
     mediagoblin.pythonpath = str(project / "src")
     on = ["--url", url]
+    # The plugin's test sessions install this MediaGoblin, with what it needs to import, and
+    # scaffold lays MediaGoblin's foundations on the databases it creates.
+    noxfile = (project / "noxfile.py").read_text()
+    assert re.search(r'or "mediagoblin @ file:///[^"]+\\nsetuptools<81"\n', noxfile), noxfile
+    assert (
+        'host-init = "plugin_scaffold.hosts.mediagoblin:foundations"'
+        in (project / "pyproject.toml").read_text()
+    )
+    privilege_names = "SELECT privilege_name FROM core__privileges ORDER BY id"
+    for path in ("migrated.db", "from-models.db"):
+        fresh = f"sqlite:///{site / path}"
+        made = mediagoblin.scaffold(
+            "--url", fresh, "upgrade", *(["--from-models"] if "models" in path else []), cwd=project
+        )
+        assert "ran host-init plugin_scaffold.hosts.mediagoblin:foundations" in made
+        assert rows(fresh, privilege_names) == rows(url, privilege_names)
 
     assert "upgraded" in mediagoblin.scaffold(*on, "upgrade", cwd=project)
     current = mediagoblin.scaffold(*on, "current", cwd=project)

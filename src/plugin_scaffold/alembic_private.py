@@ -35,9 +35,15 @@ def revision_files(script: ScriptDirectory) -> list[Script]:
     return list(script._load_revisions())
 
 
-def upgrade_plan(script: ScriptDirectory, destination: str, current: Any) -> list[Step]:
-    """The steps ``alembic upgrade destination`` would run from ``current``, in its order."""
-    return list(script._upgrade_revs(destination, current))
+def upgrade_plan(
+    script: ScriptDirectory, destination: str | tuple[str, ...], current: Any
+) -> list[Step]:
+    """The steps ``alembic upgrade destination`` would run from ``current``, in its order.
+
+    ``destination`` may be several revisions: Alembic plans towards each (its revision map takes
+    a tuple wherever it takes one identifier, though ``_upgrade_revs`` is annotated ``str``).
+    """
+    return list(script._upgrade_revs(destination, current))  # type: ignore[arg-type]
 
 
 def downgrade_plan(script: ScriptDirectory, destination: str, current: Any) -> list[Step]:

@@ -49,8 +49,9 @@ def cmd_new(args: argparse.Namespace) -> int:
     render_plugin(dest, answers)
     _say(f"created plugin {args.name} in {dest}")
     host = host_to_install(dest)
-    if host is not None:  # scaffold upgrade would stop: "cannot import package ..."
-        _say(f"next: pip install {shlex.quote(host)}  # the host, which scaffold imports")
+    if host:  # scaffold upgrade would stop: "cannot import package ..."
+        install = " ".join(shlex.quote(requirement) for requirement in host)
+        _say(f"next: pip install {install}  # the host, which scaffold imports")
     _say(f"next: cd {shlex.quote(str(dest))} && scaffold upgrade")
     return 0
 
@@ -76,12 +77,22 @@ def cmd_wire(args: argparse.Namespace) -> int:
     if change.changed:
         _say(f"wired {plugin.name}: " + ", ".join(str(p) for p in change.changed))
     elif not change.left_alone:
-        _say(f"{plugin.name} is already wired into {ws.host.described_as}")
+        _say(f"{plugin.name} is already wired into {change.config or ws.host.described_as}")
     for path in change.left_alone:
         _say(
             f"not edited: {path} belongs to an installed package; plain `alembic revision "
             f"--autogenerate` imports {plugin.models_module} only if the host loads it "
             "(scaffold imports it itself)"
+        )
+    factory = ws.host.factory
+    if factory is not None and wiring.factory_overrides(ws.host, plugin.migrations):
+        print(
+            f"scaffold: warning: config factory {factory.spec} sets version_locations itself "
+            f"and leaves out {ws.host.toml_path or ws.host.ini_path}'s: the host's own tool "
+            f"sees {plugin.name}'s revisions only where the host's config enables the plugin "
+            "(MediaGoblin: mediagoblin.ini's [plugins]); scaffold finds them itself",
+            file=sys.stderr,
+            flush=True,
         )
     if not wiring.importable(ws.host, plugin.package):
         tool = "flask db" if ws.host.flask is not None else "alembic"
@@ -108,10 +119,10 @@ def cmd_unwire(args: argparse.Namespace) -> int:
             from .errors import PluginError
 
             raise PluginError(
-                f"no plugin named {args.name!r} is wired into {ws.host.described_as} or found "
+                f"no plugin named {args.name!r} is wired into {change.config} or found "
                 f"(found: {', '.join(known) or 'none'})"
             )
-        _say(f"{args.name} is not wired into {ws.host.described_as}")
+        _say(f"{args.name} is not wired into {change.config}")
     for path in change.left_alone:
         _say(f"not edited: {path} belongs to an installed package")
     for line in change.left_behind:
@@ -279,6 +290,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
     if not args.sql:
         _moved(ws, "upgrade", target, applied)
+    if ws.initialised and ws.host.init is not None:
+        _say(f"ran host-init {ws.host.init.spec} on the new database")
     return 0
 
 
@@ -299,6 +312,8 @@ def _from_models(args: argparse.Namespace) -> int:
         f"created {len(made.tables)} tables from the models in {_database(ws)} and stamped "
         f"{'its head' if heads == 1 else f'its {heads} heads'}"
     )
+    if made.host_init is not None:
+        _say(f"ran host-init {made.host_init} on the new database")
     return 0
 
 

@@ -1,9 +1,10 @@
 """``scaffold upgrade --from-models``: an empty database made from the models, stamped at heads.
 
 What MediaGoblin's first ``dbupdate`` did: ``metadata.create_all`` of every table env.py
-compares (the host's ``target_metadata``, on which every plugin's models are declared), then
-every head stamped, in one run of the host's env.py, one transaction and under the migration
-lock. Only an empty database is filled: no table, no version table.
+compares (the host's ``target_metadata``, on which every plugin's models are declared), the
+host's ``host-init`` (the rows it lays down outside its migrations), then every head stamped,
+in one run of the host's env.py, one transaction and under the migration lock. Only an empty
+database is filled: no table, no version table.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FromModels:
-    """What ``upgrade --from-models`` did: the tables it created and the heads it stamped."""
+    """What ``upgrade --from-models`` did: the tables it created, the heads it stamped and the
+    ``host-init`` it ran (None: the host has none)."""
 
     tables: tuple[str, ...]
     heads: tuple[str, ...]
+    host_init: str | None = None
 
 
 def upgrade_from_models(ws: Workspace) -> FromModels:
@@ -35,6 +38,7 @@ def upgrade_from_models(ws: Workspace) -> FromModels:
     from sqlalchemy import inspect
 
     script = ws.script
+    init = ws.host.init
     loaded: dict[str, PluginModels] = {}
 
     def load_models() -> None:
@@ -60,6 +64,8 @@ def upgrade_from_models(ws: Workspace) -> FromModels:
 
     def look(rows: Any, context: MigrationContext) -> list[Any]:
         refuse_unless_empty(context, version_table=True)
+        if init is not None:
+            init.function  # noqa: B018  (an import error stops it before anything is written)
         return []
 
     made: list[str] = []
@@ -82,6 +88,9 @@ def upgrade_from_models(ws: Workspace) -> FromModels:
         for metadata in metadatas:
             metadata.create_all(context.connection)
             made.extend(metadata.tables)
+        if init is not None:
+            assert context.connection is not None  # online only
+            init.run(context.connection, context.config)
         return alembic_private.stamp_plan(script, "heads", rows)
 
     ws.before_configure = load_models
@@ -91,4 +100,6 @@ def upgrade_from_models(ws: Workspace) -> FromModels:
         ws.run(create, None, destination_rev="heads")
     finally:
         ws.before_configure = None
-    return FromModels(tuple(sorted(made)), tuple(script.get_heads()))
+    return FromModels(
+        tuple(sorted(made)), tuple(script.get_heads()), init.spec if init is not None else None
+    )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError, first_line
-from .hostkinds import ConfigFactory, EnvStyle, FlaskApp, is_factory_spec
+from .hostkinds import ConfigFactory, EnvStyle, FlaskApp, HostInit, is_factory_spec
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -86,6 +86,8 @@ class Host:
     #: env.py runs inside this Flask application's context (Flask-Migrate).
     flask: FlaskApp | None = None
     style: EnvStyle = field(default_factory=EnvStyle)
+    #: What the host does to a fresh database once its migrations have run (``host-init``).
+    init: HostInit | None = None
 
     @classmethod
     def from_spec(
@@ -95,15 +97,18 @@ class Host:
         base: Path,
         app: str | None = None,
         host_config: str | None = None,
+        init: str | None = None,
     ) -> Host:
         """``host_alembic`` as the template records it: an ini or pyproject.toml path, a folder,
         a ``package:path`` resource or a ``module:function`` config factory.
 
         ``app`` is the host application env.py needs (Flask-Migrate), ``host_config`` the
-        host's own config file handed to a config factory.
+        host's own config file handed to a config factory (and to ``init``), ``init`` the
+        ``module:function`` run on a fresh database once the host is at its heads.
         """
+        config_file = resolve_location(host_config, base) if host_config else None
+        host_init = HostInit(init, config_file) if init else None
         if is_resource(spec) and is_factory_spec(spec):
-            config_file = resolve_location(host_config, base) if host_config else None
             host = cls.from_factory(ConfigFactory(spec, config_file))
         elif is_resource(spec):
             host = cls.from_script_location(spec)
@@ -120,16 +125,18 @@ class Host:
                 host = cls.from_pyproject(path)
             else:
                 host = cls.from_ini(path)
-        return host.with_runtime(app)
+        return replace(host.with_runtime(app), init=host_init)
 
     @classmethod
-    def from_cwd(cls, cwd: Path, *, app: str | None = None) -> Host | None:
+    def from_cwd(cls, cwd: Path, *, app: str | None = None, init: str | None = None) -> Host | None:
         """The host of the folder a command runs in: ./alembic.ini or ./pyproject.toml."""
         if (cwd / "alembic.ini").is_file():
-            return cls.from_ini(cwd / "alembic.ini").with_runtime(app)
-        if _has_tool_alembic(cwd / "pyproject.toml"):
-            return cls.from_pyproject(cwd / "pyproject.toml").with_runtime(app)
-        return None
+            host = cls.from_ini(cwd / "alembic.ini")
+        elif _has_tool_alembic(cwd / "pyproject.toml"):
+            host = cls.from_pyproject(cwd / "pyproject.toml")
+        else:
+            return None
+        return replace(host.with_runtime(app), init=HostInit(init) if init else None)
 
     def with_runtime(self, app: str | None) -> Host:
         """This host with what its env.py needs to run: refused, or given a Flask app."""
@@ -155,7 +162,12 @@ class Host:
     @classmethod
     def from_factory(cls, factory: ConfigFactory) -> Host:
         """A host whose Config its own code builds (MediaGoblin adds enabled media types' and
-        plugins' folders from its config file)."""
+        plugins' folders from its config file).
+
+        The file the Config was made from (``config_file_name``, MediaGoblin's
+        ``mediagoblin/db/migrations/alembic.ini``; ``toml_file_name``) is the host's ini or
+        pyproject.toml, which ``scaffold wire`` edits.
+        """
         config = factory.build(None)
         described = factory.spec + (f" ({factory.config_file})" if factory.config_file else "")
         location = config.get_main_option("script_location")
@@ -170,6 +182,8 @@ class Host:
         prepend = [resolve_location(e, cwd) for e in split_option(options, "prepend_sys_path")]
         return cls(
             script_location=script,
+            ini_path=_file_named(config.config_file_name),
+            toml_path=_file_named(getattr(config, "toml_file_name", None)),
             ini_section=config.config_ini_section,
             version_locations=tuple(versions) or (script / "versions",),
             prepend_sys_path=tuple(prepend),
@@ -368,6 +382,14 @@ def env_url(url: str, style: EnvStyle) -> str:
     from .databases import async_variant
 
     return async_variant(url) if style.is_async else url
+
+
+def _file_named(name: object) -> Path | None:
+    """A Config's ``config_file_name``/``toml_file_name``, when it names a file."""
+    if not isinstance(name, str | os.PathLike) or not name:
+        return None
+    path = Path(name)
+    return path.resolve() if path.is_file() else None
 
 
 def _tool_alembic(toml: Path) -> dict[str, object] | None:

@@ -2,8 +2,9 @@
 
 The one place that knows them: a Config built in the host's own code (``module:function``),
 a Flask application whose context Flask-Migrate's env.py needs, an env.py that migrates
-through an async engine, and Alembic's multi-database template (refused). The rest of the
-core asks :class:`~plugin_scaffold.host.Host`, which asks this module.
+through an async engine, and Alembic's multi-database template (refused); and the rows a host
+lays down outside its migrations on a fresh database (``host-init``). The rest of the core
+asks :class:`~plugin_scaffold.host.Host`, which asks this module.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, first_line
+from .errors import ConfigError, MigrationError, ScaffoldError, first_line
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.engine import Connection
 
 #: Names a config factory may declare, and what scaffold passes for each.
 FACTORY_URL_PARAMETERS = ("url", "database_url", "db_url", "sqlalchemy_url")
@@ -124,15 +126,7 @@ class ConfigFactory:
         return bool(self._parameters() & set(FACTORY_URL_PARAMETERS))
 
     def _parameters(self) -> set[str]:
-        try:
-            signature = inspect.signature(self.function)
-        except (TypeError, ValueError):
-            return set()
-        return {
-            name
-            for name, p in signature.parameters.items()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-        }
+        return keyword_parameters(self.function)
 
     def build(self, url: str | None) -> Config:
         from alembic.config import Config
@@ -184,6 +178,19 @@ def load_factory(spec: str) -> Callable[..., Any]:
     return target  # type: ignore[no-any-return]
 
 
+def keyword_parameters(function: Callable[..., Any]) -> set[str]:
+    """The names ``function`` can be given as keyword arguments."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return set()
+    return {
+        name
+        for name, p in signature.parameters.items()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+
+
 def import_host_module(name: str, spec: str) -> Any:
     """Import a module of the host, its own import error shown as it is (not a guess)."""
     try:
@@ -219,6 +226,69 @@ def is_factory_spec(spec: str) -> bool:
     # A module (not a package) can only be named with a function; a package with neither the
     # folder nor the function is reported by load_factory naming the function.
     return True
+
+
+# --- rows the host lays down outside its migrations ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class HostInit:
+    """``host-init = module:function``: what the host does to a fresh database once its
+    migrations have run (MediaGoblin's ``gmg dbupdate`` adds its default privileges then).
+
+    The function is called with the SQLAlchemy ``Connection`` of the run, inside the run's
+    transaction, and with the keyword arguments it declares among ``config`` (the Alembic
+    ``Config`` of the run) and ``config_file`` (the host's own config file, ``host-config``;
+    also ``config_path``, ``path``; None when none is set). Whatever it returns is ignored.
+    """
+
+    spec: str
+    config_file: Path | None = None
+
+    @property
+    def function(self) -> Callable[..., Any]:
+        """The function, imported (a failure is one line naming it)."""
+        return load_init(self.spec)
+
+    def run(self, connection: Connection, config: Config | None) -> None:
+        """Call the function on ``connection``; a failure is one line naming it (exit 1)."""
+        from .databases import redact
+
+        function = self.function
+        declared = keyword_parameters(function)
+        kwargs: dict[str, Any] = {}
+        if "config" in declared:
+            kwargs["config"] = config
+        for name in FACTORY_FILE_PARAMETERS:
+            if name in declared:
+                kwargs[name] = str(self.config_file) if self.config_file is not None else None
+        try:
+            function(connection, **kwargs)
+        except ScaffoldError:
+            raise
+        except Exception as exc:
+            where = redact(connection.engine.url)
+            raise MigrationError(
+                f"host-init {self.spec} failed on {where}: {first_line(exc)}"
+            ) from None
+
+
+def is_function_spec(spec: str) -> bool:
+    """``module.path:function`` (or ``module:Class.method``): identifiers on both sides."""
+    module_name, sep, attribute = spec.partition(":")
+    names = [*module_name.split("."), *attribute.split(".")]
+    return bool(sep) and all(name.isidentifier() for name in names)
+
+
+@cache
+def load_init(spec: str) -> Callable[..., Any]:
+    module_name, _, attribute = spec.partition(":")
+    target: Any = import_host_module(module_name, f"host-init {spec}")
+    for part in attribute.split("."):
+        target = getattr(target, part, None)
+    if not callable(target):
+        raise ConfigError(f"host-init {spec}: {module_name} has no function {attribute!r}")
+    return target  # type: ignore[no-any-return]
 
 
 # --- a Flask application ------------------------------------------------------------------------

@@ -34,6 +34,9 @@ class Project:
     host_path: tuple[Path, ...] = ()
     #: The host's own config file handed to a ``module:function`` config factory.
     host_config: str | None = None
+    #: ``module:function`` run on a fresh database once the host is at its heads: the rows the
+    #: host lays down outside its migrations (MediaGoblin's default privileges).
+    host_init: str | None = None
 
     @property
     def pyproject(self) -> Path:
@@ -76,6 +79,7 @@ class Project:
             host_app=table.get("host-app") or None,
             host_config=table.get("host-config") or None,
             host_path=_host_path(table.get("host-path"), pyproject),
+            host_init=_function_spec(table.get("host-init"), "host-init", pyproject),
         )
 
     def source_dirs(self) -> list[Path]:
@@ -114,6 +118,20 @@ def _strings(value: object, pyproject: Path) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{pyproject}: version-locations must be a list of strings")
     return list(value)
+
+
+def _function_spec(value: object, key: str, pyproject: Path) -> str | None:
+    """An optional ``module:function`` key of the table."""
+    from .hostkinds import is_function_spec
+
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not is_function_spec(value):
+        raise ConfigError(
+            f"{pyproject}: {key} = {value!r} is not module:function "
+            "(e.g. plugin_scaffold.hosts.mediagoblin:foundations)"
+        )
+    return value
 
 
 def _resolve_sqlite(url: str | None, root: Path) -> str | None:

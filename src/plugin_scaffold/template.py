@@ -57,15 +57,22 @@ def render_plugin(dest: Path, answers: Mapping[str, str], *, defaults: bool = Tr
     ``answers`` answer template questions by name (``plugin_name`` at least, unless copier
     may ask); the others take their defaults, or are asked when ``defaults`` is false.
     ``scaffold_requirement`` defaults to this very plugin-scaffold, and ``extends_type`` to the
-    type of the host's ``extends`` column when the host can be imported. A bad answer, or a
-    ``dest`` that holds anything, is a :class:`UsageError`; nothing is written then.
+    type of the host's ``extends`` column when the host can be imported. A ``host_alembic``
+    naming a config factory plugin-scaffold ships (MediaGoblin's) fills in ``host_requirement``
+    (the host as installed here, and what it needs to import) and ``host_init``. A bad answer,
+    or a ``dest`` that holds anything, is a :class:`UsageError`; nothing is written then.
     """
+    from .hosts import known_host
+
     require_authoring_tools("new")
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"{dest}: already exists and is not empty; choose a new folder")
     data = dict(answers)
     data.setdefault("scaffold_requirement", scaffold_requirement())
+    known = known_host(data.get("host_alembic", ""))
+    for question, answer in (known.answers() if known is not None else {}).items():
+        data.setdefault(question, answer)
     for question in data:
         message = answer_error(question, data, dest=dest)
         if message:
@@ -115,15 +122,18 @@ def require_authoring_tools(command: str) -> None:
             )
 
 
-def host_to_install(dest: Path) -> str | None:
+def host_to_install(dest: Path) -> list[str] | None:
     """What to pip-install before scaffold can work in the plugin just rendered in ``dest``.
 
-    The host's requirement (its ``host_requirement`` answer) when ``host_alembic`` names the
-    host's package (``package:path``, ``module:function``) and that package is not importable
-    here; None when it is, when ``host_alembic`` is a path, whose ``prepend_sys_path`` may
-    make the host importable without an install, or when ``host_path`` names the host's folder.
+    The host's requirements (its ``host_requirement`` answer, one per line) when
+    ``host_alembic`` names the host's package (``package:path``, ``module:function``, or a
+    config factory plugin-scaffold ships for a host) and that package is not importable here;
+    None when it is, when ``host_alembic`` is a path, whose ``prepend_sys_path`` may make the
+    host importable without an install, or when ``host_path`` names the host's folder.
     """
     import yaml
+
+    from .hosts import known_host
 
     try:
         answers = yaml.safe_load((dest / ".copier-answers.yml").read_text(encoding="utf-8"))
@@ -133,10 +143,15 @@ def host_to_install(dest: Path) -> str | None:
         return None
     if answers.get("host_path"):
         return None  # the host's code is its folder, which scaffold puts on sys.path
-    package = str(answers["host_alembic"]).partition(":")[0].partition(".")[0]
+    known = known_host(str(answers["host_alembic"]))
+    if known is not None:
+        package = known.package
+    else:
+        package = str(answers["host_alembic"]).partition(":")[0].partition(".")[0]
     if importlib.util.find_spec(package) is not None:
         return None
-    return str(answers.get("host_requirement") or package)
+    lines = str(answers.get("host_requirement") or package).splitlines()
+    return [line.strip() for line in lines if line.strip()]
 
 
 def validate_plugin_name(name: str, host_branch: str | None = None) -> None:
@@ -458,6 +473,7 @@ def _probe_host(values: Mapping[str, str], dest: Path, *, given_type: bool) -> d
         "host_alembic": values["host_alembic"],
         "host_config": values.get("host_config", ""),
         "host_app": values.get("host_app", ""),
+        "host_init": values.get("host_init", ""),
         "extends": values["extends"],
         "extends_type": values.get("extends_type", "") if given_type else "",
     }
@@ -497,6 +513,7 @@ def _probe(request: Mapping[str, str]) -> dict[str, str | None]:
     given.
     """
     _probe_host_alembic(request["host_alembic"], request["host_config"])
+    _probe_host_init(request.get("host_init", ""))
     _probe_host_kind(request)
     base = _host_base(request["host_base"])
     answer: dict[str, str | None] = {"host_orm": _orm_of(base) if base is not None else None}
@@ -540,6 +557,21 @@ def _probe_host_alembic(spec: str, host_config: str) -> None:
             f"of a script directory) nor a function {rest!r} (module:function returning an "
             "alembic Config)"
         )
+
+
+def _probe_host_init(spec: str) -> None:
+    """``host_init`` must name a function of its module, when the module imports here."""
+    if not spec:
+        return
+    module_name, _, attribute = spec.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+    except Exception:
+        return  # the host is not installed here: checked by the first command that needs it
+    for part in attribute.split("."):
+        target = getattr(target, part, None)
+    if not callable(target):
+        raise UsageError(f"host_init: '{spec}': {module_name} has no function {attribute!r}")
 
 
 def _probe_host_kind(request: Mapping[str, str]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,8 @@ class WireChange:
     left_alone: tuple[Path, ...] = ()
     #: ``path:line: text`` of wiring that unwire did not recognise (edited by hand) and left.
     left_behind: tuple[str, ...] = ()
+    #: The host's file that holds (or would hold) the plugin's version_locations entry.
+    config: Path | None = None
 
 
 def wired_plugins(host: Host) -> dict[str, str]:
@@ -63,7 +65,8 @@ def wire(host: Host, name: str, package: str, migrations: Path) -> WireChange:
     else:
         new_config = _add_location(config_text, host, package, migrations, config)
     new_env = _add_import(env_text, name, package, env)
-    return _write({config: (config_text, new_config), env: (env_text, new_env)})
+    change = _write({config: (config_text, new_config), env: (env_text, new_env)})
+    return replace(change, config=config)
 
 
 def unwire(host: Host, name: str, package: str | None) -> WireChange:
@@ -74,7 +77,7 @@ def unwire(host: Host, name: str, package: str | None) -> WireChange:
     env_text = read_text(env)
     package = package or wired_plugins(host).get(name)
     if package is None:
-        return WireChange(())
+        return WireChange((), config=config)
     env_lines = env_text.splitlines(keepends=True)
     for k in reversed(range(len(env_lines))):
         match = _WIRED_LINE.match(env_lines[k].rstrip("\r\n"))
@@ -88,7 +91,7 @@ def unwire(host: Host, name: str, package: str | None) -> WireChange:
     change = _write({config: (config_text, new_config), env: (env_text, new_env)})
     left = _left_behind(config, new_config, name, package)
     left += _left_behind(env, new_env, name, package)
-    return WireChange(change.changed, change.left_alone, tuple(left))
+    return WireChange(change.changed, change.left_alone, tuple(left), config)
 
 
 def importable(host: Host, package: str) -> bool:
@@ -154,17 +157,41 @@ def _config_of(host: Host) -> Path:
             if _find_option(plain, "version_locations", start, end):
                 path = host.ini_path
     if path is None:
+        if host.factory is not None:
+            raise ConfigError(
+                f"config factory {host.factory.spec} builds its Config from no file "
+                "(config_file_name is None): there is no file to add version_locations to; "
+                "install the plugin (its entry point makes scaffold find it) and enable it "
+                "where the host's own config says which plugins it loads"
+            )
         raise ConfigError(
             f"host {host.described_as} has no alembic.ini to wire into: install the plugin "
             "(its entry point makes scaffold find it) or pass -c with the host's ini"
         )
     if installed_file(path):
+        if host.factory is not None:
+            raise ConfigError(
+                f"{path} (the file config factory {host.factory.spec} builds its Config from) "
+                "belongs to an installed package and is not edited: install the plugin (its "
+                "entry point makes scaffold find it) and enable it where the host's own config "
+                "says which plugins it loads"
+            )
         raise ConfigError(
             f"{path} belongs to an installed package and is not edited: install the "
             "plugin (its entry point makes scaffold find it), or pass -c with your own config "
             "file that holds the host's [alembic] section"
         )
     return path
+
+
+def factory_overrides(host: Host, migrations: Path) -> bool:
+    """True when the host's config factory leaves ``migrations`` out of the Config it builds
+    although its file lists it (MediaGoblin's sets version_locations in code): the host's own
+    tool then does not see what ``wire`` added there."""
+    if host.factory is None:
+        return False
+    rebuilt = Host.from_factory(host.factory)
+    return migrations.resolve() not in {p.resolve() for p in rebuilt.version_locations}
 
 
 def _left_behind(path: Path, text: str, name: str, package: str) -> list[str]:

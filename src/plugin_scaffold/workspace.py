@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import alembic_private, orphans
 from . import plugin as plugins_mod
-from .databases import is_placeholder, usable_url
+from .databases import is_placeholder, redact, usable_url
 from .environment import MigrationFn, handed_in, not_configured, run_env, unknown_revision
 from .errors import ConfigError, UsageError
 from .graph import Graph
 from .host import Host, resolve_location
+from .hostkinds import HostInit
 from .plugin import Plugin, PluginModels
 from .progress import ProgressLine, revision_text
 from .project import Project, prepend_sys_path
@@ -60,6 +61,8 @@ class Workspace:
     warn_orphans: bool = True
     #: Show the progress line of a long upgrade/downgrade on a terminal (progress.py).
     progress: bool = False
+    #: The databases (as they may be printed) on which the host's ``host-init`` ran.
+    initialised: list[str] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -82,6 +85,8 @@ class Workspace:
         app = project.host_app if project is not None else None
         found_host: Host | None
         host_config = host_config or (project.host_config if project is not None else None)
+        # The project's host-init goes with the project's host (not with one named by -c).
+        init = project.host_init if project is not None and config is None else None
         if config is not None:
             found_host = Host.from_spec(config, base=cwd, app=app, host_config=host_config)
         elif project is not None and project.host_alembic:
@@ -90,9 +95,10 @@ class Workspace:
                 base=project.root,
                 app=app,
                 host_config=host_config,
+                init=init,
             )
         else:
-            found_host = Host.from_cwd(cwd, app=app)
+            found_host = Host.from_cwd(cwd, app=app, init=init)
         if found_host is None:
             raise ConfigError(
                 f"no alembic.ini in {cwd}: pass -c/--config with the host's alembic.ini, or run "
@@ -231,13 +237,14 @@ class Workspace:
 
     def upgrade(
         self,
-        target: str = "heads",
+        target: str | tuple[str, ...] = "heads",
         *,
         plugin: str | None = None,
         sql: bool = False,
         url: str | None = None,
     ) -> int:
-        """Upgrade to ``target`` (Alembic's words: ``heads``, ``NAME@head``, a revision...).
+        """Upgrade to ``target`` (Alembic's words: ``heads``, ``NAME@head``, a revision...; or
+        several revisions at once, a tuple).
 
         Returns how many revisions were applied (0: the database was already there, e.g. a
         concurrent run that held the migration lock applied them).
@@ -252,21 +259,30 @@ class Workspace:
 
         With ``sql``, the SQL is printed for a database at the start of ``START:END``, else,
         for ``plugin``, at every head but that plugin's (it is being installed), else empty.
+
+        On an empty database (no row in the version table) the host's ``host-init`` runs once
+        every host head is applied, in the run's transaction, before any plugin revision planned
+        after it (see :class:`HostInitRun`); a plan that installs a plugin then brings every
+        host head, so that the function finds the host it was written for.
         """
         script = self.script
         graph = self.graph
         if plugin is not None:
             graph.require_branch(plugin)
             target = f"{plugin}@head"
+        init = HostInitRun(self.host.init, graph) if self.host.init is not None else None
 
         run = alembic_private.step_revision
 
-        def steps(destination: str, rev: Any) -> list[Any]:
+        def steps(destination: str | tuple[str, ...], rev: Any) -> list[Any]:
             planned = alembic_private.upgrade_plan(script, destination, rev)
             # "heads" already plans every head; any other target may stop a host branch short.
             if destination != "heads":
+                needed = graph.host_branches_needed(run(step) for step in planned)
+                if init is not None and init.armed and needed:
+                    needed = graph.host_heads  # a fresh host gets its init: all of the host
                 planned_ids = {run(step).revision for step in planned}
-                for head in graph.host_branches_needed(run(step) for step in planned):
+                for head in needed:
                     if head not in planned_ids:
                         more = alembic_private.upgrade_plan(script, head, rev)
                         planned += [s for s in more if run(s).revision not in planned_ids]
@@ -275,7 +291,9 @@ class Workspace:
             return [by_id[r.revision] for r in graph.host_first([run(s) for s in planned])]
 
         offline_start = graph.rows_at_heads(without=plugin) if plugin is not None else ()
-        return self._migrate(steps, target, sql, url, offline_start=offline_start, verb="upgrading")
+        return self._migrate(
+            steps, target, sql, url, offline_start=offline_start, verb="upgrading", init=init
+        )
 
     def downgrade(
         self,
@@ -354,13 +372,14 @@ class Workspace:
 
     def _migrate(
         self,
-        steps: Callable[[str, Any], Any],
-        target: str,
+        steps: Callable[[Any, Any], Any],
+        target: str | tuple[str, ...],
         sql: bool,
         url: str | None,
         *,
         offline_start: tuple[str, ...],
         verb: str,
+        init: HostInitRun | None = None,
     ) -> int:
         """Run env.py with ``steps`` towards ``target`` (``START:END`` only with --sql).
 
@@ -374,10 +393,11 @@ class Workspace:
         hold (``offline_start``, or the range's START: several revisions, comma-separated, or
         ``heads``), and the printed SQL says which.
 
-        ``verb`` (``upgrading``) begins the progress line (see :attr:`progress`).
+        ``verb`` (``upgrading``) begins the progress line (see :attr:`progress`). ``init``:
+        the host's ``host-init``, run when the database starts empty (see :class:`HostInitRun`).
         """
         starting = offline_start
-        if ":" in target:
+        if isinstance(target, str) and ":" in target:
             if not sql:
                 raise UsageError("a range start:end is only allowed with --sql")
             start, target = target.split(":", 1)
@@ -395,6 +415,8 @@ class Workspace:
                 orphans.check_safe(self, rev, orphans.survey(self, context, count=False))
                 if warn:
                     self.warn(orphans.warning(self.unknown_rows))
+            if init is not None:
+                init.start(rev, context)
             planned = list(steps(target, rev))
             counted[0] += len(planned)  # env.py may migrate several databases (multidb)
             line.planned(len(planned))
@@ -405,6 +427,13 @@ class Workspace:
             lambda revision: revision_text(self.graph, revision),
             enabled=self.progress and not sql,
         )
+
+        def applied(**kw: Any) -> None:
+            if line.enabled:
+                line.applied(**kw)
+            if init is not None and init.applied(**kw):
+                self.initialised.append(redact(kw["ctx"].connection.engine.url))
+
         warn, self.warn_orphans = self.warn_orphans, False
         try:
             with line:
@@ -414,7 +443,7 @@ class Workspace:
                     as_sql=sql,
                     starting_rev=(starting or None) if sql else None,
                     destination_rev=target,
-                    on_applied=line.applied if line.enabled else None,
+                    on_applied=applied if line.enabled or init is not None else None,
                 )
         finally:
             self.warn_orphans = warn
@@ -541,6 +570,56 @@ def _chosen_url(
     if host.url and not is_placeholder(host.url):
         return host.url, None
     return None, None
+
+
+@dataclass
+class HostInitRun:
+    """The host's ``host-init`` in one upgrade run.
+
+    Armed when the run starts on an empty version table (a fresh database, as ``gmg dbupdate``
+    tells one: no version table yet); then run once, right after the step that applies the last
+    host head: inside the run's transaction, before any plugin revision after it. A run that
+    stops the host short of a head does not run it, nor does a later one (the database is not
+    fresh any more); nor does ``--sql``, which has no connection to hand it.
+    """
+
+    init: HostInit
+    graph: Graph
+    armed: bool = False
+    done: bool = False
+
+    def start(self, rows: Any, context: MigrationContext) -> None:
+        """Called before the run's plan is made, with the rows Alembic is shown."""
+        from alembic.runtime.migration import MigrationContext
+
+        if rows:
+            return
+        if context.as_sql:
+            context.impl.static_output(
+                f"-- scaffold: host-init {self.init.spec} is not in this SQL: it runs only "
+                "online (scaffold upgrade on the empty database)"
+            )
+            return
+        # Every row, those scaffold hides from Alembic included (orphans.py): run_env wraps the
+        # context's own get_current_heads to hide them.
+        self.armed = not MigrationContext.get_current_heads(context)
+        if self.armed:
+            self.init.function  # noqa: B018  (an import error stops the run before it writes)
+
+    def applied(self, *, ctx: MigrationContext, heads: set[str], **_: Any) -> bool:
+        """Alembic's ``on_version_apply``: run the function once the host is at its heads.
+
+        True when it ran.
+        """
+        if not self.armed or self.done:
+            return False
+        if not set(self.graph.host_heads) <= self.graph.applied(heads):
+            return False
+        self.done = True
+        connection = ctx.connection
+        assert connection is not None  # armed only online
+        self.init.run(connection, ctx.config)
+        return True
 
 
 def _dangling(revisions: list[Script]) -> Iterator[tuple[Script, str, str]]:

@@ -38,14 +38,15 @@ nox.options.default_venv_backend = "uv|virtualenv"
 #: `nox` alone runs the tests on the three databases; `nox -s lint` is asked for by name.
 nox.options.sessions = ["tests"]
 
-#: What pip installs to get the host application; HOST_REQUIREMENT overrides it.
+#: What pip installs to get the host application (one requirement per line: the host, and what
+#: it needs to import but does not declare); HOST_REQUIREMENT overrides it.
 {%- if cookiecutter.host_path %}
 #: Empty: the host is the folder host-path names in pyproject.toml, not an installed package;
 #: the sessions install what that folder says it needs (see host_folder_requirements).
 {%- endif %}
 HOST_REQUIREMENT = (
     os.environ.get("HOST_REQUIREMENT")  # else the host_requirement answer:
-    or {{ host_requirement | tojson }}
+    or {{ host_requirement | to_json }}
 )
 #: What pip installs to get plugin-scaffold; PLUGIN_SCAFFOLD_REQUIREMENT overrides it.
 SCAFFOLD_REQUIREMENT = (
@@ -95,9 +96,10 @@ def requirements(session: nox.Session) -> list[str]:
     A plugin rendered from a checkout names that checkout's folders, which a CI machine does not
     have: set HOST_REQUIREMENT / PLUGIN_SCAFFOLD_REQUIREMENT to a version or a VCS URL there.
     """
+    hosts = [line.strip() for line in HOST_REQUIREMENT.splitlines() if line.strip()]
     found = []
     for variable, requirement in [
-        ("HOST_REQUIREMENT", HOST_REQUIREMENT),
+        *(("HOST_REQUIREMENT", host) for host in hosts),
         ("PLUGIN_SCAFFOLD_REQUIREMENT", SCAFFOLD_REQUIREMENT),
     ]:
         if not requirement:
@@ -112,7 +114,7 @@ def requirements(session: nox.Session) -> list[str]:
                 )
         found.append(requirement)
 {%- if cookiecutter.host_path %}
-    if not HOST_REQUIREMENT:
+    if not hosts:
         found += host_folder_requirements(session)
 {%- endif %}
     return found

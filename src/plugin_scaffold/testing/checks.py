@@ -235,11 +235,7 @@ class MigrationChecks:
         with self.scratch_database() as migrated_url, self.scratch_database() as created_url:
             migrated = self.bound(migrated_url)
             self._run(f"upgrading to heads on {self.where(migrated_url)}", migrated.upgrade)
-            created = self.bound(created_url)
-            for head in self.other_heads:
-                self._run(
-                    f"upgrading to {head} on {self.where(created_url)}", created.upgrade, head
-                )
+            created = self.prepare(created_url)
             engine = make_engine(created_url)
             try:
                 with engine.begin() as connection:
@@ -289,10 +285,17 @@ class MigrationChecks:
             engine.dispose()
 
     def prepare(self, url: str) -> Workspace:
-        """The database at the heads of everything but this plugin."""
+        """The database at the heads of everything but this plugin, in one run (so that the
+        host's ``host-init`` runs on it, as on a database the host created)."""
         ws = self.bound(url)
-        for head in self.other_heads:
-            self._run(f"upgrading to {head} on {self.where(url)}", ws.upgrade, head)
+        heads = tuple(self.other_heads)
+        if heads:
+            self._run(
+                f"upgrading to {', '.join(heads)} (every head but {self.name}'s) on "
+                f"{self.where(url)}",
+                ws.upgrade,
+                heads,
+            )
         return ws
 
     def round_trips(self) -> None:
