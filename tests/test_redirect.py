@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from conftest import Tripwire, require_server, run_scaffold, tables, versions
 from hosts import make_host, revision_id
@@ -60,6 +61,9 @@ APP_ENGINE = """
         return Config(os.path.join(os.path.dirname(os.path.dirname(__file__)), "alembic.ini"))
 """
 FACTORY = "acme.app:alembic_config"
+#: The PostgreSQL driver of the installed SQLAlchemy (1.4 has no psycopg 3 dialect): the app's
+#: engine is made when its module is imported, so its driver must load.
+APP_DRIVER = "postgresql+psycopg" if sa.__version__ >= "2" else "postgresql+psycopg2"
 
 
 def test_an_engine_made_at_import_time_connects_to_the_database_named(
@@ -75,7 +79,7 @@ def test_an_engine_made_at_import_time_connects_to_the_database_named(
                     context.run_migrations()
     """
     ini = _host(tmp_path / "host", online, module=APP_ENGINE)
-    app = {"ACME_DATABASE_URL": tripwire.url()}
+    app = {"ACME_DATABASE_URL": tripwire.url(APP_DRIVER)}
     _scaffold(ini, "-c", FACTORY, "--url", sqlite_url, "upgrade", env=app)
     assert versions(sqlite_url) == {revision_id(2)}
     assert tripwire.hits == 0
@@ -92,13 +96,13 @@ def test_a_raw_dbapi_connection_of_such_an_engine_is_refused_before_it_is_opened
             raise SystemExit(f"env.py got {raw}")
     """
     ini = _host(tmp_path / "host", online, module=APP_ENGINE)
-    app = {"ACME_DATABASE_URL": tripwire.url()}
+    app = {"ACME_DATABASE_URL": tripwire.url(APP_DRIVER)}
     refused = _scaffold(ini, "-c", FACTORY, "--url", sqlite_url, "upgrade", check=2, env=app)
     env_py = tmp_path / "host" / "migrations" / "env.py"
     line = env_py.read_text().splitlines().index("    raw = engine.raw_connection()") + 1
     assert refused.stderr == (
         f"scaffold: error: host env.py ({env_py}:{line}) asks an engine on "
-        f"postgresql+psycopg://app:***@127.0.0.1:{tripwire.port}/production, made before "
+        f"{APP_DRIVER}://app:***@127.0.0.1:{tripwire.port}/production, made before "
         "scaffold ran, for a raw DBAPI connection: scaffold cannot point it at "
         f"{sqlite_url}; let env.py connect through engine.connect(), "
         "config.attributes['connection'] or sqlalchemy.url "
@@ -207,3 +211,87 @@ def test_alembic_inits_placeholder_url_is_no_url(tmp_path: Path) -> None:
 def test_same_database_is_compared_as_a_database(a: str, b: str, same: bool) -> None:
     assert same_database(a, b) is same
     assert same_database(b, a) is same
+
+
+#: A Flask app on Flask-SQLAlchemy 2.x, as it was written before 3.0 (SQLAlchemy 1.4).
+FSA2_APP = """
+import os
+
+from flask import Flask
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+migrate = Migrate()
+
+
+class Account(db.Model):
+    __tablename__ = "accounts"
+    id = db.Column(db.Integer, primary_key=True)
+
+
+def create_app():
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["ACME_DATABASE_URL"]
+    app.config["SQLALCHEMY_TRACK_MODIFICATIONS"] = False
+    db.init_app(app)
+    migrate.init_app(app, db)
+    return app
+"""
+
+FSA2_REVISION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "f1a5c2000001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("accounts", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade():
+    op.drop_table("accounts")
+"""
+
+
+def test_flask_sqlalchemy_2_engines_connect_to_the_database_named(
+    tmp_path: Path, tripwire: Tripwire
+) -> None:
+    """`flask db init` on Flask-SQLAlchemy 2.x: env.py's get_engine() is the app's engine, made
+    on the app's own URL; it connects to --url. (Runs in `nox -s compat`, SQLAlchemy 1.4.)"""
+    flask_sqlalchemy = pytest.importorskip("flask_sqlalchemy")
+    from importlib.metadata import version
+
+    if not version("flask-sqlalchemy").startswith("2."):
+        pytest.skip("Flask-SQLAlchemy 2.x is tested in nox -s compat (SQLAlchemy 1.4)")
+    assert flask_sqlalchemy is not None
+    host = tmp_path / "host"
+    (host / "acme").mkdir(parents=True)
+    (host / "acme" / "__init__.py").write_text("")
+    (host / "acme" / "app.py").write_text(FSA2_APP)
+    shell = {
+        "PYTHONPATH": str(host),
+        "FLASK_APP": "acme.app:create_app",
+        "ACME_DATABASE_URL": tripwire.url("postgresql"),
+    }
+    import os
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "flask", "db", "init"],
+        cwd=host,
+        env={**os.environ, **shell},
+        check=True,
+        capture_output=True,
+    )
+    (host / "migrations" / "versions" / "f1a5c2000001_accounts.py").write_text(FSA2_REVISION)
+    mine = f"sqlite:///{tmp_path / 'mine.db'}"
+    run_scaffold("-c", "migrations", "--url", mine, "upgrade", cwd=host, env=shell)
+    assert versions(mine) == {"f1a5c2000001"}
+    assert "accounts" in tables(mine)
+    assert tripwire.hits == 0
