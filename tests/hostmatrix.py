@@ -407,7 +407,33 @@ def _make_flask_host(root: Path) -> GeneratedHost:
     return host
 
 
-def make_sqlmodel_host(root: Path, *, packaged: bool = True) -> GeneratedHost:
+#: full-stack-fastapi-template's app/core/config.py, in short: pydantic-settings, the database
+#: from the environment (ACME_DATABASE_URL), else the application's own file.
+FASTAPI_SETTINGS = """
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ACME_", extra="ignore")
+
+    DATABASE_URL: str = "sqlite:///" + str(
+        Path(__file__).resolve().parents[2] / "acme-production.db"
+    )
+
+    @property
+    def SQLALCHEMY_DATABASE_URI(self) -> str:
+        return self.DATABASE_URL
+
+
+settings = Settings()
+"""
+
+
+def make_sqlmodel_host(
+    root: Path, *, packaged: bool = True, settings: bool = False
+) -> GeneratedHost:
     """A SQLModel application in ``root`` (full-stack-fastapi-template's ``backend/``).
 
     ``app/models.py`` holds SQLModel tables (``user``, ``item``: uuid keys, AutoString
@@ -417,6 +443,9 @@ def make_sqlmodel_host(root: Path, *, packaged: bool = True) -> GeneratedHost:
     folder: no packaging (a ``requirements.txt``), no ``prepend_sys_path`` in its alembic.ini (as
     the template's has none), Alembic's own script.py.mako, and the import of
     ``sqlmodel.sql.sqltypes`` added by hand to the first revision, where autogenerate left it out.
+    ``settings``: then edited as the template's env.py is, its database from
+    ``app.core.config.settings`` (pydantic-settings: ACME_DATABASE_URL, else
+    acme-production.db) put into the config section, alembic.ini back to the placeholder.
     """
     root.mkdir(parents=True)
     (root / "app").mkdir()
@@ -437,8 +466,13 @@ def make_sqlmodel_host(root: Path, *, packaged: bool = True) -> GeneratedHost:
         )
     )
     if packaged:
+        dependencies = (
+            '["sqlmodel", "alembic", "pydantic-settings"]'
+            if settings
+            else ('["sqlmodel", "alembic"]')
+        )
         (root / "pyproject.toml").write_text(
-            PYPROJECT.format(name="app", package="app", dependencies='["sqlmodel", "alembic"]')
+            PYPROJECT.format(name="app", package="app", dependencies=dependencies)
         )
         mako = script / "script.py.mako"
         mako.write_text(
@@ -475,7 +509,40 @@ def make_sqlmodel_host(root: Path, *, packaged: bool = True) -> GeneratedHost:
                 1,
             )
         )
+    if settings:
+        _settings_env_py(root, text, script / "env.py")
     return host
+
+
+def _settings_env_py(root: Path, ini_text: str, env_py: Path) -> None:
+    """full-stack-fastapi-template's env.py: settings.SQLALCHEMY_DATABASE_URI, not the ini."""
+    (root / "app" / "core").mkdir()
+    (root / "app" / "core" / "__init__.py").write_text("")
+    (root / "app" / "core" / "config.py").write_text(FASTAPI_SETTINGS)
+    (root / "alembic.ini").write_text(
+        ini_text.replace(
+            "sqlalchemy.url = sqlite:///%(here)s/acme.db",
+            "sqlalchemy.url = driver://user:pass@localhost/dbname",
+        )
+    )
+    text = env_py.read_text()
+    text = _edit(
+        text,
+        "target_metadata = SQLModel.metadata",
+        "target_metadata = SQLModel.metadata\n\nfrom app.core.config import settings  # noqa\n\n\n"
+        "def get_url():\n    return str(settings.SQLALCHEMY_DATABASE_URI)",
+    )
+    text = _edit(text, '    url = config.get_main_option("sqlalchemy.url")', "    url = get_url()")
+    text = _edit(
+        text,
+        "    connectable = engine_from_config(\n"
+        "        config.get_section(config.config_ini_section, {}),",
+        "    configuration = config.get_section(config.config_ini_section)\n"
+        '    configuration["sqlalchemy.url"] = get_url()\n'
+        "    connectable = engine_from_config(\n"
+        "        configuration,",
+    )
+    env_py.write_text(text)
 
 
 def _first_revision(

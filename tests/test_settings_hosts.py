@@ -22,8 +22,10 @@ from hostmatrix import (
     APP_URL_VARIABLE,
     PLUGIN,
     SHAPES,
+    GeneratedHost,
     env_for,
     make_settings_host,
+    make_sqlmodel_host,
     render,
 )
 from plugin_scaffold.databases import temporary_database
@@ -32,22 +34,39 @@ TABLE = f"{PLUGIN}__store_extra"
 
 
 def _add_column(models: Path, column: str) -> None:
+    """A nullable integer column in the plugin's starter model (SQLModel's or SQLAlchemy's)."""
     source = models.read_text()
-    anchor = "    note = sa.Column("
+    if "    note: " in source:
+        anchor, added = "    note: ", f"    {column}: int | None = None\n"
+    else:
+        anchor, added = (
+            "    note = sa.Column(",
+            f"    {column} = sa.Column(sa.Integer, nullable=True)\n",
+        )
     assert anchor in source, source
-    models.write_text(
-        source.replace(anchor, f"    {column} = sa.Column(sa.Integer, nullable=True)\n" + anchor)
-    )
+    models.write_text(source.replace(anchor, added + anchor, 1))
+
+
+def _host_and_plugin(tmp_path: Path, shape: str) -> tuple[GeneratedHost, Path, set[str]]:
+    """The host of ``shape``, its plugin rendered with copier, and the tables of both once
+    migrated; the SQLModel host is full-stack-fastapi-template's, its settings a
+    pydantic-settings object."""
+    if shape == "sqlmodel":
+        host = make_sqlmodel_host(tmp_path / "backend", settings=True)
+        project = render(host, tmp_path / PLUGIN, extends="item.id", extends_type="sa.Uuid()")
+        return host, project, {"user", "item", f"{PLUGIN}__item_extra"}
+    host = make_settings_host(tmp_path / "host", shape)
+    return host, render(host, tmp_path / PLUGIN), {"accounts", "store", TABLE}
 
 
 @pytest.mark.postgresql
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("shape", [*SHAPES, "sqlmodel"])
 def test_the_database_named_is_migrated_and_the_apps_own_never_touched(
     tmp_path: Path, shape: str, tripwire: Tripwire
 ) -> None:
     require_server("postgresql")
-    host = make_settings_host(tmp_path / "host", shape)
-    project = render(host, tmp_path / PLUGIN)
+    host, project, migrated = _host_and_plugin(tmp_path, shape)
+    [table] = (name for name in migrated if name.startswith(f"{PLUGIN}__"))
     production = tripwire.url("postgresql+asyncpg" if shape == "async-env" else "postgresql")
     shell = {**env_for(host, project), APP_URL_VARIABLE: production}
     if host.app:
@@ -56,12 +75,12 @@ def test_the_database_named_is_migrated_and_the_apps_own_never_touched(
 
     # 1. the project's dev database (url in pyproject.toml), host first, then the plugin
     run_scaffold("upgrade", cwd=project, env=shell)
-    assert {"accounts", "store", TABLE} <= tables(f"sqlite:///{dev}")
+    assert migrated <= tables(f"sqlite:///{dev}")
 
     with temporary_database("postgresql") as pg:
         # 2. a server database named with --url
         run_scaffold("--url", pg, "upgrade", cwd=project, env=shell)
-        assert {"accounts", "store", TABLE} <= tables(pg)
+        assert migrated <= tables(pg)
         # offline SQL is written for the database named (PostgreSQL's BEGIN;), not env.py's
         sql = run_scaffold("--url", pg, "upgrade", "--sql", "base:heads", cwd=project, env=shell)
         assert sql.stdout.lstrip().startswith("BEGIN;"), sql.stdout[:200]
@@ -70,10 +89,10 @@ def test_the_database_named_is_migrated_and_the_apps_own_never_touched(
         # its heads, so it is the one compared
         _add_column(project / "src" / PLUGIN / "models.py", "stars")
         made = run_scaffold("revision", "-m", "stars", "--autogenerate", cwd=project, env=shell)
-        assert f"{TABLE} (add_column stars)" in made.stdout, made.stdout + made.stderr
+        assert f"{table} (add_column stars)" in made.stdout, made.stdout + made.stderr
         [written] = (project / "src" / PLUGIN / "migrations").glob("*_stars.py")
         run_scaffold("--url", pg, "upgrade", cwd=project, env=shell)
-        assert "stars" in columns(pg, TABLE)
+        assert "stars" in columns(pg, table)
         assert written.name.split("_")[0] in versions(pg)
 
     # 4. the plugin's own test sessions, as rendered, on scratch databases of each kind
@@ -89,7 +108,7 @@ def test_the_database_named_is_migrated_and_the_apps_own_never_touched(
     _add_column(project / "src" / PLUGIN / "models.py", "votes")
     run_scaffold("revision", "-m", "votes", "--autogenerate", cwd=project, env=quiet)
     run_scaffold("upgrade", cwd=project, env=quiet)
-    assert "votes" in columns(f"sqlite:///{dev}", TABLE)
+    assert "votes" in columns(f"sqlite:///{dev}", table)
     assert not (host.root / APP_DATABASE).exists()
 
 
