@@ -295,3 +295,47 @@ def test_flask_sqlalchemy_2_engines_connect_to_the_database_named(
     assert versions(mine) == {"f1a5c2000001"}
     assert "accounts" in tables(mine)
     assert tripwire.hits == 0
+
+
+#: An async env.py that wraps a synchronous factory's engine (rafsaf's minimal FastAPI
+#: template): the URL from the environment, an asyncpg driver.
+ASYNC_WRAPPED = """
+    def run_migrations_online() -> None:
+        import asyncio
+        import os
+
+        from sqlalchemy import engine_from_config, pool
+        from sqlalchemy.ext.asyncio import AsyncEngine
+
+        def do_run_migrations(connection):
+            context.configure(connection=connection, target_metadata=target_metadata)
+            with context.begin_transaction():
+                context.run_migrations()
+
+        async def run() -> None:
+            configuration = config.get_section(config.config_ini_section, {})
+            configuration["sqlalchemy.url"] = os.environ["ACME_DATABASE_URL"]
+            connectable = AsyncEngine(
+                engine_from_config(configuration, prefix="sqlalchemy.", poolclass=pool.NullPool)
+            )
+            async with connectable.connect() as connection:
+                await connection.run_sync(do_run_migrations)
+            await connectable.dispose()
+
+        asyncio.run(run())
+"""
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_an_async_engine_wrapping_a_sync_factorys_gets_an_async_driver(
+    tmp_path: Path, database: str, tripwire: Tripwire
+) -> None:
+    """AsyncEngine(engine_from_config(...)) on the app's asyncpg URL: the engine is made on
+    the async side of the database named (psycopg's, aiosqlite)."""
+    require_server(database)
+    ini = _host(tmp_path / "host", ASYNC_WRAPPED)
+    app = {"ACME_DATABASE_URL": tripwire.url("postgresql+asyncpg")}
+    with temporary_database(database) as url:
+        _scaffold(ini, "--url", url, "upgrade", env=app)
+        assert versions(url) == {revision_id(2)}
+    assert tripwire.hits == 0

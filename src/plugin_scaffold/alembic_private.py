@@ -13,6 +13,8 @@ five others.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,3 +119,20 @@ def step_transaction(context: MigrationContext) -> AbstractContextManager[Any]:
     """
     transaction: AbstractContextManager[Any] = context.begin_transaction(_per_migration=True)
     return transaction
+
+
+@contextlib.contextmanager
+def without_write_hooks(script: ScriptDirectory) -> Iterator[None]:
+    """``script`` writing revision files without the host's ``[post_write_hooks]``.
+
+    They are the host's own tooling (black, ruff, pre-commit), run where the host's repository
+    is: on a plugin's revision, in the plugin's folder, they fail or format it by another's
+    rules. Alembic keeps them as ``ScriptDirectory.hooks`` (1.16 and later) or ``hook_config``.
+    """
+    name = "hooks" if hasattr(script, "hooks") else "hook_config"
+    saved = getattr(script, name, None)
+    setattr(script, name, None)
+    try:
+        yield
+    finally:
+        setattr(script, name, saved)

@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -274,8 +275,16 @@ def revision(
         check_rev_id(rev_id)
     scope = Scope(None if host else ws.plugin(plugin_name))
     folder = scope.plugin.migrations if scope.plugin is not None else host_versions(ws)
-    with staging_folder(ws, folder, write=write) as staging:
+    with staging_folder(ws, folder, write=write) as staging, plugin_file(ws, scope.plugin):
         return _revision(ws, scope, folder, staging, message, autogenerate, rev_id, write)
+
+
+def plugin_file(ws: Workspace, plugin: Plugin | None) -> AbstractContextManager[None]:
+    """Writing a revision into ``plugin`` (None: the host's own folder): the host's
+    ``[post_write_hooks]`` are the host's tooling, and run only on the host's files."""
+    if plugin is None:
+        return contextlib.nullcontext()
+    return alembic_private.without_write_hooks(ws.script)
 
 
 @contextlib.contextmanager

@@ -332,6 +332,9 @@ _ASYNC_DRIVERS = {
     "sqlite+pysqlite": "sqlite+aiosqlite",
     "postgresql": "postgresql+asyncpg",
     "postgresql+psycopg2": "postgresql+asyncpg",
+    # psycopg 3 serves both, but only create_async_engine picks its async side by itself: an
+    # env.py wrapping engine_from_config in AsyncEngine needs it named.
+    "postgresql+psycopg": "postgresql+psycopg_async",
     "mysql": "mysql+aiomysql",
     "mysql+pymysql": "mysql+aiomysql",
     "mariadb+pymysql": "mariadb+aiomysql",

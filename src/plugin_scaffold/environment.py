@@ -164,7 +164,12 @@ def run_env(
         # scaffold with that code and no word of why.
         requested = {kwargs.get("destination_rev"), kwargs.get("starting_rev")}
         raise translate(
-            exc, script, url, requested={r for r in requested if r}, done=progress.statements
+            exc,
+            script,
+            url or redirect.url,
+            requested={r for r in requested if r},
+            done=progress.statements,
+            as_sql=as_sql,
         ) from exc
 
 
@@ -216,6 +221,7 @@ def translate(
     *,
     requested: set[str] | frozenset[str] = frozenset(),
     done: Sequence[str] = (),
+    as_sql: bool = False,
 ) -> ScaffoldError:
     """One line for an exception escaping Alembic, naming the revision or file at fault.
 
@@ -224,7 +230,12 @@ def translate(
     """
     from alembic.util import CommandError
 
-    where = redact(url) if url else "the host's database"
+    if as_sql:
+        # Offline nothing is connected to: a revision that reads the database cannot run.
+        where = f"writing SQL for {redact(url)}" if url else "writing SQL (--sql)"
+        where += " (--sql: no database is connected)"
+    else:
+        where = f"on {redact(url)}" if url else "on the host's database"
     missing = unknown_revision(exc)
     if missing is not None and any(missing in target for target in requested):
         return UsageError(f"no revision {missing!r} in this host or its plugins (scaffold history)")
@@ -244,7 +255,7 @@ def translate(
         if any(filename.startswith(d) for d in version_dirs) and filename.endswith(".py"):
             revision = Path(filename).name.split("_", 1)[0]
             return MigrationError(
-                f"revision {revision} ({filename}:{frame.lineno}) failed on {where}: "
+                f"revision {revision} ({filename}:{frame.lineno}) failed {where}: "
                 f"{what}{_not_rolled_back(url, revision, exc, done)}"
             )
         if filename == env_py or (
@@ -262,7 +273,7 @@ def translate(
         return ConfigError(
             f"host env.py ({exc.filename}:{exc.lineno}) failed: syntax error: {exc.msg}"
         )
-    return MigrationError(f"migration on {where} failed: {what}")
+    return MigrationError(f"migration failed {where}: {what}")
 
 
 def _not_a_database(exc: BaseException, url: str | None) -> UsageError | None:

@@ -4,11 +4,34 @@ from __future__ import annotations
 
 
 def first_line(exc: BaseException) -> str:
-    """An exception as one line: its type and the first line of its message."""
+    """An exception as one line: its type and the first line of its message.
+
+    A validation error of settings (pydantic's ``ValidationError``: "5 validation errors for
+    Settings", the fields on the lines below) keeps the fields and what is wrong with each.
+    """
     text = str(exc).strip()
     line = text.splitlines()[0] if text else ""
     name = type(exc).__name__
+    fields = _invalid_fields(exc)
+    if fields:
+        line = f"{line}: {fields}"
     return f"{name}: {line}" if line else name
+
+
+def _invalid_fields(exc: BaseException) -> str:
+    """``FIELD: message; ...`` of a pydantic ValidationError, else ''."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors) or type(exc).__name__ != "ValidationError":
+        return ""
+    try:
+        found = [
+            f"{'.'.join(str(part) for part in error.get('loc', ())) or '?'}: {error.get('msg', '')}"
+            for error in errors()
+        ]
+    except Exception:
+        return ""
+    shown = "; ".join(found[:5])
+    return shown + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
 
 
 class ScaffoldError(Exception):

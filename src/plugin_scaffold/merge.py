@@ -21,6 +21,7 @@ from .autogen import (
     check_rev_id,
     host_heads_in,
     host_versions,
+    plugin_file,
     publish,
     staging_folder,
 )
@@ -90,7 +91,7 @@ def merge(
         )
     whose = plugin.name if plugin is not None else HOST
     folder = plugin.migrations if plugin is not None else host_versions(ws)
-    with staging_folder(ws, folder) as staging:
+    with staging_folder(ws, folder) as staging, plugin_file(ws, plugin):
         check_new_rev_id(ws, rev_id)
         if revisions:
             heads = _named(ws, plugin, revisions)

@@ -65,8 +65,8 @@ _INVALID_ARGUMENTS = re.compile(r"Invalid argument\(s\) (.+?) sent to create_eng
 
 @dataclass
 class Redirect:
-    """What the run's engines are pointed at: ``url`` (scaffold's synchronous URL), or nothing
-    (``url`` None: env.py chooses, only the placeholder is refused)."""
+    """What the run's engines are pointed at: ``url`` (as given: a sync or an async driver), or
+    nothing (``url`` None: env.py chooses, only the placeholder is refused)."""
 
     url: str | None
     env_py: Path
@@ -91,7 +91,7 @@ class Redirect:
             return original(url, **kw)
         named = parse_url(self.url)
         wants_async = is_async or (asked is not None and is_async_driver(asked.drivername))
-        target = async_variant(self.url) if wants_async else sync_variant(self.url)
+        target = self.twin(wants_async)
         if asked is not None and same_database(asked, named):
             return original(url, **kw)
         self._note(asked)
@@ -101,6 +101,12 @@ class Redirect:
         for _ in range(len(kw) + 1):
             try:
                 return original(target, **kw)
+            except ModuleNotFoundError as exc:
+                raise ConfigError(
+                    f"database driver {exc.name!r} for {redact(target)} is not installed: host "
+                    f"env.py ({self.where()}) makes {'an async' if wants_async else 'an'} engine, "
+                    f"which scaffold points at {redact(self.url)} (pip install {exc.name})"
+                ) from None
             except TypeError as exc:
                 # Arguments of env.py's own dialect that the named database's refuses.
                 invalid = _INVALID_ARGUMENTS.search(str(exc))
@@ -128,6 +134,14 @@ class Redirect:
             "choose another database"
         )
 
+    def twin(self, is_async: bool) -> str:
+        """The named URL with a driver of the kind asked for: as given when it is of that kind
+        (``postgresql+asyncpg`` stays), else its twin (psycopg's async side named)."""
+        url = self.url or ""
+        if is_async_driver(parse_url(url).drivername) == is_async:
+            return url
+        return async_variant(url) if is_async else sync_variant(url)
+
     # --- engines made before the run ---------------------------------------------------------
 
     def stand_in(self, engine: Engine) -> Engine | None:
@@ -137,8 +151,7 @@ class Redirect:
         found = self._stand_ins.get(id(engine))
         if found is None:
             self._note(engine.url)
-            is_async = bool(getattr(engine.dialect, "is_async", False))
-            found = make_engine(async_variant(self.url) if is_async else sync_variant(self.url))
+            found = make_engine(self.twin(bool(getattr(engine.dialect, "is_async", False))))
             self._stand_ins[id(engine)] = found
         return found
 

@@ -479,11 +479,10 @@ class Workspace:
         url = url or self.url
         if config is None:
             config = self.make_config(url) if url != self.url else self.config
-        named = None if url is None else self.host.connection_url(url)
-        opened = None if as_sql else named
+        opened = None if as_sql or url is None else self.host.connection_url(url)
         # Every engine env.py makes connects to the database named here (redirect.py).
         redirect = Redirect(
-            named,
+            url,
             self.host.script_location / "env.py",
             named_by=self.url_named_by if url == self.url else "scaffold",
             warn=self.warn,

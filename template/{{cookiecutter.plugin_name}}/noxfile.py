@@ -55,11 +55,12 @@ SCAFFOLD_REQUIREMENT = (
 )
 #: The ruff that `nox -s lint` runs: the version .pre-commit-config.yaml pins.
 RUFF = "ruff==0.16.4"
-#: The database driver each session installs.
+#: The database drivers each session installs: the synchronous one scaffold connects with and
+#: the async one a host's async env.py is given (psycopg 3 is both).
 DRIVERS = {
-    "sqlite": [],
+    "sqlite": ["aiosqlite>=0.19"],
     "postgresql": ["psycopg[binary]>=3.1"],
-    "mysql": ["pymysql>=1.1"],
+    "mysql": ["pymysql>=1.1", "aiomysql>=0.2"],
 }
 
 
