@@ -57,7 +57,7 @@ def tests(session: nox.Session, database: str) -> None:
 #: hosts through the core: env.py styles, safety, discovery, MediaGoblin- and Rattail-like hosts.
 COMPAT_PINS = [
     "sqlalchemy>=1.4.46,<2",
-    "alembic==1.13.*",
+    "alembic==1.12.*",
     "psycopg2-binary",
     # Flask-SQLAlchemy 2.x (SQLAlchemy 1.4, Flask before 2.3): its engines, in test_redirect
     "flask-sqlalchemy<3",
@@ -77,7 +77,7 @@ COMPAT_TESTS = [
 
 @nox.session(python="3.11")
 def compat(session: nox.Session) -> None:
-    """The core on SQLAlchemy 1.4 and Alembic 1.13, on SQLite and PostgreSQL."""
+    """The core on SQLAlchemy 1.4 and Alembic 1.12, on SQLite and PostgreSQL."""
     _install_project(session)
     session.install(*COMPAT_PINS)
     env = {name: os.environ[name] for name in SERVER_VARIABLES if name in os.environ}

@@ -1,6 +1,6 @@
 """The one module that reads Alembic's private names answers as scaffold expects.
 
-Runs in the main sessions (the newest Alembic) and in ``compat`` (Alembic 1.13, the oldest
+Runs in the main sessions (the newest Alembic) and in ``compat`` (Alembic 1.12, the oldest
 supported): an Alembic release that renames a private name fails here first.
 """
 

@@ -1,6 +1,6 @@
 """What depends on the Alembic version: pyproject.toml's [tool.alembic] needs Alembic >= 1.16.
 
-The compat session runs this file on Alembic 1.13, the tests session on the newest: the same
+The compat session runs this file on Alembic 1.12, the tests session on the newest: the same
 host is refused in one line on the old, and works on the new.
 """
 

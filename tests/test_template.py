@@ -633,7 +633,7 @@ def test_generated_project_settings(source: Path, tmp_path: Path) -> None:
     project = copier_render(source, tmp_path / "p", SIDE_TABLE)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] == "media_tags"
-    assert pyproject["project"]["dependencies"] == ["sqlalchemy>=1.4.46", "alembic>=1.13"]
+    assert pyproject["project"]["dependencies"] == ["sqlalchemy>=1.4.46", "alembic>=1.12"]
     assert pyproject["project"]["entry-points"]["plugin_scaffold.plugins"] == {
         "media_tags": "media_tags"
     }
