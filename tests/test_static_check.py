@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLE_HOST
+from conftest import EXAMPLE_HOST, uv_binary
 from forkrun import ForkServer, Result
 from plugin_scaffold.template import render_plugin
 
@@ -323,7 +323,15 @@ def test_branch_revisions_outside_the_package_and_files_off_the_branch(
 
 def _build_wheel(project: Path) -> Path:
     subprocess.run(
-        ["uv", "build", "--wheel", "--offline", "--out-dir", str(project / "dist"), str(project)],
+        [
+            uv_binary(),
+            "build",
+            "--wheel",
+            "--offline",
+            "--out-dir",
+            str(project / "dist"),
+            str(project),
+        ],
         check=True,
         capture_output=True,
     )
