@@ -340,3 +340,31 @@ def test_unwire_works_when_the_wired_plugin_is_no_longer_installed(
     assert "poser" in heads.stderr and "scaffold unwire poser" in heads.stderr
     run_scaffold("unwire", "poser", cwd=tmp_path / "host")
     assert (ini.read_bytes(), env.read_bytes()) == original
+
+
+def test_the_hosts_post_write_hooks_run_on_its_own_revisions_only(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """[post_write_hooks] are the host's tooling (here one whose tool is not installed, as
+    pre-commit often is not in a plugin's environment): a plugin revision is written without
+    them, the host's own next revision still runs them."""
+    ini = make_host(tmp_path / "host")
+    ini.write_text(
+        ini.read_text().replace(
+            "[post_write_hooks]\n",
+            "[post_write_hooks]\nhooks = fmt\nfmt.type = console_scripts\n"
+            "fmt.entrypoint = no-such-formatter\n",
+        )
+    )
+    project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
+    url = ["--url", sqlite_url]
+    run_scaffold(*url, "revision", "-m", "poser tables", "--autogenerate", cwd=project)
+    assert len(list((project / "src/poser/migrations").glob("*_poser_tables.py"))) == 1
+    run_scaffold(*url, "merge", cwd=project)  # one head: nothing to merge, no hook either
+    failed = run_scaffold(
+        *url, "revision", "--host", "-m", "host step", cwd=tmp_path / "host", check=2
+    )
+    assert failed.stderr == (
+        "scaffold: error: Could not find entrypoint console_scripts.no-such-formatter "
+        f"(a [post_write_hooks] entry of {ini})\n"
+    )

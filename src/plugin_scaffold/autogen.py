@@ -553,7 +553,14 @@ def _generate(
     except ScaffoldError:
         raise
     except CommandError as exc:
-        raise UsageError(str(exc).splitlines()[0]) from None
+        line = str(exc).splitlines()[0]
+        if _WRITE_HOOK.search(line):
+            line += f" (a [post_write_hooks] entry of {ws.host.described_as})"
+        raise UsageError(line) from None
+
+
+#: Alembic's errors from a post_write_hooks entry (its tool missing, or failing).
+_WRITE_HOOK = re.compile(r"entrypoint|post.write|hook", re.IGNORECASE)
 
 
 def check(ws: Workspace, *, plugin_name: str | None) -> RevisionResult:
