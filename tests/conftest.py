@@ -146,6 +146,14 @@ def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def any_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The same, on MariaDB too (where DDL commits by itself)."""
+    require_server(request.param)
+    with temporary_database(request.param) as url:
+        yield url
+
+
 @pytest.fixture
 def sqlite_url() -> Iterator[str]:
     with temporary_database("sqlite") as url:
