@@ -43,6 +43,11 @@ def run_scaffold(
     return result
 
 
+def scaffold_lines(stderr: str) -> list[str]:
+    """What scaffold itself said on stderr (env.py's logging says more)."""
+    return [line for line in stderr.splitlines() if line.startswith("scaffold:")]
+
+
 def uv_binary() -> str:
     """The uv that installed this environment (a test dependency: nox[uv]), else uv on PATH."""
     local = Path(sys.executable).parent / "uv"

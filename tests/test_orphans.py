@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, execute, rows, run_scaffold, tables, versions
+from conftest import ROOT, execute, rows, run_scaffold, scaffold_lines, tables, versions
 from conftest import uv_binary as _uv
 from hosts import install_entry_point, make_host, make_plugin, revision_id, write_plugin_root
 from test_progress import on_terminal
@@ -28,11 +28,6 @@ HOST = revision_id(2)
 WARNING = "scaffold: warning: alembic_version holds poser0001, which no configured folder has"
 #: Where the host keeps its rows: none of them may change.
 HOST_TABLES = {"accounts", "store"}
-
-
-def scaffold_lines(stderr: str) -> list[str]:
-    """What scaffold itself said on stderr (env.py's logging says more)."""
-    return [line for line in stderr.splitlines() if line.startswith("scaffold:")]
 
 
 def _clean_env() -> dict[str, str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import execute, run_scaffold, versions
+from conftest import execute, run_scaffold, scaffold_lines, versions
 from hosts import make_host, make_plugin
 
 
@@ -113,18 +113,19 @@ def test_rev_id_longer_than_the_version_table_holds_is_refused(
         result = run_scaffold(
             *url, "revision", "-m", "x", "--rev-id", long_id, cwd=project, check=2
         )
-        assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
+        assert result.stdout == "", result.stdout
         assert not list((project / "src/poser/migrations").glob("p*.py"))
-        return result.stderr
+        [error] = scaffold_lines(result.stderr)  # env.py's own logging aside
+        return error
 
     assert refused() == (
         f"scaffold: error: --rev-id '{long_id}' is 33 characters, and alembic_version.version_num "
-        "as Alembic creates it holds 32: upgrading would fail; use at most 32\n"
+        "as Alembic creates it holds 32: upgrading would fail; use at most 32"
     )
     run_scaffold(*url, "upgrade", cwd=project)  # the host: the version table exists now
     assert refused() == (
         f"scaffold: error: --rev-id '{long_id}' is 33 characters, and alembic_version.version_num "
-        f"in {redact(any_url)} holds 32: upgrading would fail; use at most 32\n"
+        f"in {redact(any_url)} holds 32: upgrading would fail; use at most 32"
     )
 
     # A version table widened by hand holds longer ids: the database's width is taken.
