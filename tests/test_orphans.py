@@ -22,7 +22,7 @@ from conftest import ROOT, execute, rows, run_scaffold, scaffold_lines, tables, 
 from conftest import uv_binary as _uv
 from hosts import install_entry_point, make_host, make_plugin, revision_id, write_plugin_root
 from test_progress import on_terminal
-from test_reliability_lock import _StderrReader, lock_held_elsewhere
+from test_reliability_lock import waiting_runs
 
 HOST = revision_id(2)
 WARNING = "scaffold: warning: alembic_version holds poser0001, which no configured folder has"
@@ -336,36 +336,17 @@ def test_forgets_at_once_all_exit_0_one_forgets(tmp_path: Path, any_url: str) ->
     """Four runs at once: one forgets, each other says it is gone already (exit 0), whether it
     read the database before that run forgot it or waited for it to finish."""
     ini, env = removed_plugin(tmp_path, any_url)
-    argv = [sys.executable, "-m", "plugin_scaffold", "-c", str(ini), "--url", any_url]
-    argv += ["forget", "poser", "--drop-tables", "--yes"]
+    forget = ["-c", str(ini), "--url", any_url, "forget", "poser", "--drop-tables", "--yes"]
     gone = "nothing to forget: poser is gone already (another run forgot it)"
 
     def at_once(count: int, *, while_held: Callable[[], None] = lambda: None) -> list[str]:
         """``count`` runs started while another holds the lock (and does ``while_held``)."""
-        with lock_held_elsewhere(any_url):
-            while_held()
-            runs = [
-                subprocess.Popen(
-                    argv,
-                    cwd=tmp_path,
-                    env={**os.environ, **env},
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-                for _ in range(count)
-            ]
-            readers = [_StderrReader(run) for run in runs]
-            for reader in readers:
-                assert reader.waiting.wait(timeout=120), "".join(reader.lines)
-        said = []
-        for run, reader in zip(runs, readers, strict=True):
-            out = run.stdout.read() if run.stdout else ""
-            assert run.wait(timeout=300) == 0, out + "".join(reader.lines)
-            reader.thread.join(timeout=60)
-            said.append(out.splitlines()[-1])
-        return sorted(said)
+        _, outcomes = waiting_runs(
+            any_url, forget, n=count, cwd=tmp_path, env=env, while_held=while_held
+        )
+        for code, out, err in outcomes:
+            assert code == 0, out + err
+        return sorted(out.splitlines()[-1] for _, out, _ in outcomes)
 
     assert at_once(4) == [
         "forgot poser: removed row poser0001, dropped poser__store_extra",
