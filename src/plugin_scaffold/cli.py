@@ -677,7 +677,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("revision", nargs="?", metavar="REVISION", help="revision to stamp")
     p.add_argument("--plugin", metavar="NAME", help="stamp this plugin's branch at its head")
     p.add_argument(
-        "--purge", action="store_true", help="empty the version table first (Alembic's --purge)"
+        "--purge",
+        action="store_true",
+        help="remove the plugin's rows first (with --plugin); else empty the whole version "
+        "table first (Alembic's --purge)",
     )
 
     p = add("branches", cmd_branches, "show the branch points (revisions with several children)")
