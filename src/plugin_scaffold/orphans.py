@@ -6,7 +6,9 @@ revision identified by ...". scaffold leaves such rows where they are, warns onc
 and works with the rows it knows (see :func:`split`, called where Alembic reads the version
 table). ``scaffold plugins`` lists each orphan — its rows and the tables carrying a prefix that
 no known model owns; the orphan's name is that prefix — and ``scaffold forget NAME`` removes
-them, under the migration lock, in one transaction.
+them, under the migration lock, in one transaction. ``forget`` reads the database under the
+lock as well (runs at once: one forgets, the others find it gone), and never drops a table that
+a table it keeps points at.
 """
 
 from __future__ import annotations
