@@ -268,7 +268,10 @@ def test_forget_without_drop_tables_keeps_them_and_refuses_what_is_not_an_orphan
         "`scaffold downgrade --plugin badge` before uninstalling it, not with forget"
     ]
     typo = run_scaffold(*cli, "forget", "posr", "--yes", cwd=tmp_path, env=env, check=2)
-    assert scaffold_lines(typo.stderr)[0].startswith("scaffold: error: nothing to forget")
+    assert scaffold_lines(typo.stderr) == [
+        "scaffold: error: nothing to forget: no orphan named posr (did you mean poser? see "
+        "scaffold plugins)"
+    ]
     host_row = run_scaffold(
         *cli, "forget", "--revision", HOST, "--yes", cwd=tmp_path, env=env, check=2
     )
@@ -367,6 +370,14 @@ def test_forgets_at_once_all_exit_0_one_forgets(tmp_path: Path, any_url: str) ->
         execute(any_url, "DROP TABLE poser__store_extra")
 
     assert at_once(1, while_held=forget_by_hand) == [gone]
+    assert versions(any_url) == {HOST}
+
+    # Later (a deploy script that forgets on every run): nothing left, nothing done, exit 0.
+    again = run_scaffold(*forget, cwd=tmp_path, env=env).stdout
+    assert again == (
+        "nothing to forget: poser is gone already, or was never here (alembic_version has no "
+        "row of it and no table is named poser__*; see scaffold plugins)\n"
+    )
     assert versions(any_url) == {HOST}
 
 
@@ -536,7 +547,7 @@ def test_a_host_table_with_the_hosts_prefix_is_never_an_orphan(tmp_path: Path, d
     assert "orphan" not in listed and "core__legacy" not in listed, listed
     refused = run_scaffold(*cli, "forget", "core", "--drop-tables", "--yes", cwd=project, check=2)
     assert scaffold_lines(refused.stderr) == [
-        "scaffold: error: nothing to forget: no unknown revision in alembic_version goes with "
-        "core, and no table named core__* that no known model owns (see scaffold plugins)"
+        "scaffold: error: nothing to forget: core__* tables are the host's (core__media_entries "
+        "is in its models), not a removed plugin's (see scaffold plugins)"
     ]
     assert rows(db_url, "SELECT id, note FROM core__legacy") == [(1, "kept")]

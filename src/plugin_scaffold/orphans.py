@@ -86,6 +86,8 @@ class Survey:
     #: False when env.py compares no target_metadata: the host's own tables are then unknown
     metadata_known: bool = True
     table: VersionTable = field(default_factory=VersionTable)
+    #: prefix -> a table of env.py's ``target_metadata`` carrying it (the host's and the plugins')
+    owned_prefixes: dict[str, str] = field(default_factory=dict)
     #: The foreign keys into stray tables from tables of other prefixes (when asked for)
     references: list[Reference] = field(default_factory=list)
 
@@ -136,7 +138,11 @@ def survey(
     metadatas = _target_metadatas(context)
     found.metadata_known = bool(metadatas)
     owned = {t.name for m in metadatas for t in m.tables.values()}
-    prefixes = {p for p in map(_prefix, owned) if p}
+    for name in sorted(owned):
+        prefix = _prefix(name)
+        if prefix is not None:
+            found.owned_prefixes.setdefault(prefix, name)
+    prefixes = set(found.owned_prefixes)
     for name in sorted(names - owned - {table.name}):
         prefix = _prefix(name)
         if prefix is None or prefix in prefixes or prefix in plugin_prefixes:
@@ -266,7 +272,12 @@ class Plan:
 def plan(
     ws: Workspace, found: Survey, name: str | None, revisions: Sequence[str], drop: bool
 ) -> Plan:
-    """What forgetting ``name`` (a stray prefix) and/or ``revisions`` means; refuse bad input."""
+    """What forgetting ``name`` (a stray prefix) and/or ``revisions`` means; refuse bad input.
+
+    Raises :class:`NothingToForget` when nothing of them is left in the database (forgotten by
+    an earlier run, or by one running at once), unless the name looks mistyped or names the
+    host's own tables (:class:`UsageError`).
+    """
     plugins = _plugin_prefixes(ws)
     if name is not None and name in plugins:
         raise UsageError(
@@ -280,10 +291,16 @@ def plan(
                 f"revision {revision} belongs to {owner}, whose code is found: use "
                 "`scaffold downgrade`, not forget"
             )
-        if revision not in found.unknown:
-            raise UsageError(f"revision {revision} is not in alembic_version: nothing to forget")
+    given = list(revisions)
+    absent = [r for r in given if r not in found.unknown]
+    if absent and len(absent) < len(given):
+        raise UsageError(
+            f"revision {absent[0]} is not in alembic_version (the other rows given are): "
+            "leave it out; nothing forgotten"
+        )
+    revisions = [] if absent else given
     tables = dict(found.strays.get(name, {})) if name is not None else {}
-    if not revisions and name is not None:
+    if not given and name is not None:
         orphan = next((o for o in found.orphans() if o.name == name), None)
         revisions = orphan.revisions if orphan is not None else []
         if not revisions and found.unknown and not found.paired and tables:
@@ -298,19 +315,59 @@ def plan(
             "tables from a removed plugin's, and drops none (leave out --drop-tables)"
         )
     if not revisions and not tables:
-        what = f"no table named {name}__* that no known model owns" if name else "nothing"
-        raise NothingToForget(
-            f"nothing to forget: no unknown revision in alembic_version goes with "
-            f"{name or 'that'}, and {what} (see scaffold plugins)"
-        )
+        _refuse_mistaken(found, plugins, name, given)
+        raise NothingToForget(name, given)
     _keep_host_placed(ws, found, revisions)
     if drop:
         _keep_references_whole(found, name, tables)
     return Plan(name, list(revisions), tables)
 
 
-class NothingToForget(UsageError):
-    """Nothing in the database goes with the name or rows given to ``forget``."""
+def _refuse_mistaken(
+    found: Survey, plugins: set[str], name: str | None, revisions: Sequence[str]
+) -> None:
+    """Nothing goes with ``name`` or ``revisions``: refuse a name that is the host's prefix, or
+    looks like a typo of an orphan's, a plugin's or an unknown row (exit 2); the rest are gone."""
+    from difflib import get_close_matches
+
+    if name is not None and name in found.owned_prefixes:
+        raise UsageError(
+            f"nothing to forget: {name}__* tables are the host's ({found.owned_prefixes[name]} "
+            "is in its models), not a removed plugin's (see scaffold plugins)"
+        )
+    if name is not None:
+        close = get_close_matches(name, sorted(set(found.strays) | plugins), n=1, cutoff=0.75)
+        if close:
+            raise UsageError(
+                f"nothing to forget: no orphan named {name} (did you mean {close[0]}? see "
+                "scaffold plugins)"
+            )
+    for revision in revisions:
+        close = get_close_matches(revision, found.unknown, n=1, cutoff=0.75)
+        if close:
+            raise UsageError(
+                f"nothing to forget: alembic_version has no row {revision} (did you mean "
+                f"{close[0]}? see scaffold plugins)"
+            )
+
+
+class NothingToForget(ScaffoldError):
+    """Nothing in the database goes with the name or rows given to ``forget`` any more: what
+    the command asks for is done (the CLI says so, exit 0)."""
+
+    exit_code = 0
+
+    def __init__(self, name: str | None, revisions: Sequence[str]) -> None:
+        self.what = name or ", ".join(revisions)
+        where = (
+            f"alembic_version has no row of it and no table is named {name}__*"
+            if name is not None
+            else f"alembic_version has no row {self.what}"
+        )
+        super().__init__(
+            f"nothing to forget: {self.what} is gone already, or was never here ({where}; see "
+            "scaffold plugins)"
+        )
 
 
 def _keep_references_whole(found: Survey, name: str | None, tables: dict[str, int]) -> None:
@@ -416,6 +473,8 @@ def survey_database(
         merged.rows += more.rows
         merged.unknown += more.unknown
         merged.references += more.references
+        for prefix, table in more.owned_prefixes.items():
+            merged.owned_prefixes.setdefault(prefix, table)
         for prefix, tables in more.strays.items():
             merged.strays.setdefault(prefix, {}).update(tables)
     return merged
