@@ -172,7 +172,14 @@ def test_downgrade_deleting_host_rows(pristine: Path, tmp_path: Path, database: 
 def test_downgrade_updating_host_rows(pristine: Path, tmp_path: Path, database: str) -> None:
     """As many host rows after the uninstall as before, with other values: every row of every
     host table is compared, not only the tables whose row count changed."""
-    project = broken(pristine, "updates_host_rows", tmp_path)
+    project = broken(pristine, "deletes_host_rows", tmp_path)
+    cleanup = project / "src/flawed/migrations/hostrows0002_cleanup.py"
+    cleanup.write_text(
+        cleanup.read_text().replace(
+            'op.execute("DELETE FROM core__media_entries")',
+            "op.execute(\"UPDATE core__media_entries SET title = 'retitled by flawed'\")",
+        )
+    )
     outcome = run_own_tests(project, database, "-k", CHECKS["uninstall"])
     message = outcome.message("uninstall")
     assert message.startswith(f"uninstalling plugin flawed (downgrade flawed@base) on {database}")
@@ -180,5 +187,5 @@ def test_downgrade_updating_host_rows(pristine: Path, tmp_path: Path, database: 
     assert "row(s) lost or changed" in message and "row(s) added or changed" in message
     assert "'retitled by flawed'" in message
     assert message.endswith(
-        "by the downgrade of revision hostrows0003 (src/flawed/migrations/hostrows0003_retitle.py)"
+        "by the downgrade of revision hostrows0002 (src/flawed/migrations/hostrows0002_cleanup.py)"
     )
