@@ -43,6 +43,11 @@ def run_scaffold(
     return result
 
 
+def scaffold_lines(stderr: str) -> list[str]:
+    """What scaffold itself said on stderr (env.py's logging says more)."""
+    return [line for line in stderr.splitlines() if line.startswith("scaffold:")]
+
+
 def uv_binary() -> str:
     """The uv that installed this environment (a test dependency: nox[uv]), else uv on PATH."""
     local = Path(sys.executable).parent / "uv"
@@ -141,6 +146,14 @@ def require_server(kind: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh, uniquely named database on SQLite and on PostgreSQL, dropped afterwards."""
+    require_server(request.param)
+    with temporary_database(request.param) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def any_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The same, on MariaDB too (where DDL commits by itself)."""
     require_server(request.param)
     with temporary_database(request.param) as url:
         yield url

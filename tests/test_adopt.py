@@ -138,6 +138,13 @@ def test_adopt_to_a_later_revision(project: tuple[Path, str], db_url: str) -> No
     assert result.stdout.splitlines()[1:] == [f"  table {TABLE}: column stars unexpected"]
     assert versions(db_url) == {HOST_HEAD}
 
+    # A table of the plugin's prefix that no revision creates: not adopted either.
+    execute(db_url, f"CREATE TABLE {PLUGIN}__extra (id INTEGER PRIMARY KEY)")
+    result = scaffold(folder, db_url, "adopt", "--to", SECOND, check=1)
+    assert result.stdout.splitlines()[1:] == [f"  table {PLUGIN}__extra unexpected"]
+    assert versions(db_url) == {HOST_HEAD}
+    execute(db_url, f"DROP TABLE {PLUGIN}__extra")
+
     out = scaffold(folder, db_url, "adopt", "--to", SECOND).stdout
     assert f"match revision {SECOND}, stamped" in out
     assert versions(db_url) == {HOST_HEAD, SECOND}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ownsuite import assert_only, run_own_tests
+from ownsuite import CHECKS, assert_only, run_own_tests
 from plugin_scaffold.template import render_plugin
 
 BROKEN = Path(__file__).parent / "broken"
@@ -166,3 +166,26 @@ def test_downgrade_deleting_host_rows(pristine: Path, tmp_path: Path, database: 
         "by the downgrade of revision hostrows0002 (src/flawed/migrations/hostrows0002_cleanup.py)"
     )
     assert "round trips" in outcome.passed
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_downgrade_updating_host_rows(pristine: Path, tmp_path: Path, database: str) -> None:
+    """As many host rows after the uninstall as before, with other values: every row of every
+    host table is compared, not only the tables whose row count changed."""
+    project = broken(pristine, "deletes_host_rows", tmp_path)
+    cleanup = project / "src/flawed/migrations/hostrows0002_cleanup.py"
+    cleanup.write_text(
+        cleanup.read_text().replace(
+            'op.execute("DELETE FROM core__media_entries")',
+            "op.execute(\"UPDATE core__media_entries SET title = 'retitled by flawed'\")",
+        )
+    )
+    outcome = run_own_tests(project, database, "-k", CHECKS["uninstall"])
+    message = outcome.message("uninstall")
+    assert message.startswith(f"uninstalling plugin flawed (downgrade flawed@base) on {database}")
+    assert "table core__media_entries: " in message
+    assert "row(s) lost or changed" in message and "row(s) added or changed" in message
+    assert "'retitled by flawed'" in message
+    assert message.endswith(
+        "by the downgrade of revision hostrows0002 (src/flawed/migrations/hostrows0002_cleanup.py)"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_scaffold, versions
+from conftest import run_scaffold, scaffold_lines, versions
 from hosts import install_entry_point, make_host, make_plugin, revision_id, write_plugin_root
 
 WARNING = (
@@ -22,11 +22,6 @@ def install_library(site: Path) -> None:
     (migrations / "__init__.py").write_text("")
     write_plugin_root(migrations, "library", depends_on="library_host")
     install_entry_point(site, "library", "library")
-
-
-def scaffold_lines(stderr: str) -> list[str]:
-    """What scaffold itself said on stderr (env.py's logging says more)."""
-    return [line for line in stderr.splitlines() if line.startswith("scaffold:")]
 
 
 def test_another_hosts_installed_plugin_is_left_out_with_one_warning(

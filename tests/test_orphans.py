@@ -13,27 +13,21 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, execute, require_server, rows, run_scaffold, tables, versions
+from conftest import ROOT, execute, rows, run_scaffold, scaffold_lines, tables, versions
 from conftest import uv_binary as _uv
 from hosts import install_entry_point, make_host, make_plugin, revision_id, write_plugin_root
-from plugin_scaffold.databases import temporary_database
 from test_progress import on_terminal
-from test_reliability_lock import _StderrReader, lock_held_elsewhere
+from test_reliability_lock import waiting_runs
 
 HOST = revision_id(2)
 WARNING = "scaffold: warning: alembic_version holds poser0001, which no configured folder has"
 #: Where the host keeps its rows: none of them may change.
 HOST_TABLES = {"accounts", "store"}
-
-
-def scaffold_lines(stderr: str) -> list[str]:
-    """What scaffold itself said on stderr (env.py's logging says more)."""
-    return [line for line in stderr.splitlines() if line.startswith("scaffold:")]
 
 
 def _clean_env() -> dict[str, str]:
@@ -216,6 +210,19 @@ def test_a_plugin_uninstalled_with_pip_without_downgrading(
 def removed_plugin(root: Path, url: str, *, also: str | None = None) -> tuple[Path, dict[str, str]]:
     """A host upgraded with plugin ``poser`` (and ``also``) installed, then poser's code deleted
     without a downgrade; returns the host's alembic.ini and the environment to run in."""
+    ini, env = installed_plugins(root, url, also=also)
+    site = Path(env["PYTHONPATH"])
+    shutil.rmtree(site / "poser")
+    shutil.rmtree(site / "poser-0.1.dist-info")
+    return ini, env
+
+
+def installed_plugins(
+    root: Path, url: str, *, also: str | None = None
+) -> tuple[Path, dict[str, str]]:
+    """A host upgraded with plugin ``poser`` (and ``also``) installed from a folder on
+    PYTHONPATH, a store and poser's row for it; returns the host's alembic.ini and the
+    environment to run in."""
     ini = make_host(root / "host")
     site = root / "site"
     for name in ("poser", also) if also else ("poser",):
@@ -246,8 +253,6 @@ def removed_plugin(root: Path, url: str, *, also: str | None = None) -> tuple[Pa
     run_scaffold("-c", str(ini), "--url", url, "upgrade", cwd=root, env=env)
     execute(url, "INSERT INTO store (uuid, name) VALUES ('s1', 'corner shop')")
     execute(url, "INSERT INTO poser__store_extra (store_uuid, rating) VALUES ('s1', 5)")
-    shutil.rmtree(site / "poser")
-    shutil.rmtree(site / "poser-0.1.dist-info")
     return ini, env
 
 
@@ -263,7 +268,10 @@ def test_forget_without_drop_tables_keeps_them_and_refuses_what_is_not_an_orphan
         "`scaffold downgrade --plugin badge` before uninstalling it, not with forget"
     ]
     typo = run_scaffold(*cli, "forget", "posr", "--yes", cwd=tmp_path, env=env, check=2)
-    assert scaffold_lines(typo.stderr)[0].startswith("scaffold: error: nothing to forget")
+    assert scaffold_lines(typo.stderr) == [
+        "scaffold: error: nothing to forget: no orphan named posr (did you mean poser? see "
+        "scaffold plugins)"
+    ]
     host_row = run_scaffold(
         *cli, "forget", "--revision", HOST, "--yes", cwd=tmp_path, env=env, check=2
     )
@@ -281,17 +289,13 @@ def test_forget_without_drop_tables_keeps_them_and_refuses_what_is_not_an_orphan
     assert scaffold_lines(run_scaffold(*cli, "current", cwd=tmp_path, env=env).stderr) == []
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def any_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    require_server(request.param)
-    with temporary_database(request.param) as url:
-        yield url
-
-
 def test_a_forget_cut_short_is_finished_by_running_it_again(tmp_path: Path, any_url: str) -> None:
     """On MariaDB each DROP commits by itself: a run cut short after the row went (it goes
     first) leaves the tables, which `forget NAME --drop-tables` still finds by their prefix.
-    The tables go in foreign-key order (a table of the plugin's references another)."""
+    The tables go in foreign-key order (a table of the plugin's references another).
+
+    A host table pointing at one of them stops it first, on every database, nothing changed:
+    SQLite would drop the table under the host's rows, MariaDB fail half way."""
     ini, env = removed_plugin(tmp_path, any_url)
     cli = ["-c", str(ini), "--url", any_url]
     execute(
@@ -300,6 +304,28 @@ def test_a_forget_cut_short_is_finished_by_running_it_again(tmp_path: Path, any_
         "FOREIGN KEY (extra) REFERENCES poser__store_extra (store_uuid))",
     )
     execute(any_url, "INSERT INTO poser__note (id, extra) VALUES (1, 's1')")
+    execute(
+        any_url,
+        "CREATE TABLE store_badges (id INTEGER PRIMARY KEY, extra VARCHAR(32), CONSTRAINT "
+        "fk_store_badges_extra FOREIGN KEY (extra) REFERENCES poser__store_extra (store_uuid))",
+    )
+    execute(any_url, "INSERT INTO store_badges (id, extra) VALUES (1, 's1')")
+    before = tables(any_url)
+    refused = run_scaffold(
+        *cli, "forget", "poser", "--drop-tables", "--yes", cwd=tmp_path, env=env, check=2
+    )
+    assert scaffold_lines(refused.stderr) == [
+        "scaffold: error: table store_badges references poser__store_extra (foreign key "
+        "fk_store_badges_extra on extra): dropping poser's tables would leave that table's rows "
+        "pointing at nothing; drop that foreign key first (a revision of its owner), or leave "
+        "out --drop-tables; nothing changed"
+    ]
+    assert refused.stdout == ""
+    assert tables(any_url) == before and versions(any_url) == {HOST, "poser0001"}
+    assert rows(any_url, "SELECT id, extra FROM poser__note") == [(1, "s1")]
+    assert rows(any_url, "SELECT id, extra FROM store_badges") == [(1, "s1")]
+
+    execute(any_url, "DROP TABLE store_badges")
     execute(any_url, "DELETE FROM alembic_version WHERE version_num = 'poser0001'")
     done = run_scaffold(*cli, "forget", "poser", "--drop-tables", "--yes", cwd=tmp_path, env=env)
     assert "  drop table poser__note (1 row)" in done.stdout
@@ -309,40 +335,50 @@ def test_a_forget_cut_short_is_finished_by_running_it_again(tmp_path: Path, any_
     assert rows(any_url, "SELECT uuid, name FROM store") == [("s1", "corner shop")]
 
 
-def test_two_forgets_at_once_one_forgets_the_other_finds_nothing_left(
-    tmp_path: Path, any_url: str
-) -> None:
+def test_forgets_at_once_all_exit_0_one_forgets(tmp_path: Path, any_url: str) -> None:
+    """Four runs at once: one forgets, each other says it is gone already (exit 0), whether it
+    read the database before that run forgot it or waited for it to finish."""
     ini, env = removed_plugin(tmp_path, any_url)
-    argv = [sys.executable, "-m", "plugin_scaffold", "-c", str(ini), "--url", any_url]
-    argv += ["forget", "poser", "--drop-tables", "--yes"]
-    with lock_held_elsewhere(any_url):
-        runs = [
-            subprocess.Popen(
-                argv,
-                cwd=tmp_path,
-                env={**os.environ, **env},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(2)
-        ]
-        readers = [_StderrReader(run) for run in runs]
-        for reader in readers:  # both planned the same forget, and wait to do it
-            assert reader.waiting.wait(timeout=120), "".join(reader.lines)
-    said = []
-    for run, reader in zip(runs, readers, strict=True):
-        out = run.stdout.read() if run.stdout else ""
-        assert run.wait(timeout=300) == 0, out + "".join(reader.lines)
-        reader.thread.join(timeout=60)
-        said.append(out.splitlines()[-1])
-    assert sorted(said) == [
+    forget = ["-c", str(ini), "--url", any_url, "forget", "poser", "--drop-tables", "--yes"]
+    gone = "nothing to forget: poser is gone already (another run forgot it)"
+
+    def at_once(count: int, *, while_held: Callable[[], None] = lambda: None) -> list[str]:
+        """``count`` runs started while another holds the lock (and does ``while_held``)."""
+        _, outcomes = waiting_runs(
+            any_url, forget, n=count, cwd=tmp_path, env=env, while_held=while_held
+        )
+        for code, out, err in outcomes:
+            assert code == 0, out + err
+        return sorted(out.splitlines()[-1] for _, out, _ in outcomes)
+
+    assert at_once(4) == [
         "forgot poser: removed row poser0001, dropped poser__store_extra",
-        "nothing to forget: poser is gone already (another run forgot it)",
+        gone,
+        gone,
+        gone,
     ]
     assert versions(any_url) == {HOST}
     assert tables(any_url) == HOST_TABLES | {"alembic_version"}
+
+    # The other run has forgotten it already, and not let go of the lock yet: a run started
+    # then reads what it left once it may, and says so.
+    execute(any_url, "INSERT INTO alembic_version (version_num) VALUES ('poser0001')")
+    execute(any_url, "CREATE TABLE poser__store_extra (store_uuid VARCHAR(32) PRIMARY KEY)")
+
+    def forget_by_hand() -> None:
+        execute(any_url, "DELETE FROM alembic_version WHERE version_num = 'poser0001'")
+        execute(any_url, "DROP TABLE poser__store_extra")
+
+    assert at_once(1, while_held=forget_by_hand) == [gone]
+    assert versions(any_url) == {HOST}
+
+    # Later (a deploy script that forgets on every run): nothing left, nothing done, exit 0.
+    again = run_scaffold(*forget, cwd=tmp_path, env=env).stdout
+    assert again == (
+        "nothing to forget: poser is gone already, or was never here (alembic_version has no "
+        "row of it and no table is named poser__*; see scaffold plugins)\n"
+    )
+    assert versions(any_url) == {HOST}
 
 
 def test_a_database_newer_than_the_host_code_is_not_upgraded(tmp_path: Path, db_url: str) -> None:
@@ -425,3 +461,93 @@ def test_forget_asks_on_a_terminal(tmp_path: Path, sqlite_url: str) -> None:
     assert "forgot poser: removed row poser0001, dropped poser__store_extra" in said
     assert "poser0001" not in versions(sqlite_url)
     assert "poser__store_extra" not in tables(sqlite_url)
+
+
+def test_an_unreadable_migrations_folder_stops_every_command(tmp_path: Path) -> None:
+    """Alembic skips a version location it cannot read without a word: the live plugin's row
+    would look orphaned, and forget would remove it. Every command refuses instead, naming the
+    folder, while the process cannot read it (its user is not the folder's owner)."""
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    ini, env = installed_plugins(tmp_path, url)
+    folder = Path(env["PYTHONPATH"]) / "poser" / "migrations"
+    cli = ["-c", str(ini), "--url", url]
+    as_stranger = not_the_owner_of(folder)
+    expected = (
+        f"scaffold: error: cannot read {folder} (plugin poser's migrations): permission denied; "
+        "scaffold reads every configured migrations folder before it acts (unread, its "
+        "revisions would look unknown and their rows orphaned): make it readable to this user, "
+        "or unwire the plugin\n"
+    )
+    try:
+        for args in [
+            ("plugins",),
+            ("forget", "poser", "--drop-tables", "--yes"),
+            ("forget", "--revision", "poser0001", "--yes"),
+            ("upgrade",),
+            ("stamp", "heads"),
+            ("current",),
+            ("heads",),
+        ]:
+            refused = run_as(as_stranger, *cli, *args, cwd=tmp_path, env=env, check=2)
+            assert refused.stderr == expected, (args, refused.stderr)
+            assert refused.stdout == "", (args, refused.stdout)
+        assert versions(url) == {HOST, "poser0001"}
+        assert rows(url, "SELECT store_uuid, rating FROM poser__store_extra") == [("s1", 5)]
+    finally:
+        folder.chmod(0o755)
+    listed = run_as(as_stranger, *cli, "plugins", cwd=tmp_path, env=env).stdout
+    assert listed.startswith("poser  (entry point; package poser; 1 revision; head poser0001)")
+    assert "orphan" not in listed
+    assert "already at heads" in run_as(as_stranger, *cli, "upgrade", cwd=tmp_path, env=env).stdout
+
+
+def not_the_owner_of(folder: Path) -> list[str]:
+    """Make ``folder`` unreadable to the scaffold runs of :func:`run_as`; the command prefix
+    they run under. As root (a container), the folder goes to another user and scaffold runs
+    as root without the capabilities that bypass permissions; else, the owner's mode is 0."""
+    if os.geteuid() != 0:
+        folder.chmod(0)
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: no way to be refused a folder")
+    os.chown(folder, 65534, 65534)
+    folder.chmod(0o700)
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+def run_as(
+    prefix: list[str], *args: str, cwd: Path, env: dict[str, str], check: int = 0
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [*prefix, sys.executable, "-m", "plugin_scaffold", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == check, (args, done.stdout, done.stderr)
+    return done
+
+
+def test_a_host_table_with_the_hosts_prefix_is_never_an_orphan(tmp_path: Path, db_url: str) -> None:
+    """``core__legacy`` is in no MetaData, but its prefix is the host's own (``core__users``):
+    it is the host's, never listed as an orphan, never dropped by `forget core`."""
+    from test_stamp_branches import render
+
+    project, _ = render(tmp_path)
+    cli = ["--url", db_url]
+    run_scaffold(*cli, "upgrade", cwd=project)
+    execute(db_url, "CREATE TABLE core__legacy (id INTEGER PRIMARY KEY, note VARCHAR(20))")
+    execute(db_url, "INSERT INTO core__legacy (id, note) VALUES (1, 'kept')")
+
+    listed = run_scaffold(*cli, "plugins", cwd=project).stdout
+    assert "orphan" not in listed and "core__legacy" not in listed, listed
+    refused = run_scaffold(*cli, "forget", "core", "--drop-tables", "--yes", cwd=project, check=2)
+    assert scaffold_lines(refused.stderr) == [
+        "scaffold: error: nothing to forget: core__* tables are the host's (core__media_entries "
+        "is in its models), not a removed plugin's (see scaffold plugins)"
+    ]
+    assert rows(db_url, "SELECT id, note FROM core__legacy") == [(1, "kept")]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_scaffold
+from conftest import execute, run_scaffold, scaffold_lines, versions
 from hosts import make_host, make_plugin
 
 
@@ -32,6 +32,7 @@ def tree(root: Path) -> dict[str, bytes]:
         "a\\b",
         "___",
         "",
+        "x" * 33,  # longer than alembic_version.version_num holds
         "x" * 65,
         "café",
         "a b",
@@ -80,6 +81,73 @@ def test_rev_id_that_is_an_identifier_names_the_file_in_the_plugin(tmp_path: Pat
     )
     written = sorted(p.name for p in (project / "src/poser/migrations").glob("*.py"))
     assert written == ["Poser_0001_first.py", "__init__.py"]
+
+
+#: What widens alembic_version.version_num to 64 characters, on each database.
+WIDEN = {
+    "sqlite": [
+        "CREATE TABLE wide (version_num VARCHAR(64) NOT NULL PRIMARY KEY)",
+        "INSERT INTO wide SELECT version_num FROM alembic_version",
+        "DROP TABLE alembic_version",
+        "ALTER TABLE wide RENAME TO alembic_version",
+    ],
+    "postgresql": ["ALTER TABLE alembic_version ALTER COLUMN version_num TYPE VARCHAR(64)"],
+    "mysql": ["ALTER TABLE alembic_version MODIFY version_num VARCHAR(64) NOT NULL"],
+}
+
+
+def test_rev_id_longer_than_the_version_table_holds_is_refused(
+    tmp_path: Path, any_url: str
+) -> None:
+    """A 33-character id passes Alembic but not alembic_version's VARCHAR(32): the upgrade would
+    fail on PostgreSQL, and stop half way on MariaDB. The width is the database's own where its
+    version table exists; `scaffold check` finds a revision id longer than that."""
+    from plugin_scaffold.databases import kind_of, redact
+
+    ini = make_host(tmp_path / "host")
+    project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)
+    url = ["--url", any_url]
+    long_id = "p" * 33
+
+    def refused() -> str:
+        result = run_scaffold(
+            *url, "revision", "-m", "x", "--rev-id", long_id, cwd=project, check=2
+        )
+        assert result.stdout == "", result.stdout
+        assert not list((project / "src/poser/migrations").glob("p*.py"))
+        [error] = scaffold_lines(result.stderr)  # env.py's own logging aside
+        return error
+
+    assert refused() == (
+        f"scaffold: error: --rev-id '{long_id}' is 33 characters, and alembic_version.version_num "
+        "as Alembic creates it holds 32: upgrading would fail; use at most 32"
+    )
+    run_scaffold(*url, "upgrade", cwd=project)  # the host: the version table exists now
+    assert refused() == (
+        f"scaffold: error: --rev-id '{long_id}' is 33 characters, and alembic_version.version_num "
+        f"in {redact(any_url)} holds 32: upgrading would fail; use at most 32"
+    )
+
+    # A version table widened by hand holds longer ids: the database's width is taken.
+    for statement in WIDEN[kind_of(any_url)]:
+        execute(any_url, statement)
+    wide_id = "p" * 40
+    run_scaffold(
+        *url, "revision", "-m", "tables", "--autogenerate", "--rev-id", wide_id, cwd=project
+    )
+    run_scaffold(*url, "upgrade", cwd=project)
+    assert wide_id in versions(any_url)
+
+    # Checked without a database: Alembic's width; with one: that database's.
+    static = run_scaffold("check", cwd=project, check=1).stdout
+    assert static == (
+        f"error: plugin poser: revision {wide_id} (src/poser/migrations/{wide_id}_tables.py): "
+        "its id is 40 characters, and alembic_version.version_num as Alembic creates it holds "
+        "32: upgrading fails (PostgreSQL refuses the row, MariaDB stops half way); give it an "
+        "id of at most 32 [long-revision-id]\n"
+    )
+    on_database = run_scaffold(*url, "check", cwd=project).stdout
+    assert "long-revision-id" not in on_database and "models match migrations" in on_database
 
 
 def _revisions(folder: Path) -> dict[str, str | None]:

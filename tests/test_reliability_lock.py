@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -61,28 +61,32 @@ def counted_host(root: Path) -> Path:
     return ini
 
 
-def scaffold_processes(
-    ini: Path, url: str, *args: str, n: int, cwd: Path
-) -> list[subprocess.Popen[str]]:
-    return [
-        subprocess.Popen(
-            [sys.executable, "-m", "plugin_scaffold", "-c", str(ini), "--url", url, *args],
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(n)
-    ]
-
-
-def test_concurrent_upgrades_apply_each_revision_once(tmp_path: Path, fresh_url: str) -> None:
-    """8 runs wait for a lock held elsewhere (each says so once, naming the holder), then take
-    it one at a time: each revision is applied once and every run exits 0."""
-    ini = counted_host(tmp_path / "host")
-    started = time.monotonic()
-    with lock_held_elsewhere(fresh_url) as holder:
-        runs = scaffold_processes(ini, fresh_url, "upgrade", n=PROCESSES, cwd=tmp_path)
+def waiting_runs(
+    url: str,
+    args: list[str],
+    *,
+    n: int,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    while_held: Callable[[], None] = lambda: None,
+) -> tuple[str, list[tuple[int, str, str]]]:
+    """``n`` runs of ``scaffold ARGS`` started while this process holds the migration lock (and
+    first does ``while_held``), let go once each says it waits. Returns the holder as a waiter
+    names it, and each run's exit code, stdout and stderr."""
+    with lock_held_elsewhere(url) as holder:
+        while_held()
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "plugin_scaffold", *args],
+                cwd=cwd,
+                env={**os.environ, **(env or {})},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(n)
+        ]
         readers = [_StderrReader(run) for run in runs]
         for reader in readers:
             assert reader.waiting.wait(timeout=120), "".join(reader.lines)
@@ -92,6 +96,16 @@ def test_concurrent_upgrades_apply_each_revision_once(tmp_path: Path, fresh_url:
         code = run.wait(timeout=300)
         reader.thread.join(timeout=60)
         outcomes.append((code, out, "".join(reader.lines)))
+    return holder, outcomes
+
+
+def test_concurrent_upgrades_apply_each_revision_once(tmp_path: Path, fresh_url: str) -> None:
+    """8 runs wait for a lock held elsewhere (each says so once, naming the holder), then take
+    it one at a time: each revision is applied once and every run exits 0."""
+    ini = counted_host(tmp_path / "host")
+    started = time.monotonic()
+    upgrade = ["-c", str(ini), "--url", fresh_url, "upgrade"]
+    holder, outcomes = waiting_runs(fresh_url, upgrade, n=PROCESSES, cwd=tmp_path)
     elapsed = time.monotonic() - started
 
     report = "\n".join(f"exit {code}\n{out}{err}" for code, out, err in outcomes)

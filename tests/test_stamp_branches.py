@@ -1,13 +1,17 @@
-"""`scaffold stamp` and `scaffold branches [--plugin]`, Alembic's meaning, through the CLI."""
+"""`scaffold stamp` and `scaffold branches [--plugin]` through the CLI: Alembic's meaning, except
+that a stamp changes only the rows of the branches it names or moves, and says what it changed."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from conftest import EXAMPLE_HOST, run_scaffold, tables, versions
+from conftest import EXAMPLE_HOST, execute, run_scaffold, tables, versions
+from plugin_scaffold.databases import redact
 
 HOST_HEAD = "3c8e0f2a1b4d"
+HOST_MIDDLE = "2b7d9e1f0a3c"
+HOST_ROOT = "1f0a8c2d3e4b"
 REVISION = '''"""{message}"""
 
 revision = "{rev}"
@@ -37,42 +41,102 @@ def add_revision(project: Path, rev: str, down: str, message: str) -> None:
     path.write_text(REVISION.format(rev=rev, down=down, message=message))
 
 
-def test_stamp_plugin_head_leaves_the_other_rows(tmp_path: Path, sqlite_url: str) -> None:
+def test_a_stamp_changes_only_the_rows_of_the_branches_it_names(
+    tmp_path: Path, any_url: str
+) -> None:
+    """Each stamp says what it changed; the host's rows, the other branch's and an orphan's
+    (a removed plugin's row, with its table) stay unless the stamp names or moves them."""
     project, root = render(tmp_path)
-    url = ["--url", sqlite_url]
-    run_scaffold(*url, "upgrade", "core@head", cwd=project)
-    assert versions(sqlite_url) == {HOST_HEAD}
+    url = ["--url", any_url]
+    shown = redact(any_url)
 
-    out = run_scaffold(*url, "stamp", "--plugin", "media_tags", cwd=project).stdout
-    assert out.strip().endswith("at media_tags@head")
-    assert versions(sqlite_url) == {HOST_HEAD, root}
-    assert not any(t.startswith("media_tags__") for t in tables(sqlite_url))  # nothing ran
+    def stamp(*args: str) -> str:
+        return run_scaffold(*url, "stamp", *args, cwd=project).stdout.strip()
+
+    run_scaffold(*url, "upgrade", "core@head", cwd=project)
+    execute(any_url, "CREATE TABLE poser__notes (id INTEGER PRIMARY KEY)")
+    execute(any_url, "INSERT INTO alembic_version (version_num) VALUES ('poser0001')")
+    orphan = {"poser0001"}
+    assert versions(any_url) == {HOST_HEAD} | orphan
+
+    assert stamp("--plugin", "media_tags") == (
+        f"stamped {shown} at media_tags@head: row {root} added (plugin media_tags)"
+    )
+    assert versions(any_url) == {HOST_HEAD, root} | orphan
+    assert not any(t.startswith("media_tags__") for t in tables(any_url))  # nothing ran
 
     # The plugin's head moves on; stamping it again moves only its own row.
     add_revision(project, "aaa001", root, "add notes")
-    run_scaffold(*url, "stamp", "--plugin", "media_tags", cwd=project)
-    assert versions(sqlite_url) == {HOST_HEAD, "aaa001"}
+    assert stamp("--plugin", "media_tags") == (
+        f"stamped {shown} at media_tags@head: row {root} -> aaa001 (plugin media_tags)"
+    )
+    assert versions(any_url) == {HOST_HEAD, "aaa001"} | orphan
+    # --purge with --plugin empties that plugin's rows only: the host's row stays.
+    assert stamp("--plugin", "media_tags", "--purge") == (
+        f"{shown} is already at media_tags@head: no row changed"
+    )
+    assert versions(any_url) == {HOST_HEAD, "aaa001"} | orphan
 
-    # A revision, as Alembic takes it; --purge empties the table first.
-    run_scaffold(*url, "stamp", root, cwd=project)
-    assert versions(sqlite_url) == {HOST_HEAD, root}
-    run_scaffold(*url, "stamp", "--purge", "core@head", cwd=project)
-    assert versions(sqlite_url) == {HOST_HEAD}
-    run_scaffold(*url, "stamp", "base", cwd=project)
-    assert versions(sqlite_url) == set()
+    # The host one revision behind (as `scaffold downgrade HOSTREV` leaves it): stamping every
+    # head moves the host's row and keeps the plugin's (Alembic's stamp drops it).
+    assert stamp(HOST_MIDDLE) == f"stamped {shown} at {HOST_MIDDLE}: row {HOST_HEAD} -> " + (
+        f"{HOST_MIDDLE} (the host)"
+    )
+    assert versions(any_url) == {HOST_MIDDLE, "aaa001"} | orphan
+    assert (
+        stamp("heads") == f"stamped {shown} at heads: row {HOST_MIDDLE} -> {HOST_HEAD} (the host)"
+    )
+    assert versions(any_url) == {HOST_HEAD, "aaa001"} | orphan
+    # Nothing to run (aaa001's upgrade() would raise): no row was lost.
+    upgraded = run_scaffold(*url, "upgrade", cwd=project).stdout
+    assert f"{shown} is already at heads: nothing to upgrade" in upgraded
+
+    # A revision, as Alembic takes it.
+    assert stamp(root) == f"stamped {shown} at {root}: row aaa001 -> {root} (plugin media_tags)"
+    assert versions(any_url) == {HOST_HEAD, root} | orphan
+    assert stamp("media_tags@base") == (
+        f"stamped {shown} at media_tags@base: row {root} removed (plugin media_tags)"
+    )
+    assert versions(any_url) == {HOST_HEAD} | orphan
+    # --purge without --plugin is Alembic's: the whole table, the orphan's row too.
+    assert stamp("--purge", "core@head") == (
+        f"stamped {shown} at core@head: row poser0001 removed (not found here)"
+    )
+    assert versions(any_url) == {HOST_HEAD}
+    assert stamp("base") == f"stamped {shown} at base: row {HOST_HEAD} removed (the host)"
+    assert versions(any_url) == set()
 
 
 def test_stamp_refuses_bad_input_in_one_line(tmp_path: Path, sqlite_url: str) -> None:
-    project, _ = render(tmp_path)
+    project, root = render(tmp_path)
     url = ["--url", sqlite_url]
     for args, words in [
         ((), "stamp needs a REVISION or --plugin NAME"),
         (("nosuch",), "no revision 'nosuch'"),
         (("--plugin", "nope"), "no plugin named 'nope'"),
         (("heads", "--plugin", "media_tags"), "not both"),
+        (("nope@base",), "stamp nope@base: no branch labelled 'nope' (scaffold branches)"),
+        # the host is not there: recording the plugin would record the host's root as run
+        (
+            ("--plugin", "media_tags"),
+            f"stamp media_tags@head: revision {root} depends on {HOST_ROOT} (the host), which "
+            "the database has not run",
+        ),
     ]:
         result = run_scaffold(*url, "stamp", *args, cwd=project, check=2)
         assert words in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists() or versions(sqlite_url) == set()
+
+    # The host cannot go below what a recorded plugin revision depends on.
+    run_scaffold(*url, "upgrade", cwd=project)
+    refused = run_scaffold(*url, "stamp", "core@base", cwd=project, check=2)
+    assert refused.stderr == (
+        f"scaffold: error: stamp core@base: revision {root} (plugin media_tags) depends on "
+        f"{HOST_ROOT}, which this stamp would unrecord while keeping {root}: remove plugin "
+        "media_tags first (scaffold downgrade --plugin media_tags, or scaffold stamp "
+        "media_tags@base); nothing changed\n"
+    )
+    assert versions(sqlite_url) == {HOST_HEAD, root}
 
 
 def test_branches_shows_a_plugin_branch_point(tmp_path: Path) -> None:

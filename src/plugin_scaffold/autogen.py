@@ -214,18 +214,22 @@ def for_every_database(ops: list[Any]) -> list[Any]:
     return kept
 
 
-#: A revision id is an identifier (Alembic's own are 12 hex digits): never a path.
-_REV_ID = re.compile(r"[A-Za-z0-9_]{1,64}")
+#: A revision id is an identifier (Alembic's own are 12 hex digits): never a path. How long it
+#: may be is what the version table holds (:func:`check_new_rev_id`).
+_REV_ID = re.compile(r"[A-Za-z0-9_]+")
 
 
 def check_rev_id(rev_id: str) -> None:
     """Refuse a ``--rev-id`` that is not an identifier-like token (it names the file)."""
     if not _REV_ID.fullmatch(rev_id) or not rev_id.strip("_"):
-        shown = rev_id if len(rev_id) <= 80 else rev_id[:77] + "..."
         raise UsageError(
-            f"--rev-id {shown!r} is not a revision id: use 1 to 64 letters, digits and "
+            f"--rev-id {_shown(rev_id)!r} is not a revision id: use letters, digits and "
             "underscores (no path separators or dots)"
         )
+
+
+def _shown(rev_id: str) -> str:
+    return rev_id if len(rev_id) <= 80 else rev_id[:77] + "..."
 
 
 @dataclass
@@ -376,9 +380,19 @@ def _revision(
 
 
 def check_new_rev_id(ws: Workspace, rev_id: str | None) -> None:
-    """Refuse a ``--rev-id`` that a revision of the graph already has."""
-    if rev_id is not None and rev_id in {r.revision for r in ws.graph.revisions}:
+    """Refuse a ``--rev-id`` that a revision of the graph already has, or that is longer than
+    the version table's ``version_num`` holds (its width read from the database where the table
+    exists): the upgrade would fail on PostgreSQL and MariaDB."""
+    if rev_id is None:
+        return
+    if rev_id in {r.revision for r in ws.graph.revisions}:
         raise UsageError(f"revision id {rev_id!r} already exists: choose another --rev-id")
+    width = ws.version_num_width()
+    if len(rev_id) > width.characters:
+        raise UsageError(
+            f"--rev-id {_shown(rev_id)!r} is {len(rev_id)} characters, and {width}: upgrading "
+            f"would fail; use at most {width.characters}"
+        )
 
 
 def publish(staged: Path, staging: Path, folder: Path) -> Path:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from .errors import ScaffoldError
 
 if TYPE_CHECKING:
-    from .workspace import Workspace
+    from .workspace import RowChange, Workspace
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -187,10 +187,21 @@ def cmd_forget(args: argparse.Namespace) -> int:
     if ws.url is None:
         raise UsageError("forget needs the database: pass --url or set sqlalchemy.url")
     ws.warn_orphans = False
-    wanted = orphans.plan(
-        ws, orphans.survey_database(ws), args.name, args.revision, args.drop_tables
+    what = args.name or ", ".join(args.revision)
+    gone = f"nothing to forget: {what} is gone already (another run forgot it)"
+    waited: list[bool] = []
+    # Read under the migration lock: a forget of the same plugin running at once is either
+    # done (and this run waited for it) or not begun.
+    found = orphans.survey_database(
+        ws, references=args.drop_tables, lock=True, on_wait=lambda: waited.append(True)
     )
-    what = args.name or ", ".join(wanted.revisions)
+    try:
+        wanted = orphans.plan(ws, found, args.name, args.revision, args.drop_tables)
+    except orphans.NothingToForget as nothing:
+        # Done already: by the run this one waited for, or by an earlier one (a script that
+        # forgets on every deploy exits 0 each time).
+        _say(gone if waited else str(nothing))
+        return 0
     _say(f"forget {what} in {_database(ws)}:")
     for line in wanted.lines(args.drop_tables):
         _say(f"  {line}")
@@ -202,7 +213,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
             return 1
     done = orphans.forget(ws, wanted, drop=args.drop_tables)
     if not done.revisions and not done.tables:
-        _say(f"nothing to forget: {what} is gone already (another run forgot it)")
+        _say(gone)
         return 0
     said = [f"removed row {r}" for r in done.revisions] + [f"dropped {t}" for t in done.tables]
     _say(f"forgot {what}: " + ", ".join(said))
@@ -250,12 +261,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--all checks every plugin: leave out --plugin and --wheel")
     ws = _workspace(args)
     plugins = list(ws.plugins) if args.all else [ws.plugin(args.plugin)]
-    # The comparison needs a database: asked for with --models, or given with --url.
+    # The comparison needs a database: asked for with --models, or given with --url; a
+    # database given is also where the version table's width is read.
     report = staticcheck.check(
         ws,
         plugins,
         wheel=Path(args.wheel) if args.wheel else None,
         models=bool(args.models or args.url),
+        width=ws.version_num_width() if args.url else None,
     )
     for name in report.not_compared:
         print(
@@ -370,10 +383,30 @@ def cmd_downgrade(args: argparse.Namespace) -> int:
 def cmd_stamp(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
-    ws.stamp(args.revision, plugin=args.plugin, purge=args.purge)
+    change = ws.stamp(args.revision, plugin=args.plugin, purge=args.purge)
     target = f"{args.plugin}@head" if args.plugin else args.revision
-    _say(f"stamped {_database(ws)} at {target}")
+    if not change.removed and not change.added:
+        _say(f"{_database(ws)} is already at {target}: no row changed")
+        return 0
+    _say(f"stamped {_database(ws)} at {target}: {_row_changes(ws, change)}")
     return 0
+
+
+def _row_changes(ws: Workspace, change: RowChange) -> str:
+    """What a stamp did to the version table, by owner: ``row A -> B (host)``, ``row C added
+    (plugin x)``, ``row D removed (not found here)``."""
+    by_owner: dict[str, tuple[list[str], list[str]]] = {}
+    for rows, side in ((change.removed, 0), (change.added, 1)):
+        for row in rows:
+            by_owner.setdefault(ws.graph.whose(row), ([], []))[side].append(row)
+    said = []
+    for owner, (removed, added) in by_owner.items():
+        if len(removed) == 1 and len(added) == 1:
+            said.append(f"row {removed[0]} -> {added[0]} ({owner})")
+            continue
+        said += [f"row {r} removed ({owner})" for r in removed]
+        said += [f"row {r} added ({owner})" for r in added]
+    return ", ".join(said)
 
 
 def cmd_branches(args: argparse.Namespace) -> int:
@@ -659,7 +692,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("revision", nargs="?", metavar="REVISION", help="revision to stamp")
     p.add_argument("--plugin", metavar="NAME", help="stamp this plugin's branch at its head")
     p.add_argument(
-        "--purge", action="store_true", help="empty the version table first (Alembic's --purge)"
+        "--purge",
+        action="store_true",
+        help="remove the plugin's rows first (with --plugin); else empty the whole version "
+        "table first (Alembic's --purge)",
     )
 
     p = add("branches", cmd_branches, "show the branch points (revisions with several children)")

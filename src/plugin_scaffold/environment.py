@@ -34,12 +34,17 @@ MigrationFn = Callable[[Any, "MigrationContext"], Sequence[Any]]
 
 @contextlib.contextmanager
 def handed_in(
-    config: Config, url: str | None, *, lock: bool = False
+    config: Config,
+    url: str | None,
+    *,
+    lock: bool = False,
+    on_wait: Callable[[], None] | None = None,
 ) -> Iterator[Connection | None]:
     """Open ``url`` and hand the connection to env.py; commit on success, roll back on error.
 
     ``lock``: hold the database's migration lock (see locking.py) from before the run's
-    transaction begins until it has ended, so that the next run reads what this one did.
+    transaction begins until it has ended, so that the next run reads what this one did;
+    ``on_wait`` is called when another run holds it and this one waits.
     """
     if url is None:
         yield None
@@ -65,7 +70,7 @@ def handed_in(
         from .locking import migration_lock
 
         try:
-            held.enter_context(migration_lock(connection, url))
+            held.enter_context(migration_lock(connection, url, on_wait=on_wait))
         except BaseException:
             connection.close()
             engine.dispose()
@@ -238,7 +243,7 @@ def translate(
         where = f"on {redact(url)}" if url else "on the host's database"
     missing = unknown_revision(exc)
     if missing is not None and any(missing in target for target in requested):
-        return UsageError(f"no revision {missing!r} in this host or its plugins (scaffold history)")
+        return UsageError(no_such_revision(missing))
     if missing is not None:
         return UsageError(not_configured(missing))
     if isinstance(exc, CommandError):
@@ -330,6 +335,11 @@ def unknown_revision(exc: BaseException) -> str | None:
     """The revision id of Alembic's "Can't locate revision identified by" error, else None."""
     found = _CANT_LOCATE.search(str(exc))
     return found.group(1) if found else None
+
+
+def no_such_revision(revision: str) -> str:
+    """A revision a command was asked for that no configured folder holds."""
+    return f"no revision {revision!r} in this host or its plugins (scaffold history)"
 
 
 def not_configured(revision: str) -> str:

@@ -188,6 +188,96 @@ class Graph:
         named = {a for rev in ids for a in self._ancestors.get(rev, frozenset())}
         return tuple(r.revision for r in self.revisions if r.revision in ids - named)
 
+    @cached_property
+    def _children(self) -> dict[str, frozenset[str]]:
+        """Each revision id, and the revisions above it through down_revision (not depends_on)."""
+        found: dict[str, set[str]] = {r.revision: set() for r in self.revisions}
+        for revision in self.revisions:
+            for down in _downs(revision):
+                found.setdefault(down, set()).add(revision.revision)
+        return {rev: frozenset(children) for rev, children in found.items()}
+
+    def descendants(self, revision: str) -> frozenset[str]:
+        """Every revision above ``revision`` on its line of descent (down_revision only: a
+        plugin whose root depends_on it is on a line of its own)."""
+        found: set[str] = set()
+        todo = list(self._children.get(revision, ()))
+        while todo:
+            child = todo.pop()
+            if child not in found:
+                found.add(child)
+                todo.extend(self._children.get(child, ()))
+        return frozenset(found)
+
+    def stamped(
+        self, rows: Iterable[str], targets: Iterable[str], *, cleared: Iterable[str] = ()
+    ) -> tuple[str, ...]:
+        """The version rows after stamping ``targets`` on a database holding ``rows``.
+
+        A stamp moves only the lines of descent its targets are on: each target is recorded,
+        with what it comes after on its own branch, and what its line has above it is no longer
+        recorded. Every other row stays as it is (Alembic's own stamp drops a plugin's row when
+        the host's row moves: see docs/safety.md). ``cleared``: revisions unrecorded first (a
+        branch's ``@base``, a plugin's ``--purge``).
+
+        Refused (:class:`UsageError`, nothing written) when the result would record a revision
+        without one it names: a target depending on another branch's revision the database
+        has not run, or a recorded revision of another branch depending on one unrecorded here.
+        """
+        before = set(self.applied(rows))
+        applied = before - set(cleared)
+        own: set[str] = set()
+        targets = list(targets)
+        for target in targets:
+            applied -= self.descendants(target)
+        for target in targets:
+            owner = self._owner_of(target)
+            line = {target} | {a for a in self.ancestors(target) if self._owner_of(a) == owner}
+            own |= line
+            applied |= {target} | self.ancestors(target)
+        assumed = sorted(applied - before - own)
+        if assumed:
+            needing = next(t for t in targets if set(assumed) & self.ancestors(t))
+            shown = self.version_rows(assumed)
+            raise UsageError(
+                f"revision {needing} depends on {', '.join(shown)} ({self.whose(shown[0])}), "
+                "which the database has not run, and would record it as run too: bring "
+                f"{self.whose(shown[0])} there first (scaffold upgrade {shown[0]}; or scaffold "
+                f"stamp {shown[0]} if its tables exist)"
+            )
+        for revision in self.version_rows(applied):
+            missing = sorted(self.ancestors(revision) - applied)
+            if missing:
+                whose = self.whose(revision)
+                owner = self._owner_of(revision)
+                hint = (
+                    f" (scaffold downgrade --plugin {owner}, or scaffold stamp {owner}@base)"
+                    if owner is not None
+                    else ""
+                )
+                raise UsageError(
+                    f"revision {revision} ({whose}) depends on "
+                    f"{', '.join(self.version_rows(missing))}, which this stamp would unrecord "
+                    f"while keeping {revision}: remove {whose} first{hint}"
+                )
+        return self.version_rows(applied)
+
+    def _owner_of(self, revision: str) -> str | None:
+        script = self.script.get_revision(revision)
+        return self.owner(script) if script is not None else None
+
+    def whose(self, revision: str) -> str:
+        """``the host`` or ``plugin NAME``: who a revision id (a version row) belongs to, as
+        messages say it; ``not found here`` for a row no revision here has."""
+        if revision not in self._ancestors:
+            return "not found here"
+        owner = self._owner_of(revision)
+        return "the host" if owner is None else f"plugin {owner}"
+
+    def branch_members(self, label: str) -> frozenset[str]:
+        """The revisions on the branch labelled ``label`` (the label's revision and above)."""
+        return frozenset(r.revision for r in self.revisions if label in (r.branch_labels or ()))
+
     def rows_at_heads(self, *, without: str | None = None) -> tuple[str, ...]:
         """``alembic_version`` after ``scaffold upgrade`` to every head; ``without`` a plugin:
         with every branch at its head except that plugin's, which (with whatever depends on

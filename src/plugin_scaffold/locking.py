@@ -63,12 +63,16 @@ def migration_lock(
     *,
     timeout: float | None = None,
     notify: Notify = _tell,
+    on_wait: Callable[[], None] | None = None,
 ) -> Iterator[None]:
     """Hold the database's migration lock, taken on ``connection`` outside any transaction.
 
     Taken before the run's transaction begins and released after it ends, so that the next
-    run reads the version table as this one left it.
+    run reads the version table as this one left it. ``on_wait``: called when another run
+    holds the lock and this one waits for it.
     """
+    if on_wait is not None:
+        notify = _also(on_wait, notify)
     shown = redact(url)
     kind = kind_of(connection.engine.url)
     if kind == "sqlite":
@@ -88,6 +92,14 @@ def migration_lock(
             yield
     else:
         yield  # a database scaffold knows no lock for: as Alembic itself
+
+
+def _also(first: Callable[[], None], notify: Notify) -> Notify:
+    def both(line: str) -> None:
+        first()
+        notify(line)
+
+    return both
 
 
 # --- PostgreSQL and MariaDB: the server's own named locks ----------------------------------

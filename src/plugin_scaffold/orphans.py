@@ -6,7 +6,9 @@ revision identified by ...". scaffold leaves such rows where they are, warns onc
 and works with the rows it knows (see :func:`split`, called where Alembic reads the version
 table). ``scaffold plugins`` lists each orphan — its rows and the tables carrying a prefix that
 no known model owns; the orphan's name is that prefix — and ``scaffold forget NAME`` removes
-them, under the migration lock, in one transaction.
+them, under the migration lock, in one transaction. ``forget`` reads the database under the
+lock as well (runs at once: one forgets, the others find it gone), and never drops a table that
+a table it keeps points at.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import alembic_private
 from .errors import ConfigError, ScaffoldError, UsageError
+from .versiontable import VersionTable
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
@@ -58,6 +61,20 @@ class Orphan:
     tables: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A foreign key of ``table`` (a host table, or another plugin's) to a removed plugin's."""
+
+    table: str
+    name: str | None
+    columns: tuple[str, ...]
+    referred: str
+
+    def __str__(self) -> str:
+        key = f"foreign key {self.name}" if self.name else "an unnamed foreign key"
+        return f"table {self.table} references {self.referred} ({key} on {', '.join(self.columns)})"
+
+
 @dataclass
 class Survey:
     """The database as the workspace's graph and models see it."""
@@ -68,8 +85,11 @@ class Survey:
     strays: dict[str, dict[str, int]] = field(default_factory=dict)
     #: False when env.py compares no target_metadata: the host's own tables are then unknown
     metadata_known: bool = True
-    version_table: str = "alembic_version"
-    version_schema: str | None = None
+    table: VersionTable = field(default_factory=VersionTable)
+    #: prefix -> a table of env.py's ``target_metadata`` carrying it (the host's and the plugins')
+    owned_prefixes: dict[str, str] = field(default_factory=dict)
+    #: The foreign keys into stray tables from tables of other prefixes (when asked for)
+    references: list[Reference] = field(default_factory=list)
 
     @property
     def paired(self) -> bool:
@@ -93,35 +113,67 @@ def _prefix(table: str) -> str | None:
     return prefix if sep and prefix and rest else None
 
 
-def survey(ws: Workspace, context: MigrationContext, *, count: bool = True) -> Survey:
+def survey(
+    ws: Workspace, context: MigrationContext, *, count: bool = True, references: bool = False
+) -> Survey:
     """Read the version table and the tables of ``context``'s database (inside a run of env.py).
 
     A table is a stray when it carries a prefix (``name__``) that no table of env.py's
     ``target_metadata`` carries, that no plugin found declares, and it is no table of that
     MetaData: tables without a prefix are never counted, since hosts name theirs freely.
+    ``references``: also read the foreign keys other tables have to the strays.
     """
     import sqlalchemy as sa
 
     connection = context.connection
     assert connection is not None
-    version_table = context.opts.get("version_table") or "alembic_version"
-    schema = context.opts.get("version_table_schema")
-    found = Survey(version_table=version_table, version_schema=schema)
+    table = VersionTable.of(context)
+    schema = table.schema
+    found = Survey(table=table)
     names = set(sa.inspect(connection).get_table_names(schema=schema))
-    if version_table in names:
-        found.rows = read_rows(connection, version_table, schema)
+    if table.name in names:
+        found.rows = table.rows(connection)
     found.unknown = split(found.rows, ws.known_revision)[1]
     plugin_prefixes = _plugin_prefixes(ws)  # imported now: their tables join target_metadata
     metadatas = _target_metadatas(context)
     found.metadata_known = bool(metadatas)
     owned = {t.name for m in metadatas for t in m.tables.values()}
-    prefixes = {p for p in map(_prefix, owned) if p}
-    for table in sorted(names - owned - {version_table}):
-        prefix = _prefix(table)
+    for name in sorted(owned):
+        prefix = _prefix(name)
+        if prefix is not None:
+            found.owned_prefixes.setdefault(prefix, name)
+    prefixes = set(found.owned_prefixes)
+    for name in sorted(names - owned - {table.name}):
+        prefix = _prefix(name)
         if prefix is None or prefix in prefixes or prefix in plugin_prefixes:
             continue
-        rows = _count(connection, table, schema) if count else 0
-        found.strays.setdefault(prefix, {})[table] = rows
+        rows = _count(connection, name, schema) if count else 0
+        found.strays.setdefault(prefix, {})[name] = rows
+    if references:
+        found.references = _references(connection, found.strays, names, schema)
+    return found
+
+
+def _references(
+    connection: Connection, strays: dict[str, dict[str, int]], names: set[str], schema: str | None
+) -> list[Reference]:
+    """The foreign keys to each stray table from a table that is not of the same prefix."""
+    import sqlalchemy as sa
+
+    prefix_of = {t: prefix for prefix, tables in strays.items() for t in tables}
+    if not prefix_of:
+        return []
+    inspector = sa.inspect(connection)
+    found = []
+    for name in sorted(names):
+        for key in inspector.get_foreign_keys(name, schema=schema):
+            referred = key["referred_table"]
+            if key.get("referred_schema") not in (None, schema) or referred not in prefix_of:
+                continue
+            if prefix_of.get(name) != prefix_of[referred]:
+                found.append(
+                    Reference(name, key.get("name"), tuple(key["constrained_columns"]), referred)
+                )
     return found
 
 
@@ -143,13 +195,6 @@ def _target_metadatas(context: MigrationContext) -> list[Any]:
     from .autogen import target_metadatas
 
     return target_metadatas(context)
-
-
-def read_rows(connection: Connection, table: str, schema: str | None) -> list[str]:
-    import sqlalchemy as sa
-
-    version = sa.table(table, sa.column("version_num"), schema=schema)
-    return [row[0] for row in connection.execute(sa.select(version.c.version_num))]
 
 
 def _count(connection: Connection, table: str, schema: str | None) -> int:
@@ -227,7 +272,12 @@ class Plan:
 def plan(
     ws: Workspace, found: Survey, name: str | None, revisions: Sequence[str], drop: bool
 ) -> Plan:
-    """What forgetting ``name`` (a stray prefix) and/or ``revisions`` means; refuse bad input."""
+    """What forgetting ``name`` (a stray prefix) and/or ``revisions`` means; refuse bad input.
+
+    Raises :class:`NothingToForget` when nothing of them is left in the database (forgotten by
+    an earlier run, or by one running at once), unless the name looks mistyped or names the
+    host's own tables (:class:`UsageError`).
+    """
     plugins = _plugin_prefixes(ws)
     if name is not None and name in plugins:
         raise UsageError(
@@ -241,10 +291,16 @@ def plan(
                 f"revision {revision} belongs to {owner}, whose code is found: use "
                 "`scaffold downgrade`, not forget"
             )
-        if revision not in found.unknown:
-            raise UsageError(f"revision {revision} is not in alembic_version: nothing to forget")
+    given = list(revisions)
+    absent = [r for r in given if r not in found.unknown]
+    if absent and len(absent) < len(given):
+        raise UsageError(
+            f"revision {absent[0]} is not in alembic_version (the other rows given are): "
+            "leave it out; nothing forgotten"
+        )
+    revisions = [] if absent else given
     tables = dict(found.strays.get(name, {})) if name is not None else {}
-    if not revisions and name is not None:
+    if not given and name is not None:
         orphan = next((o for o in found.orphans() if o.name == name), None)
         revisions = orphan.revisions if orphan is not None else []
         if not revisions and found.unknown and not found.paired and tables:
@@ -259,13 +315,74 @@ def plan(
             "tables from a removed plugin's, and drops none (leave out --drop-tables)"
         )
     if not revisions and not tables:
-        what = f"no table named {name}__* that no known model owns" if name else "nothing"
-        raise UsageError(
-            f"nothing to forget: no unknown revision in alembic_version goes with "
-            f"{name or 'that'}, and {what} (see scaffold plugins)"
-        )
+        _refuse_mistaken(found, plugins, name, given)
+        raise NothingToForget(name, given)
     _keep_host_placed(ws, found, revisions)
+    if drop:
+        _keep_references_whole(found, name, tables)
     return Plan(name, list(revisions), tables)
+
+
+def _refuse_mistaken(
+    found: Survey, plugins: set[str], name: str | None, revisions: Sequence[str]
+) -> None:
+    """Nothing goes with ``name`` or ``revisions``: refuse a name that is the host's prefix, or
+    looks like a typo of an orphan's, a plugin's or an unknown row (exit 2); the rest are gone."""
+    from difflib import get_close_matches
+
+    if name is not None and name in found.owned_prefixes:
+        raise UsageError(
+            f"nothing to forget: {name}__* tables are the host's ({found.owned_prefixes[name]} "
+            "is in its models), not a removed plugin's (see scaffold plugins)"
+        )
+    if name is not None:
+        close = get_close_matches(name, sorted(set(found.strays) | plugins), n=1, cutoff=0.75)
+        if close:
+            raise UsageError(
+                f"nothing to forget: no orphan named {name} (did you mean {close[0]}? see "
+                "scaffold plugins)"
+            )
+    for revision in revisions:
+        close = get_close_matches(revision, found.unknown, n=1, cutoff=0.75)
+        if close:
+            raise UsageError(
+                f"nothing to forget: alembic_version has no row {revision} (did you mean "
+                f"{close[0]}? see scaffold plugins)"
+            )
+
+
+class NothingToForget(ScaffoldError):
+    """Nothing in the database goes with the name or rows given to ``forget`` any more: what
+    the command asks for is done (the CLI says so, exit 0)."""
+
+    exit_code = 0
+
+    def __init__(self, name: str | None, revisions: Sequence[str]) -> None:
+        self.what = name or ", ".join(revisions)
+        where = (
+            f"alembic_version has no row of it and no table is named {name}__*"
+            if name is not None
+            else f"alembic_version has no row {self.what}"
+        )
+        super().__init__(
+            f"nothing to forget: {self.what} is gone already, or was never here ({where}; see "
+            "scaffold plugins)"
+        )
+
+
+def _keep_references_whole(found: Survey, name: str | None, tables: dict[str, int]) -> None:
+    """Refuse to drop a table that a table kept (the host's, another plugin's) points at.
+
+    SQLite would drop it and leave the host's rows pointing at nothing (every later insert into
+    that table fails); MariaDB would fail half way, its DROPs committed one by one.
+    """
+    for reference in found.references:
+        if reference.referred in tables and reference.table not in tables:
+            raise UsageError(
+                f"{reference}: dropping {name}'s tables would leave that table's rows pointing "
+                "at nothing; drop that foreign key first (a revision of its owner), or leave "
+                "out --drop-tables; nothing changed"
+            )
 
 
 def _keep_host_placed(ws: Workspace, found: Survey, revisions: Sequence[str]) -> None:
@@ -301,28 +418,22 @@ def forget(ws: Workspace, wanted: Plan, *, drop: bool) -> Plan:
     done = Plan(wanted.name, [], {})
 
     def fn(rev: Any, context: MigrationContext) -> list[Any]:
-        found = survey(ws, context, count=False)
+        found = survey(ws, context, count=False, references=drop)
         connection = context.connection
         assert connection is not None
         done.revisions = [r for r in wanted.revisions if r in found.rows]
         present = found.strays.get(wanted.name, {}) if wanted.name else {}
         done.tables = {t: n for t, n in wanted.tables.items() if t in present} if drop else {}
+        if done.tables:  # checked again: a table may point at them since the plan was made
+            _keep_references_whole(found, wanted.name, done.tables)
         with alembic_private.step_transaction(context):
-            if done.revisions:
-                _delete_rows(connection, found, done.revisions)
+            found.table.delete(connection, done.revisions)
             if done.tables:
-                _drop_tables(connection, list(done.tables), found.version_schema)
+                _drop_tables(connection, list(done.tables), found.table.schema)
         return []
 
     ws.run(fn, None, lock=True, dont_mutate=True)
     return done
-
-
-def _delete_rows(connection: Connection, found: Survey, revisions: Sequence[str]) -> None:
-    import sqlalchemy as sa
-
-    version = sa.table(found.version_table, sa.column("version_num"), schema=found.version_schema)
-    connection.execute(sa.delete(version).where(version.c.version_num.in_(list(revisions))))
 
 
 def _drop_tables(connection: Connection, tables: list[str], schema: str | None) -> None:
@@ -336,21 +447,34 @@ def _drop_tables(connection: Connection, tables: list[str], schema: str | None) 
     metadata.drop_all(connection, tables=chosen, checkfirst=False)
 
 
-def survey_database(ws: Workspace) -> Survey:
-    """Survey the workspace's database (a run of env.py that changes nothing)."""
+def survey_database(
+    ws: Workspace,
+    *,
+    references: bool = False,
+    lock: bool = False,
+    on_wait: Callable[[], None] | None = None,
+) -> Survey:
+    """Survey the workspace's database (a run of env.py that changes nothing).
+
+    ``lock``: under the migration lock, so that it reads what a run changing the version table
+    (a ``forget`` at the same time) left; ``on_wait`` is called if it waits for it.
+    """
     found: list[Survey] = []
 
     def fn(rev: Any, context: MigrationContext) -> list[Any]:
-        found.append(survey(ws, context))
+        found.append(survey(ws, context, references=references))
         return []
 
-    ws.run(fn, None, dont_mutate=True)
+    ws.run(fn, None, dont_mutate=True, lock=lock, on_wait=on_wait)
     if not found:
         raise ConfigError("the host's env.py ran no migrations: no database to read")
     merged = found[0]
     for more in found[1:]:  # env.py migrating several databases (multidb)
         merged.rows += more.rows
         merged.unknown += more.unknown
+        merged.references += more.references
+        for prefix, table in more.owned_prefixes.items():
+            merged.owned_prefixes.setdefault(prefix, table)
         for prefix, tables in more.strays.items():
             merged.strays.setdefault(prefix, {}).update(tables)
     return merged

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import alembic_private
 from .errors import ConfigError, OwnershipError, ScaffoldError, UsageError
+from .versiontable import VersionWidth
 
 if TYPE_CHECKING:
     from alembic.script import Script
@@ -109,9 +110,13 @@ def revision_files(ws: Workspace) -> list[Script]:
 
 
 def branch_findings(
-    ws: Workspace, plugin: Plugin, files: Sequence[Script] | None = None
+    ws: Workspace,
+    plugin: Plugin,
+    files: Sequence[Script] | None = None,
+    width: VersionWidth | None = None,
 ) -> list[Finding]:
-    """One head, one label (its name, on its root), rooted on the host, every file its own.
+    """One head, one label (its name, on its root), rooted on the host, every file its own,
+    every revision id short enough for the version table (``width``: Alembic's by default).
 
     A revision id or a branch label used twice is found in the files (Alembic only warns of the
     first and refuses to read the graph with the second); the other rules need the graph, and a
@@ -124,6 +129,7 @@ def branch_findings(
     found = _duplicates(name, folder, files)
     if found:
         return found
+    found = _long_ids(name, folder, files, width)
     graph = ws.graph
     everything = graph.revisions
     mine = graph.revisions_of(name)
@@ -219,6 +225,25 @@ def branch_findings(
                 )
             )
     return found
+
+
+def _long_ids(
+    name: str, folder: Path, files: Sequence[Script], width: VersionWidth | None
+) -> list[Finding]:
+    """Revision ids of the plugin longer than ``version_num`` holds."""
+    width = width or VersionWidth()
+    return [
+        _at(
+            name,
+            "long-revision-id",
+            f"{describe(script)}: its id is {len(script.revision)} characters, and {width}: "
+            f"upgrading fails (PostgreSQL refuses the row, MariaDB stops half way); give it an "
+            f"id of at most {width.characters}",
+            script,
+        )
+        for script in files
+        if Path(script.path).resolve().parent == folder and len(script.revision) > width.characters
+    ]
 
 
 def _duplicates(name: str, folder: Path, files: Sequence[Script]) -> list[Finding]:
@@ -448,6 +473,7 @@ def check_plugin(
     *,
     wheel: Path | None = None,
     before_models: Callable[[list[Finding]], None] | None = None,
+    width: VersionWidth | None = None,
 ) -> list[Finding]:
     """Every static finding for ``plugin``: no env.py runs and no database is opened.
 
@@ -457,7 +483,7 @@ def check_plugin(
     """
     files = revision_files(ws)
     folder = plugin.migrations
-    found = branch_findings(ws, plugin, files)
+    found = branch_findings(ws, plugin, files, width)
     if before_models is not None:
         before_models(found)
     models = plugin.load_models()
@@ -520,16 +546,23 @@ class Report:
 
 
 def check(
-    ws: Workspace, plugins: Sequence[Plugin], *, wheel: Path | None = None, models: bool = False
+    ws: Workspace,
+    plugins: Sequence[Plugin],
+    *,
+    wheel: Path | None = None,
+    models: bool = False,
+    width: VersionWidth | None = None,
 ) -> Report:
-    """The static check of each of ``plugins``; with ``models``, the comparison too."""
+    """The static check of each of ``plugins``; with ``models``, the comparison too.
+
+    ``width``: what the version table holds (read from a database); Alembic's by default."""
     if wheel is not None and not wheel.is_file():
         raise UsageError(f"--wheel {wheel}: no such file")
     report = Report([p.name for p in plugins], [], [], [])
     for plugin in plugins:
         differ: list[Finding] = []
         compare = partial(_compare, ws, plugin, report, differ) if models else None
-        report.findings += check_plugin(ws, plugin, wheel=wheel, before_models=compare)
+        report.findings += check_plugin(ws, plugin, wheel=wheel, before_models=compare, width=width)
         report.findings += differ
     return report
 

@@ -6,6 +6,7 @@ small migration callback, run the host's env.py.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -17,8 +18,15 @@ from typing import TYPE_CHECKING, Any
 from . import alembic_private, orphans
 from . import plugin as plugins_mod
 from .databases import is_placeholder, redact, usable_url
-from .environment import MigrationFn, handed_in, not_configured, run_env, unknown_revision
-from .errors import ConfigError, UsageError
+from .environment import (
+    MigrationFn,
+    handed_in,
+    no_such_revision,
+    not_configured,
+    run_env,
+    unknown_revision,
+)
+from .errors import ConfigError, ScaffoldError, UsageError
 from .graph import Graph
 from .host import Host, resolve_location
 from .hostkinds import HostInit
@@ -26,6 +34,7 @@ from .plugin import Plugin, PluginModels
 from .progress import ProgressLine, revision_text
 from .project import Project, prepend_sys_path
 from .redirect import Redirect
+from .versiontable import VersionTable, VersionWidth
 from .wiring import wired_plugins
 
 if TYPE_CHECKING:
@@ -114,6 +123,7 @@ class Workspace:
             if project is not None
             else []
         )
+        _require_readable(host, plugins, extra)
         return cls(
             host=host,
             plugins=plugins,
@@ -331,31 +341,81 @@ class Workspace:
         purge: bool = False,
         url: str | None = None,
         before: Callable[[Any, MigrationContext], None] | None = None,
-    ) -> None:
+    ) -> RowChange:
         """Alembic's ``stamp``: set the version rows to ``target`` without running a revision.
 
-        ``plugin``: stamp that plugin's branch at its head (``NAME@head``); the rows of the host
-        and of the other plugins stay as they are. ``purge``: empty the version table first.
-        ``before``: called with the database's rows and the context once the migration lock is
-        held, before anything is written; it raises to stamp nothing.
+        Only the rows of the branches ``target`` names or moves change (see
+        :meth:`Graph.stamped`); rows no revision here has (orphans) are never touched.
+        ``plugin``: stamp that plugin's branch at its head (``NAME@head``). ``purge``: with
+        ``plugin``, that plugin's rows are removed first; else the whole table is emptied
+        first, as Alembic's ``--purge`` does (rows of unknown revisions included).
+        ``before``: called with the database's rows and the context once the migration lock
+        is held, before anything is written; it raises to stamp nothing.
+
+        Returns the rows removed and added, under the migration lock, in one transaction.
         """
         target = self._target(
             target, plugin, "head", noun="REVISION", missing="stamp needs a REVISION"
         )
-        script = self.script
+        graph = self.graph
+        targets, cleared = self._stamp_targets(target)
+        if purge and plugin is not None:
+            cleared |= {r.revision for r in graph.revisions_of(plugin)}
+        change = RowChange()
 
-        def fn(rev: Any, context: MigrationContext) -> Any:
+        def fn(rev: Any, context: MigrationContext) -> list[Any]:
             if before is not None:
                 before(rev, context)
-            return alembic_private.stamp_plan(script, target, rev)
+            connection = context.connection
+            assert connection is not None  # stamp never runs offline
+            table = VersionTable.of(context)
+            known = tuple(rev)
+            removed: list[str] = []
+            if purge and plugin is None:  # Alembic's --purge: every row goes, unknown ones too
+                removed = table.rows(connection)
+                known = ()
+            try:
+                rows = graph.stamped(known, targets, cleared=cleared)
+            except UsageError as exc:
+                raise UsageError(f"stamp {target}: {exc}; nothing changed") from None
+            removed += [r for r in known if r not in rows]
+            added = [r for r in rows if r not in known]
+            with alembic_private.step_transaction(context):
+                table.delete(connection, removed)
+                table.insert(connection, added)
+            change.removed += [r for r in removed if r not in added]
+            change.added += [r for r in added if r not in removed]
+            return []
 
-        # As alembic.command.stamp does; it runs under the migration lock like an upgrade.
-        self.run(
-            fn,
-            url,
-            destination_rev=target,
-            purge=purge,
-        )
+        # Under the migration lock, like an upgrade.
+        self.run(fn, url, destination_rev=target)
+        return change
+
+    def _stamp_targets(self, target: str) -> tuple[list[str], set[str]]:
+        """The revisions ``target`` names, and the revisions it unrecords (``base``: every
+        revision; ``LABEL@base``: that branch's)."""
+        from alembic.script.revision import RevisionError
+        from alembic.util import CommandError
+
+        graph = self.graph
+        if target == "base":
+            return [], {r.revision for r in graph.revisions}
+        if target.endswith("@base"):
+            label = target.removesuffix("@base")
+            members = graph.branch_members(label)
+            if not members:
+                raise UsageError(
+                    f"stamp {target}: no branch labelled {label!r} (scaffold branches)"
+                )
+            return [], set(members)
+        try:
+            found = [r.revision for r in self.script.get_revisions(target) if r is not None]
+        except (CommandError, RevisionError) as exc:
+            missing = unknown_revision(exc)
+            if missing is not None:
+                raise UsageError(no_such_revision(missing)) from None
+            raise UsageError(str(exc).splitlines()[0]) from None
+        return found, set()
 
     def _target(
         self, target: str | None, plugin: str | None, end: str, *, noun: str, missing: str
@@ -468,13 +528,15 @@ class Workspace:
         as_sql: bool = False,
         config: Config | None = None,
         lock: bool | None = None,
+        on_wait: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> None:
         """Run the host's env.py on ``url`` (default: the workspace's) with ``fn`` as callback.
 
         Alembic is shown only the version rows of revisions the graph has (see
         :meth:`known_heads`). ``lock``: hold the migration lock (default: when the run moves
-        the version table, i.e. has a ``destination_rev``).
+        the version table, i.e. has a ``destination_rev``); ``on_wait``: called when the run
+        has to wait for it.
         """
         url = url or self.url
         if config is None:
@@ -490,7 +552,8 @@ class Workspace:
         # Runs that move the version table (upgrade, downgrade, stamp) hold the migration lock.
         if lock is None:
             lock = "destination_rev" in kwargs
-        with self.host.running(), handed_in(config, opened, lock=lock) as connection:
+        held = handed_in(config, opened, lock=lock, on_wait=on_wait)
+        with self.host.running(), held as connection:
             run_env(
                 config,
                 self.script,
@@ -503,6 +566,28 @@ class Workspace:
                 redirect=redirect,
                 **kwargs,
             )
+
+    def version_num_width(self) -> VersionWidth:
+        """How many characters a revision id may have here: the width of ``version_num`` in the
+        workspace's database where its version table exists, else Alembic's (32)."""
+        from .databases import missing_sqlite_file, redact
+
+        if self.url is None or missing_sqlite_file(self.url) is not None:
+            return VersionWidth()
+        found: list[VersionWidth] = []
+
+        def fn(rev: Any, context: MigrationContext) -> list[Any]:
+            table = VersionTable.of(context)
+            if context.connection is not None:
+                width = table.width(context.connection)
+                if width is not None:
+                    found.append(VersionWidth(width, table.name, redact(self.url or "")))
+            return []
+
+        # A database that cannot be read now: the width Alembic gives the column.
+        with contextlib.suppress(ScaffoldError):
+            self.run(fn, None, dont_mutate=True)
+        return min(found, key=lambda w: w.characters, default=VersionWidth())
 
     def known_revision(self, revision: str) -> bool:
         """True when ``revision`` (a version row) is a revision of the graph."""
@@ -547,6 +632,14 @@ class Workspace:
             missing = unknown_revision(exc)
             raise UsageError(not_configured(missing) if missing else str(exc)) from None
         return revisions, (engine_url[0] if engine_url else None)
+
+
+@dataclass
+class RowChange:
+    """The rows a command removed from and added to the version table."""
+
+    removed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
 
 
 def _chosen_url(
@@ -619,6 +712,59 @@ class HostInitRun:
         assert connection is not None  # armed only online
         self.init.run(connection, ctx.config)
         return True
+
+
+def _require_readable(host: Host, plugins: list[Plugin], extra: list[Path]) -> None:
+    """Refuse to act while a configured migrations folder cannot be read.
+
+    Alembic's walk of its version locations skips a folder it cannot read without a word: the
+    plugin's revisions would be missing from the graph, its live row taken for a removed
+    plugin's (and ``scaffold forget`` would offer to remove it). A folder that does not exist
+    is left to Alembic, as before: a plugin deleted is what orphans are.
+    """
+    owners: dict[Path, tuple[str, str]] = {
+        host.script_location: ("the host's Alembic environment", "")
+    }
+    for folder in host.version_locations:
+        owners.setdefault(folder, ("a version location of the host", ""))
+    for plugin in plugins:
+        owners.setdefault(
+            plugin.migrations, (f"plugin {plugin.name}'s migrations", ", or unwire the plugin")
+        )
+    for folder in extra:
+        owners.setdefault(folder, ("a version location of the project", ""))
+    for folder, (whose, or_else) in owners.items():
+        problem = _unreadable(folder)
+        if problem is not None:
+            raise ConfigError(
+                f"cannot read {folder} ({whose}): {problem}; scaffold reads every configured "
+                "migrations folder before it acts (unread, its revisions would look unknown "
+                f"and their rows orphaned): make it readable to this user{or_else}"
+            )
+
+
+def _unreadable(folder: Path) -> str | None:
+    """Why ``folder`` cannot be listed and its revision files read; None when it can (or when
+    it does not exist)."""
+    import os
+
+    try:
+        os.stat(folder)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not os.access(folder, os.R_OK | os.X_OK):
+        return "permission denied"
+    try:
+        names = os.listdir(folder)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    for name in names:
+        path = folder / name
+        if name.endswith(".py") and path.is_file() and not os.access(path, os.R_OK):
+            return f"{name}: permission denied"
+    return None
 
 
 def _dangling(revisions: list[Script]) -> Iterator[tuple[Script, str, str]]:

@@ -25,7 +25,6 @@ from . import rows as rows_mod
 from .schema import Snapshot, contents, differences, reflect, row_differences
 
 if TYPE_CHECKING:
-    from alembic.runtime.migration import MigrationContext
     from alembic.script import Script
 
     from ..graph import Graph
@@ -250,7 +249,7 @@ class MigrationChecks:
                 ) from exc
             finally:
                 engine.dispose()
-            self._run(f"stamping heads on {self.where(created_url)}", _stamp, created, "heads")
+            self._run(f"stamping heads on {self.where(created_url)}", created.stamp, "heads")
             found = differences(
                 self.snapshot(migrated_url, versions=False),
                 self.snapshot(created_url, versions=False),
@@ -550,13 +549,3 @@ def _fill_every_table(
         except Exception:  # a table no sample fits (checks, triggers) keeps no row
             pass
     return names
-
-
-def _stamp(ws: Workspace, target: str) -> None:
-    """``alembic stamp`` on the workspace's database, through the host's env.py."""
-    script = ws.script
-
-    def fn(rev: Any, context: MigrationContext) -> Any:
-        return alembic_private.stamp_plan(script, target, rev)
-
-    ws.run(fn, None, destination_rev=target)
