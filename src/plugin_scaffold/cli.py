@@ -7,6 +7,8 @@ Heavy modules (Alembic, SQLAlchemy, copier) are imported inside the commands, so
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import signal
 import sys
 import threading
@@ -116,11 +118,11 @@ def cmd_unwire(args: argparse.Namespace) -> int:
         _say(f"unwired {args.name}: " + ", ".join(str(p) for p in change.changed))
     elif not change.left_alone and not change.left_behind:
         if args.name not in known:  # a typo, not a plugin unwired twice
-            from .errors import PluginError
+            from .errors import PluginError, unknown_plugin
 
+            found = f" (found: {', '.join(known) or 'none'})"
             raise PluginError(
-                f"no plugin named {args.name!r} is wired into {change.config} or found "
-                f"(found: {', '.join(known) or 'none'})"
+                unknown_plugin(args.name, known, f" is wired into {change.config} or found{found}")
             )
         _say(f"{args.name} is not wired into {change.config}")
     for path in change.left_alone:
@@ -130,10 +132,14 @@ def cmd_unwire(args: argparse.Namespace) -> int:
     return 1 if change.left_behind else 0
 
 
+#: Where scaffold looks for plugins, said when it finds none.
+NO_PLUGINS = "no plugins found (a plugin project, an installed entry point, or a wired plugin)"
+
+
 def cmd_plugins(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     if not ws.plugins:
-        _say("no plugins found (a plugin project, an installed entry point, or a wired plugin)")
+        _say(NO_PLUGINS)
     graph = ws.graph
     for plugin in ws.plugins:
         revisions = graph.revisions_of(plugin.name)
@@ -227,6 +233,7 @@ def cmd_revision(args: argparse.Namespace) -> int:
     if args.host and args.plugin:
         raise UsageError("give --host or --plugin NAME, not both")
     ws = _workspace(args)
+    _plugin_or_host(ws, args, "revision")
     result = revision(
         ws,
         plugin_name=args.plugin,
@@ -249,6 +256,27 @@ def cmd_revision(args: argparse.Namespace) -> int:
         _say(f"  {line}")
     _say(f"wrote {result.path}")
     return 0
+
+
+def _plugin_or_host(ws: Workspace, args: argparse.Namespace, command: str) -> None:
+    """Outside a plugin project, with no plugin to take for granted: say where ``command``
+    (which writes a revision of a plugin, or with --host of the host) is meant to run."""
+    from .errors import UsageError
+
+    if args.host or args.plugin is not None or ws.project is not None or len(ws.plugins) == 1:
+        return
+    where = f"no plugin project in {Path.cwd()}"
+    host = f"--host for the host's own {command}"
+    if not ws.plugins:
+        raise UsageError(
+            f"{where} and no plugin found: run scaffold {command} inside a plugin project, or "
+            f"pass {host}"
+        )
+    found = ", ".join(p.name for p in ws.plugins)
+    raise UsageError(
+        f"{where}: run scaffold {command} inside a plugin project, or pass --plugin NAME "
+        f"({found}), or {host}"
+    )
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -298,6 +326,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     if args.plugin and args.revision:
         raise UsageError("give a TARGET or --plugin, not both")
     ws = _workspace(args)
+    _host_only(ws)
     ws.progress = not args.no_progress
     applied = ws.upgrade(args.revision or "heads", plugin=args.plugin, sql=args.sql)
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
@@ -306,6 +335,13 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     if ws.initialised and ws.host.init is not None:
         _say(f"ran host-init {ws.host.init.spec} on the new database")
     return 0
+
+
+def _host_only(ws: Workspace) -> None:
+    """Warn that an upgrade migrates the host alone: run where no plugin is found (the host's
+    folder, a plugin not installed in this environment), it is seldom what was meant."""
+    if not ws.plugins:
+        ws.warn(f"host only: {NO_PLUGINS}")
 
 
 def _from_models(args: argparse.Namespace) -> int:
@@ -319,6 +355,7 @@ def _from_models(args: argparse.Namespace) -> int:
             f"--from-models fills an empty database to every head: leave out {', '.join(given)}"
         )
     ws = _workspace(args)
+    _host_only(ws)
     made = upgrade_from_models(ws)
     heads = len(made.heads)
     _say(
@@ -426,6 +463,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     from .merge import merge
 
     ws = _workspace(args)
+    _plugin_or_host(ws, args, "merge")
     result = merge(
         ws,
         plugin_name=args.plugin,
@@ -521,11 +559,21 @@ def cmd_test(args: argparse.Namespace) -> int:
     return run_sessions(Path.cwd(), args.db, args.pytest_args, server=args.url)
 
 
-def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+#: The title of the global options' group, in ``scaffold --help`` and every command's help.
+GLOBAL_OPTIONS = "global options (before or after the command)"
+
+
+def _global_options(
+    parser: argparse.ArgumentParser, *, defaults: bool
+) -> tuple[argparse.Action, ...]:
+    """Add the global options to ``parser``, in their own group; returns them."""
+
     def default(value: object) -> object:
         return value if defaults else argparse.SUPPRESS
 
-    parser.add_argument(
+    before = list(parser._actions)
+    group = parser.add_argument_group(GLOBAL_OPTIONS)
+    group.add_argument(
         "-c",
         "--config",
         metavar="PATH",
@@ -535,17 +583,17 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
         "package:path of its script directory, or a module:function building the Config "
         "(default: the plugin project's host-alembic, else ./alembic.ini or ./pyproject.toml)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--host-config",
         metavar="PATH",
         default=default(None),
         help="the host's own config file (e.g. mediagoblin.ini, rattail.conf) handed to a "
         "module:function config factory (default: the plugin project's host-config)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--url", default=default(None), help="database URL (overrides sqlalchemy.url)"
     )
-    parser.add_argument(
+    group.add_argument(
         "-x",
         action="append",
         dest="x",
@@ -553,20 +601,60 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
         default=default([]),
         help="additional argument for the host's env.py (context.get_x_argument()), as alembic -x",
     )
-    parser.add_argument(
+    group.add_argument(
         "-v",
         "--verbose",
         action="store_true",
         default=default(False),
         help="more output; tracebacks",
     )
+    return tuple(action for action in parser._actions if action not in before)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with a usage error said in one line like every other error (exit code 2)."""
+    """argparse, with a usage error said in one line like every other error (exit code 2), and
+    a typo of a command or a choice answered with the name it is likely a typo of."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"scaffold: error: {message} (see {self.prog} --help)\n")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        from .errors import closest
+
+        choices = action.choices
+        if choices is not None and value not in choices:
+            close = closest(str(value), (str(choice) for choice in choices))
+            if close is not None and isinstance(action, argparse._SubParsersAction):
+                raise argparse.ArgumentError(
+                    None, f"unknown command {value!r}: did you mean {close!r}?"
+                )
+            if close is not None:
+                raise argparse.ArgumentError(
+                    action, f"invalid choice: {value!r}: did you mean {close!r}?"
+                )
+        super()._check_value(action, value)
+
+
+class _CommandHelp(argparse.HelpFormatter):
+    """A command's help: its usage line names its own options, then ``[global options]`` once
+    (listed in their own group, after the command's own)."""
+
+    def __init__(self, prog: str, *, global_actions: Sequence[argparse.Action], **kw: Any):
+        super().__init__(prog, **kw)
+        self._global_actions = global_actions
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Any,
+        groups: Any,
+        prefix: str | None = None,
+    ) -> None:
+        actions = list(actions)
+        own = [action for action in actions if action not in self._global_actions]
+        if usage is None and len(own) < len(actions):
+            actions = [*own, argparse.Action([], "global options", nargs="?")]
+        super().add_usage(usage, actions, groups, prefix)
 
 
 def _progress_option(p: argparse.ArgumentParser) -> None:
@@ -589,11 +677,19 @@ def build_parser() -> argparse.ArgumentParser:
     # The same options after the command name (`scaffold heads -v`), without overriding
     # values given before it.
     common = _Parser(add_help=False)
-    _global_options(common, defaults=False)
+    command_help = functools.partial(
+        _CommandHelp, global_actions=_global_options(common, defaults=False)
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_, parents=[common])
+        p = sub.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            parents=[common],
+            formatter_class=command_help,
+        )
         p.set_defaults(handler=handler)
         return p
 
@@ -777,7 +873,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Redacting(sys.stdout), _Redacting(sys.stderr)
     try:
-        return _main(argv)
+        code = _main(argv)
+        sys.stdout.flush()  # now, not at exit: a reader gone is then handled below
+        return code
+    except BrokenPipeError:  # `--help | head` too: argparse prints outside _main's handlers
+        return _reader_gone()
     finally:
         sys.stdout, sys.stderr = streams
 
@@ -788,8 +888,8 @@ def _main(argv: Sequence[str] | None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
         return int(exc.code or 0)
-    if not getattr(args, "handler", None):
-        print("scaffold: error: no command given (see scaffold --help)", file=sys.stderr)
+    if not getattr(args, "handler", None):  # a bare `scaffold`: what it can do, as git does
+        parser.print_help(sys.stderr)
         return 2
     previous = _interrupt_on_signals()
     try:
@@ -804,6 +904,8 @@ def _main(argv: Sequence[str] | None) -> int:
         name = signal.Signals(signum).name
         print(f"scaffold: interrupted ({name}); nothing half-done was kept", file=sys.stderr)
         return 128 + int(signum)
+    except BrokenPipeError:
+        raise  # stdout's reader is gone: not an error of the command (see _reader_gone)
     except Exception as exc:
         if args.verbose:
             _print_traceback()
@@ -817,6 +919,22 @@ def _main(argv: Sequence[str] | None) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _reader_gone() -> int:
+    """End quietly when stdout's reader has gone (``scaffold upgrade --sql | head``), as Unix
+    tools do: no message, and the exit code of a process ended by SIGPIPE (128 + 13).
+
+    Raised as BrokenPipeError where scaffold wrote, the error went up through every cleanup
+    (a scratch database dropped, a lock released) on its way here.
+    """
+    try:  # Python flushes stdout once more on exit: into /dev/null, not the closed pipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 128 + int(getattr(signal, "SIGPIPE", 13))
 
 
 class Interrupted(KeyboardInterrupt):

@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import tempfile
+import textwrap
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,10 @@ DEFAULT_SERVER_URLS = {
 #: Names accepted where a database kind is asked for (``--db``, ``SCAFFOLD_TEST_DB``).
 KINDS = ("sqlite", "postgresql", "mysql")
 _KIND_ALIASES = {"postgres": "postgresql", "pg": "postgresql", "mariadb": "mysql"}
+
+
+#: How much of a server's error a skip reason quotes (see :func:`check_server`).
+SERVER_ERROR_WIDTH = 160
 
 
 class ServerUnavailable(Exception):
@@ -178,15 +183,40 @@ def check_server(url: str | URL, *, from_variable: bool = True) -> None:
             conn.execute(text("SELECT 1"))
         engine.dispose()
     except ModuleNotFoundError as exc:
-        raise ServerUnavailable(
-            f"{kind}: driver {exc.name!r} is not installed (pip install plugin-scaffold[{kind}])"
-        ) from None
+        raise ServerUnavailable(missing_driver(exc.name or kind, url)) from None
     except Exception as exc:  # any driver error means "does not answer"
         variable = SERVER_URL_VARIABLES.get(kind) if from_variable else None
         where = f"set {variable} to point at one" if variable else "check the URL given"
+        # A skip reason: kept short, and cut between words, never in one.
+        said = textwrap.shorten(first_line(exc), SERVER_ERROR_WIDTH, placeholder=" ...")
         raise ServerUnavailable(
-            f"{kind} server at {redact(url)} does not answer ({first_line(exc)[:120]}); {where}"
+            f"{kind} server at {redact(url)} does not answer ({said}); {where}"
         ) from None
+
+
+#: The extra of plugin-scaffold that installs a driver, by the module the dialect imports.
+_DRIVER_EXTRAS = {"psycopg": "postgresql", "pymysql": "mysql"}
+#: What pip installs for other drivers whose distribution is not named as their module.
+_DRIVER_DISTRIBUTIONS = {"psycopg2": "psycopg2-binary", "MySQLdb": "mysqlclient"}
+
+
+def missing_driver(module: str, url: str | URL, why: str = "") -> str:
+    """One line: the driver ``module`` that ``url``'s dialect imports is not installed, then
+    ``why`` (who asked for it) and the ``pip install`` that brings it — the extra of
+    plugin-scaffold for the drivers the extras bring, which another driver's line offers too."""
+    from .resources import install_command
+
+    top = module.split(".")[0]
+    kind = kind_of(url)
+    extra = _DRIVER_EXTRAS.get(top)
+    if extra is not None:
+        how = install_command(extra)
+    else:
+        how = f"pip install {_DRIVER_DISTRIBUTIONS.get(top, top)}"
+        ours = {kind: module for module, kind in _DRIVER_EXTRAS.items()}.get(kind)
+        if ours is not None:
+            how += f", or name {kind}+{ours}:// and {install_command(kind)}"
+    return f"database driver {module!r} for {redact(url)} is not installed{why}: {how}"
 
 
 def _connect_timeout(kind: str) -> dict[str, Any]:

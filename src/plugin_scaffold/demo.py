@@ -23,14 +23,50 @@ NEW_COLUMN = "    reviewed_at = sa.Column(sa.DateTime, nullable=True)  # added b
 
 
 def run_demo(folder: Path | None, *, say: Callable[[str], None]) -> int:
-    from .resources import example_host_dir
+    """Run the demo in ``folder`` (new or empty), else in a new temporary folder.
+
+    What it made stays for a look, and its last line says where (the temporary folder's, how to
+    remove it); a failed step is named with its folder. Interrupted, or failing anywhere else,
+    it removes what it made: nothing half-done is kept.
+    """
     from .template import require_authoring_tools
 
     require_authoring_tools("demo")
     work = folder.resolve() if folder else Path(tempfile.mkdtemp(prefix="scaffold-demo-"))
     if folder is not None and work.exists() and any(work.iterdir()):
         raise UsageError(f"{work}: not empty; give the demo a new or empty folder")
+    made = folder is None or not work.exists()
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        _demo(work, say)
+    except MigrationError:
+        raise  # a step failed: its output is printed, and the folder kept for a look
+    except BaseException:
+        _remove(work, made)
+        raise
+    if folder is None:
+        remove = f"rm -rf {shlex.quote(str(work))}"
+        say(f"done: look around in {work} (a temporary folder; remove it with {remove})")
+    else:
+        say(f"done: look around in {work}")
+    return 0
+
+
+def _remove(work: Path, made: bool) -> None:
+    """Remove what the demo made in ``work``: the folder itself if the demo made it."""
+    if made:
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    for child in work.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def _demo(work: Path, say: Callable[[str], None]) -> None:
+    from .resources import example_host_dir
+
     host = work / "examplehost"
     shutil.copytree(
         example_host_dir(), host, ignore=shutil.ignore_patterns("*.db", "__pycache__", ".nox")
@@ -57,7 +93,9 @@ def run_demo(folder: Path | None, *, say: Callable[[str], None]) -> int:
             say(_indent(output))
         if done.returncode != 0:
             say(_indent(done.stderr.rstrip()))
-            raise MigrationError(f"demo step `{tool} {shlex.join(argv)}` failed in {cwd}")
+            raise MigrationError(
+                f"demo step `{tool} {shlex.join(argv)}` failed in {cwd} (kept for a look)"
+            )
         return output
 
     say(f"plugin-scaffold demo in {work}")
@@ -102,8 +140,6 @@ def run_demo(folder: Path | None, *, say: Callable[[str], None]) -> int:
     step("result")
     say(_indent(_describe_database(plugin / "dev.db")))
     say("")
-    say(f"done: look around in {work}")
-    return 0
 
 
 def _indent(text: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import alembic_private
-from .databases import make_engine, parse_url, redact, same_database
+from .databases import make_engine, missing_driver, parse_url, redact, same_database
 from .errors import ConfigError, MigrationError, ScaffoldError, UsageError, first_line
 
 if TYPE_CHECKING:
@@ -60,9 +60,7 @@ def handed_in(
             f"SQLAlchemy has no dialect for {redact(url)}: check the URL's dialect+driver"
         ) from None
     except ModuleNotFoundError as exc:
-        raise ConfigError(
-            f"database driver {exc.name!r} for {redact(url)} is not installed"
-        ) from None
+        raise ConfigError(missing_driver(exc.name or "?", url)) from None
     except Exception as exc:
         raise MigrationError(f"cannot connect to {redact(url)}: {first_line(exc)}") from None
     held = contextlib.ExitStack()
@@ -162,8 +160,8 @@ def run_env(
     try:
         with environment, progress.watching(connection), redirected(redirect):
             script.run_env()
-    except ScaffoldError:
-        raise
+    except (ScaffoldError, BrokenPipeError):
+        raise  # BrokenPipeError: stdout's reader has gone (--sql | head), the CLI ends quietly
     except (Exception, SystemExit) as exc:
         # SystemExit too: an env.py (or a revision) calling sys.exit() would otherwise end
         # scaffold with that code and no word of why.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 def first_line(exc: BaseException) -> str:
     """An exception as one line: its type and the first line of its message.
@@ -32,6 +34,20 @@ def _invalid_fields(exc: BaseException) -> str:
         return ""
     shown = "; ".join(found[:5])
     return shown + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The one of ``known`` that ``name`` looks like a typo of (difflib), or None."""
+    from difflib import get_close_matches
+
+    found = get_close_matches(name, sorted(set(known)), n=1, cutoff=0.75)
+    return found[0] if found else None
+
+
+def unknown_plugin(name: str, known: Iterable[str], otherwise: str) -> str:
+    """``no plugin named 'x'``, then ``: did you mean 'y'?`` for a typo, else ``otherwise``."""
+    close = closest(name, known)
+    return f"no plugin named {name!r}" + (f": did you mean {close!r}?" if close else otherwise)
 
 
 class ScaffoldError(Exception):

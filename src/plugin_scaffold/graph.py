@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ConfigError, MigrationError, UsageError
+from .errors import ConfigError, MigrationError, UsageError, unknown_plugin
 from .plugin import Plugin
 
 if TYPE_CHECKING:
@@ -299,7 +299,7 @@ class Graph:
                 f"plugin {plugin} has no revision labelled {plugin!r} "
                 f"in {self.plugins[plugin].migrations}"
                 if plugin in self.plugins
-                else f"no plugin named {plugin!r} (see scaffold plugins)"
+                else unknown_plugin(plugin, self.plugins, " (see scaffold plugins)")
             )
 
     def at_heads(self, current: Iterable[str]) -> bool:

@@ -35,6 +35,7 @@ from .databases import (
     is_async_driver,
     is_placeholder,
     make_engine,
+    missing_driver,
     parse_url,
     redact,
     same_database,
@@ -102,11 +103,12 @@ class Redirect:
             try:
                 return original(target, **kw)
             except ModuleNotFoundError as exc:
-                raise ConfigError(
-                    f"database driver {exc.name!r} for {redact(target)} is not installed: host "
-                    f"env.py ({self.where()}) makes {'an async' if wants_async else 'an'} engine, "
-                    f"which scaffold points at {redact(self.url)} (pip install {exc.name})"
-                ) from None
+                engine = "an async engine" if wants_async else "an engine"
+                why = (
+                    f" (host env.py ({self.where()}) makes {engine}, which scaffold points at "
+                    f"{redact(self.url)})"
+                )
+                raise ConfigError(missing_driver(exc.name or "?", target, why)) from None
             except TypeError as exc:
                 # Arguments of env.py's own dialect that the named database's refuses.
                 invalid = _INVALID_ARGUMENTS.search(str(exc))

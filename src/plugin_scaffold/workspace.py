@@ -26,7 +26,7 @@ from .environment import (
     run_env,
     unknown_revision,
 )
-from .errors import ConfigError, ScaffoldError, UsageError
+from .errors import ConfigError, ScaffoldError, UsageError, unknown_plugin
 from .graph import Graph
 from .host import Host, resolve_location
 from .hostkinds import HostInit
@@ -209,8 +209,8 @@ class Workspace:
         by_name = {p.name: p for p in self.plugins}
         if name is not None:
             if name not in by_name:
-                known = ", ".join(by_name) or "none"
-                raise UsageError(f"no plugin named {name!r} (found: {known})")
+                found = f" (found: {', '.join(by_name) or 'none'})"
+                raise UsageError(unknown_plugin(name, by_name, found))
             return by_name[name]
         if self.project is not None:
             return by_name[self.project.plugin]
