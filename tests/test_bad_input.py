@@ -165,8 +165,9 @@ def case(
 
 
 CLI = [
-    case("no-command", "", 2, "no command given"),
+    # a bare `scaffold` prints its help: tests/test_cli_helps.py
     case("unknown-command", "frob", 2, "invalid choice: 'frob'"),
+    case("mistyped-command", "upgarde", 2, "unknown command 'upgarde': did you mean 'upgrade'?"),
     case("unknown-option", "upgrade --frob", 2, "unrecognized arguments: --frob"),
     case("unknown-global-option", "--frob current", 2, "unrecognized arguments: --frob"),
     case("option-without-value", "revision -m", 2, "argument -m/--message: expected one argument"),
@@ -231,6 +232,23 @@ CLI = [
     case("history-unknown-plugin", "history --plugin nosuch", 2, "no plugin named 'nosuch'"),
     case("wire-unknown-plugin", "wire nosuch", 2, "no plugin named 'nosuch'"),
     case("unwire-unknown-plugin", "unwire nosuch", 2, "no plugin named 'nosuch' is wired"),
+    case(
+        "upgrade-mistyped-plugin",
+        "upgrade --plugin badim",
+        2,
+        "named 'badim': did you mean 'badin'?",
+    ),
+    case(
+        "check-mistyped-plugin", "check --plugin badni", 2, "named 'badni': did you mean 'badin'?"
+    ),
+    case("unwire-mistyped-plugin", "unwire bdain", 2, "named 'bdain': did you mean 'badin'?"),
+    case(
+        "revision-in-the-hosts-folder",
+        "revision -m x --autogenerate",
+        2,
+        "and no plugin found: run scaffold revision inside a plugin project, or pass --host",
+        cwd="host",
+    ),
     case("upgrade-plugin-and-target", f"upgrade --plugin badin {INITIAL}", 2, "not both"),
     case("downgrade-plugin-and-target", "downgrade --plugin badin base", 2, "not both"),
     case("revision-host-and-plugin", "revision -m x --host --plugin badin", 2, "not both"),

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -118,6 +119,43 @@ def test_the_reference_is_generated_not_hand_listed() -> None:
     assert "--dry-run" in tidy.split("usage:", 1)[1].split("```", 2)[2]
     assert "the database" not in tidy  # a global option, listed once under scaffold
     assert "(commands.md#tidy)" in tidy
+
+
+def test_the_404_page_links_from_the_sites_own_path_so_a_sub_path_works(site: Path) -> None:
+    """404.html is served for a missing page at any depth: its links (unlike the other pages',
+    relative) start at site_url's path, a sub-path, and reach the site's files from there."""
+    from mkdocs.config import load_config
+
+    base = urlsplit(load_config(str(ROOT / "mkdocs.yml")).site_url).path
+    assert base.startswith("/") and base.endswith("/") and base != "/"
+    links = re.findall(r'(?:href|src)="([^"#]*)"', (site / "404.html").read_text())
+    local = [link for link in links if link and not urlsplit(link).scheme]
+    assert len(local) > 20, links
+    for link in local:
+        assert link.startswith(base), f"404.html: {link} is not under {base}"
+        target = site / link[len(base) :]
+        assert target.is_file() or (target / "index.html").is_file(), f"404.html: {link}"
+
+
+def test_the_site_url_is_where_it_is_published(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mkdocs.config import load_config
+
+    monkeypatch.setenv("SCAFFOLD_DOCS_URL", "https://docs.example.test/tools/plugin-scaffold/")
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+
+    assert config.site_url == "https://docs.example.test/tools/plugin-scaffold/"
+
+
+def test_commands_md_shows_scaffolds_usage_line() -> None:
+    parser = build_parser()
+    parser.formatter_class = lambda prog: argparse.HelpFormatter(prog, width=200)
+    usage = parser.format_usage().strip()
+    assert (
+        (DOCS / "commands.md")
+        .read_text()
+        .startswith(f"# Command reference\n\n```text\n{usage}\n```")
+    )
 
 
 def test_every_command_has_a_section_in_commands_md() -> None:

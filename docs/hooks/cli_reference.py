@@ -9,6 +9,7 @@ as argparse formats them. Nothing is listed by hand, so the page cannot drift fr
 from __future__ import annotations
 
 import argparse
+import functools
 from typing import Any
 
 MARKER = "<!-- cli-reference -->"
@@ -40,10 +41,15 @@ def _formatter(parser: argparse.ArgumentParser) -> argparse.HelpFormatter:
     return argparse.HelpFormatter(parser.prog, width=WIDTH)
 
 
+def at_width(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``parser``, its help formatted ``WIDTH`` columns wide by its own formatter."""
+    parser.formatter_class = functools.partial(parser.formatter_class, width=WIDTH)
+    return parser
+
+
 def usage(parser: argparse.ArgumentParser) -> str:
-    formatter = _formatter(parser)
-    formatter.add_usage(parser.usage, parser._actions, parser._mutually_exclusive_groups)
-    return formatter.format_help().strip()
+    """The usage line exactly as ``scaffold COMMAND --help`` prints it (``[global options]``)."""
+    return at_width(parser).format_usage().strip()
 
 
 def own_options(parser: argparse.ArgumentParser, global_options: set[str]) -> str:
@@ -68,7 +74,7 @@ def _text_block(text: str) -> str:
 
 def reference(parser: argparse.ArgumentParser) -> str:
     """The Markdown of the whole reference: ``scaffold --help``, then one section per command."""
-    parser.formatter_class = lambda prog: argparse.HelpFormatter(prog, width=WIDTH)
+    at_width(parser)
     global_options = global_option_strings(parser)
     parts = [
         "## scaffold",

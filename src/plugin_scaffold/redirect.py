@@ -92,9 +92,14 @@ class Redirect:
             return original(url, **kw)
         named = parse_url(self.url)
         wants_async = is_async or (asked is not None and is_async_driver(asked.drivername))
-        target = self.twin(wants_async)
+        engine = "an async engine" if wants_async else "an engine"
         if asked is not None and same_database(asked, named):
-            return original(url, **kw)
+            try:
+                return original(url, **kw)
+            except ModuleNotFoundError as exc:
+                why = f" (host env.py ({self.where()}) makes {engine} on it)"
+                raise ConfigError(missing_driver(exc.name or "?", asked, why)) from None
+        target = self.twin(wants_async)
         self._note(asked)
         kw = {k: v for k, v in kw.items() if k not in _ELSEWHERE}
         if asked is None or asked.get_backend_name() != named.get_backend_name():
@@ -103,7 +108,6 @@ class Redirect:
             try:
                 return original(target, **kw)
             except ModuleNotFoundError as exc:
-                engine = "an async engine" if wants_async else "an engine"
                 why = (
                     f" (host env.py ({self.where()}) makes {engine}, which scaffold points at "
                     f"{redact(self.url)})"
