@@ -316,12 +316,11 @@ def test_a_skip_reason_is_cut_between_words_never_in_one(monkeypatch: pytest.Mon
 # --- revision where no plugin is ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["revision", "merge"])
-def test_revision_in_the_hosts_folder_says_where_to_run_it(command: str, host: Path) -> None:
-    result = run_scaffold(command, "-m", "x", cwd=host, check=2)
+def test_revision_in_the_hosts_folder_says_where_to_run_it(host: Path) -> None:
+    result = run_scaffold("revision", "-m", "x", "--autogenerate", cwd=host, check=2)
 
     assert (result.stdout, result.stderr) == (
         "",
         f"scaffold: error: no plugin project in {host} and no plugin found: run scaffold "
-        f"{command} inside a plugin project, or pass --host for the host's own {command}\n",
+        "revision inside a plugin project, or pass --host for the host's own revision\n",
     )

@@ -233,7 +233,7 @@ def cmd_revision(args: argparse.Namespace) -> int:
     if args.host and args.plugin:
         raise UsageError("give --host or --plugin NAME, not both")
     ws = _workspace(args)
-    _plugin_or_host(ws, args, "revision")
+    _plugin_or_host(ws, args)
     result = revision(
         ws,
         plugin_name=args.plugin,
@@ -258,23 +258,23 @@ def cmd_revision(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plugin_or_host(ws: Workspace, args: argparse.Namespace, command: str) -> None:
-    """Outside a plugin project, with no plugin to take for granted: say where ``command``
-    (which writes a revision of a plugin, or with --host of the host) is meant to run."""
+def _plugin_or_host(ws: Workspace, args: argparse.Namespace) -> None:
+    """Outside a plugin project, with no plugin to take for granted: say where ``revision``
+    (a plugin's next revision, or with --host the host's) is meant to run."""
     from .errors import UsageError
 
     if args.host or args.plugin is not None or ws.project is not None or len(ws.plugins) == 1:
         return
     where = f"no plugin project in {Path.cwd()}"
-    host = f"--host for the host's own {command}"
+    host = "--host for the host's own revision"
     if not ws.plugins:
         raise UsageError(
-            f"{where} and no plugin found: run scaffold {command} inside a plugin project, or "
+            f"{where} and no plugin found: run scaffold revision inside a plugin project, or "
             f"pass {host}"
         )
     found = ", ".join(p.name for p in ws.plugins)
     raise UsageError(
-        f"{where}: run scaffold {command} inside a plugin project, or pass --plugin NAME "
+        f"{where}: run scaffold revision inside a plugin project, or pass --plugin NAME "
         f"({found}), or {host}"
     )
 
@@ -463,7 +463,6 @@ def cmd_merge(args: argparse.Namespace) -> int:
     from .merge import merge
 
     ws = _workspace(args)
-    _plugin_or_host(ws, args, "merge")
     result = merge(
         ws,
         plugin_name=args.plugin,
