@@ -294,9 +294,8 @@ def source_findings(
     found = []
     for op in source.tables:
         at = describe(revision, op.line)
-        if op.table in host or not models.owns(op.table) and (
-            not op.creates or _prefixed(op.table)
-        ):
+        foreign = not models.owns(op.table) and (not op.creates or _prefixed(op.table))
+        if op.table in host or foreign:
             found.append(
                 _at(
                     name,
