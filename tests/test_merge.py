@@ -152,6 +152,27 @@ def test_refused_merges_are_one_line_and_write_nothing(rendered: Path, tmp_path:
     assert runpy.run_path(str(merge_file))["down_revision"] == ("bbb002", "aaa001")
 
 
+@pytest.mark.parametrize(
+    "message",
+    ['say """hi""" now', "it's 'quoted'", 'ends in a "quote"', r"a \N{BULLET} and C:\new"],
+    ids=["triple-quotes", "single-quotes", "ends-in-a-quote", "backslashes"],
+)
+def test_a_message_with_quotes_or_backslashes_is_written_as_typed(
+    rendered: Path, tmp_path: Path, message: str
+) -> None:
+    """``-m`` goes into the revision's docstring: the file written is Python, and its
+    docstring (what history shows) is the message as typed — for revision and merge alike."""
+    project, migrations = two_heads(rendered, tmp_path)
+    merged = run_scaffold("merge", "-m", message, "--rev-id", "ccc003", cwd=project).stdout
+    revised = run_scaffold("revision", "-m", message, "--rev-id", "ddd004", cwd=project).stdout
+    for rev_id, out in [("ccc003", merged), ("ddd004", revised)]:
+        [path] = migrations.glob(f"{rev_id}_*.py")
+        assert out.endswith(f"wrote {path}\n")
+        assert runpy.run_path(str(path))["__doc__"].startswith(f"{message}\n\nRevision ID: ")
+    history = run_scaffold("history", "--plugin", "media_tags", cwd=project).stdout
+    assert f"ddd004 (media_tags) (head), {message}\n" in history
+
+
 def test_two_merges_at_once_write_one_file(rendered: Path, tmp_path: Path) -> None:
     project, migrations = two_heads(rendered, tmp_path)
     before = files(migrations)

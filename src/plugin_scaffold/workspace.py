@@ -18,7 +18,7 @@ from . import alembic_private, orphans
 from . import plugin as plugins_mod
 from .databases import is_placeholder, usable_url
 from .environment import MigrationFn, handed_in, not_configured, run_env, unknown_revision
-from .errors import ConfigError, UsageError
+from .errors import ConfigError, UsageError, first_line
 from .graph import Graph
 from .host import Host, resolve_location
 from .plugin import Plugin, PluginModels
@@ -573,10 +573,26 @@ def _duplicate_ids(script: ScriptDirectory) -> str:
     return "a revision id is used by more than one file"
 
 
+def _raised_in_revision_file(script: ScriptDirectory, exc: Exception) -> str | None:
+    """``FILE:LINE: cannot be imported: ...`` for an exception a revision file raised while
+    Alembic imported it (a missing module, a NameError), else None."""
+    import traceback
+
+    folders = [Path(p).resolve() for p in script.version_locations or [script.versions]]
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename).resolve()
+        if path.suffix == ".py" and any(path.is_relative_to(f) for f in folders):
+            return f"{frame.filename}:{frame.lineno}: cannot be imported: {first_line(exc)}"
+    return None
+
+
 def _graph_error(script: ScriptDirectory, exc: Exception) -> str:
     """Name the revision file whose down_revision or depends_on points at nothing."""
     if isinstance(exc, SyntaxError) and exc.filename:
         return f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}"
+    raised_in = _raised_in_revision_file(script, exc)
+    if raised_in is not None:
+        return raised_in
     try:
         revisions = alembic_private.revision_files(script)
     except Exception as load_error:
