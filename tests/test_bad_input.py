@@ -460,6 +460,17 @@ PROJECT = [
         append(HOST_INI, "\nnot an ini line\n"),
     ),
     case(
+        "ini-url-percent-not-doubled",
+        "current",
+        2,
+        "alembic.ini: [alembic] sqlalchemy.url: a '%' is written '%%' in an ini file",
+        edit(
+            HOST_INI,
+            "sqlite:///%(here)s/examplehost.db",
+            "postgresql://alice:s3cr3t%40x@127.0.0.1/db",
+        ),
+    ),
+    case(
         "ini-script-location-nowhere",
         "current",
         2,

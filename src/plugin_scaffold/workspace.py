@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import alembic_private, orphans
 from . import plugin as plugins_mod
-from .databases import is_placeholder, usable_url
+from .databases import is_placeholder, remember_secrets, usable_url
 from .environment import MigrationFn, handed_in, not_configured, run_env, unknown_revision
 from .errors import ConfigError, UsageError, first_line
 from .graph import Graph
@@ -527,7 +527,11 @@ def _chosen_url(
     ``url``, else the host's own ``sqlalchemy.url`` (None: env.py chooses its own).
 
     alembic init's placeholder (``driver://user:pass@localhost/dbname``) names no database.
+    The passwords of all three are kept out of every output, the ones not chosen too: env.py
+    may still read its own.
     """
+    for url in (option, project.url if project is not None else None, host.url):
+        remember_secrets(url)
     if option is not None:
         if is_placeholder(option):
             raise UsageError(
