@@ -535,7 +535,7 @@ PROJECT = [
         2,
         "script.py.mako: the revision it wrote is not valid Python (line 1: invalid syntax); "
         "nothing was written",
-        write("host/examplehost/migrations/script.py.mako", "revision = = ${up_revision}\n"),
+        write("host/examplehost/migrations/script.py.mako", "x = = 1\n"),
     ),
     case("two-heads-revision", "revision -m x", 1, "plugin badin has 2 heads (r1, r2)", TWO_HEADS),
     case(
