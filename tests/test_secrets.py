@@ -144,6 +144,9 @@ def test_a_short_or_common_password_does_not_eat_other_words() -> None:
     assert redact_text("postgresql://u:pw@127.0.0.1/db, pwd pw") == (
         "postgresql://u:***@127.0.0.1/db, pwd pw"
     )
+    # alembic init's placeholder holds no secret: its "pass" is left in "pass --url".
+    remember_secrets("driver://user:pass@localhost/dbname")
+    assert redact_text("pass --url") == "pass --url"
 
 
 def test_a_raw_at_in_a_query_string_password_is_taken_as_written() -> None:

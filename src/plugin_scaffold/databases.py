@@ -106,7 +106,7 @@ def remember_secrets(url: str | URL | None) -> None:
     ``@``) still gives up its password.
     """
     global _secrets_pattern
-    if url is None:
+    if url is None or is_placeholder(url):  # alembic init's ``user:pass``: no secret
         return
     found = _written_passwords(url) if isinstance(url, str) else _url_passwords(url)
     spellings = {form for secret in found for form in _spellings(secret)}
