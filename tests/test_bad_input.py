@@ -623,13 +623,6 @@ CASES = [*CLI, *PROJECT, *on_server("postgresql"), *on_server("mysql")]
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ForkServer]:
-    forked = ForkServer()
-    yield forked
-    forked.close()
-
-
-@pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory, server: ForkServer) -> Path:
     """The example host and the plugin badin for it, its SQLite database at every head."""
     root = tmp_path_factory.mktemp("bad-input")

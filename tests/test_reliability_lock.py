@@ -23,28 +23,41 @@ from plugin_scaffold.databases import redact, temporary_database
 
 PROCESSES = 8
 
-COUNTED = '''
-"""counted step: a row per application, slow enough for every run to meet the others"""
-import time
+#: A host revision making the table ``applied``, with a pause before it writes its row (format
+#: it with the revision's ``rev`` and ``down``).
+STEP = '''
+"""{doc}"""
+import {module}
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "{rev}"
-down_revision = "{down}"
+revision = "{{rev}}"
+down_revision = "{{down}}"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
     op.create_table("applied", sa.Column("id", sa.Integer(), primary_key=True))
-    time.sleep(1.5)
+    {pause}
     op.execute("INSERT INTO applied (id) VALUES (1)")
 
 
 def downgrade():
     op.drop_table("applied")
 '''
+COUNTED = STEP.format(
+    doc="counted step: a row per application, slow enough for every run to meet the others",
+    module="time",
+    pause="time.sleep(1.5)",
+)
+#: The pause a statement on the server, as long as SCAFFOLD_TEST_SLEEP says.
+SLEEPING = STEP.format(
+    doc="sleeping step",
+    module="os",
+    pause='op.execute("SELECT pg_sleep(%s)" % float(os.environ["SCAFFOLD_TEST_SLEEP"]))',
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
@@ -236,28 +249,6 @@ def test_a_second_upgrade_says_it_had_nothing_to_do(tmp_path: Path) -> None:
 
 # --- a killed run's lock: the server notices the dead client -----------------------------------
 
-SLEEPING = '''
-"""sleeping step: as long as SCAFFOLD_TEST_SLEEP says, on the server"""
-import os
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "{rev}"
-down_revision = "{down}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-    op.create_table("slept", sa.Column("id", sa.Integer(), primary_key=True))
-    op.execute("SELECT pg_sleep(%s)" % float(os.environ.get("SCAFFOLD_TEST_SLEEP", "0")))
-
-
-def downgrade():
-    op.drop_table("slept")
-'''
-
 
 def _sessions_of_the_run(conn: sa.Connection) -> list[int]:
     """The server sessions that hold the migration lock or run the sleeping statement."""
@@ -319,9 +310,12 @@ def test_a_killed_upgrade_lets_go_of_the_lock_within_seconds(
             if run.poll() is None:
                 run.kill()
                 run.wait()
-        rerun = run_scaffold("-c", str(ini), "--url", url, "upgrade", cwd=tmp_path)
+        rerun = run_scaffold(
+            "-c", str(ini), "--url", url, "upgrade",
+            cwd=tmp_path, env={"SCAFFOLD_TEST_SLEEP": "0"},
+        )  # fmt: skip
         assert rerun.stdout.strip() == f"upgraded {redact(url)} to heads", rerun.stderr
-        assert versions(url) == {revision_id(3)} and "slept" in tables(url)
+        assert versions(url) == {revision_id(3)} and "applied" in tables(url)
         engine.dispose()
     print(f"the killed run's lock was let go {let_go:.1f}s after kill -9")
 

@@ -240,13 +240,6 @@ COMMANDS: list[tuple[tuple[str, ...], int, str, int | None, str]] = [
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ForkServer]:
-    forked = ForkServer()
-    yield forked
-    forked.close()
-
-
-@pytest.fixture(scope="module")
 def talkative(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example host, its env.py building its own engine and printing what it is given, and
     the plugin ``hush`` for it."""

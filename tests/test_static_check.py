@@ -14,7 +14,6 @@ import json
 import shutil
 import subprocess
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,6 @@ INITIAL = hashlib.sha1(b"plugin-scaffold:flawed").hexdigest()[:12]
 MIGRATIONS = "src/flawed/migrations"
 NOWHERE = "postgresql+psycopg://nobody:s3cr3t@127.0.0.1:9/nowhere"
 ENV_RAISES = 'raise RuntimeError("env.py was imported")\n'
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ForkServer]:
-    forked = ForkServer()
-    yield forked
-    forked.close()
 
 
 def run_scaffold(server: ForkServer, *argv: str, cwd: Path, check: int | None = 0) -> Result:
