@@ -320,6 +320,7 @@ def test_a_killed_upgrade_lets_go_of_the_lock_within_seconds(
     print(f"the killed run's lock was let go {let_go:.1f}s after kill -9")
 
 
+@pytest.mark.postgresql
 def test_a_waiting_run_says_the_holders_client_is_gone_and_what_it_runs(tmp_path: Path) -> None:
     """The lock held by a session whose scaffold process (on this machine) is gone, busy with a
     statement: the waiting run says the process is gone, what the session runs and for how
