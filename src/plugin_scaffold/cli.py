@@ -791,6 +791,10 @@ def _main(argv: Sequence[str] | None) -> int:
     if not getattr(args, "handler", None):
         print("scaffold: error: no command given (see scaffold --help)", file=sys.stderr)
         return 2
+    if args.url:
+        from .databases import remember_secrets
+
+        remember_secrets(args.url)  # before anything can print it
     previous = _interrupt_on_signals()
     try:
         return int(args.handler(args))

@@ -44,11 +44,23 @@ def handed_in(
 
     ``lock``: hold the database's migration lock (see locking.py) from before the run's
     transaction begins until it has ended, so that the next run reads what this one did;
-    ``on_wait`` is called when another run holds it and this one waits.
+    ``on_wait`` is called when another run holds it and this one waits. Every PostgreSQL
+    session of the run, env.py's too, has its server check that this process is still there
+    (:func:`~.locking.client_checks`).
     """
     if url is None:
         yield None
         return
+    from .locking import client_checks
+
+    with client_checks(), _handed_in(config, url, lock=lock, on_wait=on_wait) as connection:
+        yield connection
+
+
+@contextlib.contextmanager
+def _handed_in(
+    config: Config, url: str, *, lock: bool, on_wait: Callable[[], None] | None
+) -> Iterator[Connection]:
     from sqlalchemy.exc import NoSuchModuleError
     from sqlalchemy.orm import Session
 

@@ -38,6 +38,7 @@ from ..databases import (
     normalize_kind,
     parse_url,
     redact,
+    redact_text,
 )
 from ..errors import ConfigError, UsageError
 from ..progress import clock
@@ -108,10 +109,52 @@ def run_sessions(
         with tempfile.TemporaryDirectory(prefix="scaffold-test-") as folder:
             report = Path(folder) / "nox-report.json"
             command = nox_command(chosen, pytest_args, report)
-            code = subprocess.run(command, cwd=project.root, env=env, check=False).returncode
+            code = run_redacted(command, cwd=project.root, env=env)
             lines += _results(report)
     _summarize(lines, code, time.monotonic() - started)
     return 0 if code == 0 else 1
+
+
+def run_redacted(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> int:
+    """Run ``command``, its stdout and stderr passed on line by line with every password hidden
+    (:func:`redact_text`): nox, pytest and the plugin's tests print what they like, and the
+    server URL they were handed carries a password. Its exit code."""
+    import threading
+
+    env = dict(env)
+    if sys.stdout.isatty():  # the pipe would cost pytest its colours
+        env.setdefault("PY_COLORS", "1")
+    process = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
+
+    def copy(pipe: Any, stream: Any) -> None:
+        for line in pipe:
+            stream.write(redact_text(line))
+            stream.flush()
+
+    copiers = [
+        threading.Thread(target=copy, args=(process.stdout, sys.stdout), daemon=True),
+        threading.Thread(target=copy, args=(process.stderr, sys.stderr), daemon=True),
+    ]
+    for thread in copiers:
+        thread.start()
+    try:
+        code = process.wait()
+    except BaseException:  # interrupted: the sessions stop with this run, as subprocess.run's
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        for thread in copiers:
+            thread.join()
+    return code
 
 
 def _no_server(kind: str, env: Mapping[str, str]) -> str | None:
