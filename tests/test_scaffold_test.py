@@ -113,3 +113,36 @@ def test_a_host_pinning_old_jinja2_and_typing_extensions_passes_its_plugins_test
     installed = {d["name"]: d["version"] for d in json.loads(listed.stdout)}
     assert {name: installed.get(name) for name in HOST_PINS} == HOST_PINS, installed
     assert "copier" not in installed and "plugin-scaffold" in installed, installed
+
+
+def test_a_nox_that_cannot_run_here_gives_way_to_the_one_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host's pins can break the nox installed beside it (microblog's attrs==23.1.0): the nox
+    of a pipx install, on PATH, runs the sessions then; with neither, one line says what to do."""
+    from plugin_scaffold.errors import ConfigError
+    from plugin_scaffold.testing import sessions
+
+    working = tmp_path / "bin" / "nox"
+    working.parent.mkdir()
+    working.write_text("#!/bin/sh\necho 2025.2.9\n")
+    working.chmod(0o755)
+    # This environment's nox, broken as a host's pins break it.
+    broken = tmp_path / "python"
+    broken.write_text(
+        "#!/bin/sh\necho \"AttributeError: module 'attrs.validators' has no attribute 'or_'\" >&2"
+        "\nexit 1\n"
+    )
+    broken.chmod(0o755)
+    monkeypatch.setattr(sessions.sys, "executable", str(broken))
+    monkeypatch.setenv("PATH", str(working.parent))
+    assert sessions.runnable_nox() == [str(working)]
+
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    with pytest.raises(ConfigError) as refused:
+        sessions.runnable_nox()
+    assert str(refused.value) == (
+        "nox cannot run here (AttributeError: module 'attrs.validators' has no attribute "
+        "'or_'): the host's pins break it in this environment; install nox on its own (pipx "
+        "install nox) and run scaffold test again"
+    )

@@ -54,12 +54,7 @@ def nox_command(
     databases: Sequence[str], pytest_args: Sequence[str], report: Path | None = None
 ) -> list[str]:
     """``nox -t <database>... [--report FILE] [-- <pytest args>]``, with this machine's nox."""
-    if importlib.util.find_spec("nox") is not None:
-        command = [sys.executable, "-m", "nox"]
-    elif shutil.which("nox"):
-        command = ["nox"]
-    else:
-        raise ConfigError("nox is not installed: pip install 'nox[uv]' (or pipx install nox)")
+    command = runnable_nox()
     tags = list(dict.fromkeys(normalize_kind(d) for d in databases))
     if tags:
         command += ["-t", *tags]
@@ -68,6 +63,32 @@ def nox_command(
     if pytest_args:
         command += ["--", *pytest_args]
     return command
+
+
+def runnable_nox() -> list[str]:
+    """This environment's nox when it runs here, else the ``nox`` on PATH when that one runs.
+
+    A host's pins can break the nox installed beside it (an old ``attrs``): then the one of a
+    pipx install, on PATH, serves; with neither, one line says how to get one.
+    """
+    candidates = []
+    if importlib.util.find_spec("nox") is not None:
+        candidates.append([sys.executable, "-m", "nox"])
+    on_path = shutil.which("nox")
+    if on_path:
+        candidates.append([on_path])
+    if not candidates:
+        raise ConfigError("nox is not installed: pip install 'nox[uv]' (or pipx install nox)")
+    failure = ""
+    for command in candidates:
+        probe = subprocess.run([*command, "--version"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return command
+        failure = failure or ((probe.stderr or probe.stdout).strip().splitlines() or ["?"])[-1]
+    raise ConfigError(
+        f"nox cannot run here ({failure}): the host's pins break it in this environment; "
+        "install nox on its own (pipx install nox) and run scaffold test again"
+    )
 
 
 def run_sessions(
