@@ -552,7 +552,7 @@ class Workspace:
         # Runs that move the version table (upgrade, downgrade, stamp) hold the migration lock.
         if lock is None:
             lock = "destination_rev" in kwargs
-        held = handed_in(config, opened, lock=lock, on_wait=on_wait)
+        held = handed_in(config, opened, lock=lock, on_wait=on_wait, shown=url)
         with self.host.running(), held as connection:
             run_env(
                 config,
