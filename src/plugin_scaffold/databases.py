@@ -507,7 +507,7 @@ def is_placeholder(url: str | URL) -> bool:
 
 
 #: The port a server listens on when a URL names none.
-_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 
 
 def same_database(a: str | URL, b: str | URL) -> bool:
@@ -521,7 +521,7 @@ def same_database(a: str | URL, b: str | URL) -> bool:
         return False
     if kind == "sqlite":
         return _sqlite_path(a.database) == _sqlite_path(b.database)
-    port = _DEFAULT_PORTS.get(kind)
+    port = DEFAULT_PORTS.get(kind)
     return (a.host, a.port or port, a.database, a.username) == (
         b.host,
         b.port or port,

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..databases import (
+    DEFAULT_PORTS,
     DEFAULT_SERVER_URLS,
     KINDS,
     SERVER_URL_VARIABLES,
@@ -44,8 +45,6 @@ from ..errors import ConfigError, UsageError
 from ..progress import clock
 from ..project import Project
 
-#: The port a server URL without one means.
-DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 #: nox's session results, as the lines say them.
 RESULTS = {"success": "passed", "failed": "FAILED", "aborted": "FAILED", "skipped": "skipped"}
 
