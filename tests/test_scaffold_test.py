@@ -55,11 +55,13 @@ def test_a_server_that_does_not_answer_is_a_skipped_database_line(tmp_path: Path
         "test", "--db", "mariadb", "--db", "pg", cwd=tmp_path / "flawed", env=nowhere
     )
     # No session is run (nox would say "Running session"), nothing is printed but the lines.
-    assert done.stdout.splitlines() == [
+    *lines, summary = done.stdout.splitlines()
+    assert lines == [
         "postgresql: skipped (no server at 127.0.0.1:2: set SCAFFOLD_POSTGRES_URL)",
         "mysql: skipped (no server at 127.0.0.1:1: set SCAFFOLD_MYSQL_URL)",
-        "scaffold test: 2 skipped in 0:00",
     ]
+    # Two refused connections take no time; a loaded machine may still tick a second.
+    assert re.fullmatch(r"scaffold test: 2 skipped in 0:0[0-2]", summary), summary
     assert done.stderr == ""
     assert "s3cret" not in done.stdout
 

@@ -26,7 +26,7 @@ from .environment import (
     run_env,
     unknown_revision,
 )
-from .errors import ConfigError, ScaffoldError, UsageError, first_line
+from .errors import ConfigError, PluginError, ScaffoldError, UsageError, first_line
 from .graph import Graph
 from .host import Host, resolve_location
 from .hostkinds import HostInit
@@ -732,9 +732,11 @@ def _require_readable(host: Host, plugins: list[Plugin], extra: list[Path]) -> N
     for folder in host.version_locations:
         owners.setdefault(folder, ("a version location of the host", ""))
     for plugin in plugins:
-        owners.setdefault(
-            plugin.migrations, (f"plugin {plugin.name}'s migrations", ", or unwire the plugin")
-        )
+        try:
+            folder = plugin.migrations
+        except PluginError:
+            continue  # not installed: said when the graph is read, so that unwire still works
+        owners.setdefault(folder, (f"plugin {plugin.name}'s migrations", ", or unwire the plugin"))
     for folder in extra:
         owners.setdefault(folder, ("a version location of the project", ""))
     for folder, (whose, or_else) in owners.items():
