@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from forkrun import ForkServer
 from plugin_scaffold.databases import (
     ServerUnavailable,
     check_server,
@@ -141,6 +142,15 @@ def require_server(kind: str) -> None:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"CI needs the {kind} server: {exc}")
         pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ForkServer]:
+    """``scaffold`` in a process of its own, forked from one that imported it once (forkrun.py):
+    for a module's many short commands."""
+    forked = ForkServer()
+    yield forked
+    forked.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -23,6 +23,12 @@ import json, os, signal, sys, traceback
 import alembic.command, alembic.script, sqlalchemy, copier  # noqa: F401  (imported once, here)
 import plugin_scaffold.autogen, plugin_scaffold.cli, plugin_scaffold.template  # noqa: F401
 import plugin_scaffold.workspace, plugin_scaffold.wiring  # noqa: F401
+import importlib
+for name in ("sqlalchemy.ext.asyncio", "psycopg", "pymysql"):  # what most commands import next
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass
 
 reply = os.fdopen(os.dup(1), "w")
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)

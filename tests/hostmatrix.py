@@ -589,7 +589,9 @@ def make_settings_host(root: Path, shape: str) -> GeneratedHost:
             if kind == "async"
             else '["sqlalchemy", "alembic"]'
         )
-    (root / "pyproject.toml").write_text(PYPROJECT.format(dependencies=dependencies))
+    (root / "pyproject.toml").write_text(
+        PYPROJECT.format(name="acme", package="acme", dependencies=dependencies)
+    )
     host = GeneratedHost(
         kind=kind,
         root=root,

@@ -134,6 +134,10 @@ TWICE = together(revision("r1", INITIAL), revision("r1", INITIAL, file="r1copy")
 DANGLING = revision("r1", "nowhere")
 FAILING = revision("r1", INITIAL, 'op.execute("SELECT * FROM no_such_table")')
 RAISING = revision("r1", INITIAL, "raise ValueError('boom')")
+IMPORTS_MISSING = together(
+    revision("r1", INITIAL),
+    edit(f"{MIGRATIONS}/r1_step.py", "import sqlalchemy as sa", "import nosuchmodule"),
+)
 NO_PREFIX = edit(MODELS, '"badin__media_security"', '"media_security"')
 UNKNOWN_ROW = "UPDATE alembic_version SET version_num = 'deadbeef0000' WHERE version_num = "
 UNKNOWN_ROW += f"'{INITIAL}'"
@@ -263,6 +267,13 @@ CLI = [
     case("upgrade-relative-too-far", "upgrade badin@+9", 2, "Relative revision +9"),
     case("downgrade-relative-too-far", "downgrade badin@-9", 2, "Relative revision -9"),
     case("history-unknown-range", "history -r nosuch:heads", 2, "'nosuch'"),
+    case(
+        "history-graph-into-a-missing-folder",
+        "history --graph mermaid -o missing/dir/graph.mmd",
+        2,
+        "-o missing/dir/graph.mmd: folder missing/dir does not exist",
+    ),
+    case("history-graph-into-a-folder", "history --graph dot -o src", 2, "-o src: is a folder"),
     case("test-unknown-database", "test --db nosuchdb", 2, "unknown database 'nosuchdb'"),
     case("new-data-without-equals", "new fresh -d host_branch", 2, "not 'host_branch'", cwd="."),
     case("new-unknown-question", "new fresh -d flavour=sweet", 2, "flavour: no such", cwd="."),
@@ -467,6 +478,17 @@ PROJECT = [
         append(HOST_INI, "\nnot an ini line\n"),
     ),
     case(
+        "ini-url-percent-not-doubled",
+        "current",
+        2,
+        "alembic.ini: [alembic] sqlalchemy.url: a '%' is written '%%' in an ini file",
+        edit(
+            HOST_INI,
+            "sqlite:///%(here)s/examplehost.db",
+            "postgresql://alice:s3cr3t%40x@127.0.0.1/db",
+        ),
+    ),
+    case(
         "ini-script-location-nowhere",
         "current",
         2,
@@ -487,6 +509,29 @@ PROJECT = [
         "bad_step.py:2: syntax error",
         write(f"{MIGRATIONS}/bad_step.py", "revision = 'bad'\ndown_revision = (\n"),
     ),
+    case(
+        "revision-imports-a-missing-module-upgrade",
+        "upgrade",
+        2,
+        f"{MIGRATIONS}/r1_step.py:2: cannot be imported: ModuleNotFoundError: No module named "
+        "'nosuchmodule'",
+        IMPORTS_MISSING,
+    ),
+    case(
+        "revision-imports-a-missing-module-check",
+        "check --json",
+        2,
+        f"{MIGRATIONS}/r1_step.py:2: cannot be imported: ModuleNotFoundError",
+        IMPORTS_MISSING,
+    ),
+    case(
+        "merge-revisions-that-are-not-heads",
+        f"merge {INITIAL} r1",
+        2,
+        f"revision {INITIAL} is not a head of plugin badin (its heads: r1, r2): scaffold merge "
+        "joins heads; name heads, or none for all",
+        TWO_HEADS,
+    ),
     case("down-revision-nowhere-heads", "heads", 2, "names 'nowhere' in down_revision", DANGLING),
     case("down-revision-nowhere-history", "history", 2, "'nowhere' in down_revision", DANGLING),
     case("down-revision-nowhere-upgrade", "upgrade", 2, "'nowhere' in down_revision", DANGLING),
@@ -502,6 +547,14 @@ PROJECT = [
     case("revision-id-twice-history", "history", 2, "revision id r1 is used by 2 files", TWICE),
     case("revision-id-twice-upgrade", "upgrade", 2, "revision id r1 is used by 2 files", TWICE),
     case("revision-id-twice-revision", "revision -m x", 2, "revision id r1 is used by 2", TWICE),
+    case(
+        "revision-template-writes-no-python",
+        "revision -m x",
+        2,
+        "script.py.mako: the revision it wrote is not valid Python (line 1: invalid syntax); "
+        "nothing was written",
+        write("host/examplehost/migrations/script.py.mako", "x = = 1\n"),
+    ),
     case("two-heads-revision", "revision -m x", 1, "plugin badin has 2 heads (r1, r2)", TWO_HEADS),
     case(
         "two-heads-autogenerate",
@@ -585,13 +638,6 @@ CASES = [*CLI, *PROJECT, *on_server("postgresql"), *on_server("mysql")]
 
 
 # --- the shared tree, the servers' databases ---------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ForkServer]:
-    forked = ForkServer()
-    yield forked
-    forked.close()
 
 
 @pytest.fixture(scope="module")

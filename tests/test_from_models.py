@@ -20,6 +20,7 @@ from hostmatrix import PLUGIN as MATRIX_PLUGIN
 from hostmatrix import env_for, make_generated_host, render
 from plugin_scaffold.databases import temporary_database
 from plugin_scaffold.testing.schema import Snapshot, differences, reflect
+from test_bad_input import dump
 
 PLUGIN = "media_tags"
 
@@ -104,23 +105,65 @@ def test_generated_host_from_models_equals_replay(
         assert f"{MATRIX_PLUGIN}__store_extra" in tables(models)
 
 
-def test_from_models_refuses_a_database_that_is_not_empty(example: Path, db_url: str) -> None:
-    execute(db_url, "CREATE TABLE legacy (id INTEGER PRIMARY KEY)")
-    result = run_scaffold("--url", db_url, "upgrade", "--from-models", cwd=example, check=2)
-    assert result.stderr == (
-        "scaffold: error: the database is not empty (legacy): --from-models only fills an "
-        "empty database; `scaffold upgrade` migrates this one\n"
-    )
-    assert tables(db_url) == {"legacy"}  # not even a version table was made
+def test_from_models_refuses_a_database_that_is_not_empty(example: Path, kind: str) -> None:
+    """Refused before anything is written: the schema and every row as they were, on every
+    database (no version table made, not even on MariaDB, whose DDL commits by itself)."""
+    with temporary_database(kind) as url:
+        execute(url, "CREATE TABLE legacy (id INTEGER PRIMARY KEY)")
+        execute(url, "INSERT INTO legacy (id) VALUES (7)")
+        before = dump(url)
+        result = run_scaffold("--url", url, "upgrade", "--from-models", cwd=example, check=2)
+        assert result.stderr == (
+            "scaffold: error: the database is not empty (legacy): --from-models only fills an "
+            "empty database; `scaffold upgrade` migrates this one\n"
+        )
+        assert dump(url) == before and tables(url) == {"legacy"}
 
-    execute(db_url, "DROP TABLE legacy")
-    run_scaffold("--url", db_url, "upgrade", "core@head", cwd=example)
-    before = versions(db_url)
-    result = run_scaffold("--url", db_url, "upgrade", "--from-models", cwd=example, check=2)
-    assert "the database is not empty (alembic_version, core__media_entries, core__users)" in (
-        result.stderr
-    )
-    assert len(result.stderr.splitlines()) == 1 and versions(db_url) == before
+        execute(url, "DROP TABLE legacy")
+        run_scaffold("--url", url, "upgrade", "core@head", cwd=example)
+        execute(
+            url,
+            "INSERT INTO core__users (id, username, email) VALUES (1, 'ada', 'ada@example.org')",
+        )
+        before = dump(url)
+        result = run_scaffold("--url", url, "upgrade", "--from-models", cwd=example, check=2)
+        assert result.stderr.startswith(
+            "scaffold: error: the database is not empty (alembic_version, core__media_entries, "
+            "core__users): --from-models only fills an empty database"
+        )
+        assert len(result.stderr.splitlines()) == 1 and dump(url) == before
+
+
+#: A model no database can create (its check names a column it lacks), after the host's tables.
+BROKEN_MODEL = """
+
+class Broken(Base):
+    __tablename__ = "media_tags__broken"
+    __table_args__ = (sa.CheckConstraint("no_such_column > 0", name="ck_media_tags__broken"),)
+    id = sa.Column(sa.Integer(), primary_key=True)
+"""
+
+
+def test_a_failed_from_models_leaves_the_database_empty(
+    example: Path, kind: str, tmp_path: Path
+) -> None:
+    """The creation fails after the version table and some host tables were made: PostgreSQL
+    and SQLite roll back; on MariaDB, where each CREATE commits by itself, scaffold drops what
+    it made. The database is as empty as before, and a fixed run then fills it."""
+    import shutil
+
+    project = Path(shutil.copytree(example, tmp_path / PLUGIN))
+    models = project / "src" / PLUGIN / "models.py"
+    fixed = models.read_text()
+    models.write_text(fixed + BROKEN_MODEL)
+    with temporary_database(kind) as url:
+        result = run_scaffold("--url", url, "upgrade", "--from-models", cwd=project, check=2)
+        assert "no_such_column" in result.stderr and len(result.stderr.splitlines()) == 1
+        assert tables(url) == set(), "a failed --from-models left tables behind"
+
+        models.write_text(fixed)
+        out = run_scaffold("--url", url, "upgrade", "--from-models", cwd=project).stdout
+        assert out.startswith("created ") and "alembic_version" in tables(url)
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE_HOST, ROOT, run_scaffold, versions
+from forkrun import ForkServer
 from ownsuite import assert_only, run_own_tests
 from test_history_graph import REVISION
 
@@ -150,6 +151,27 @@ def test_refused_merges_are_one_line_and_write_nothing(rendered: Path, tmp_path:
     merge_file = migrations / "ccc003_join_notes_and_flags.py"
     assert out.endswith(f"wrote {merge_file}\n")
     assert runpy.run_path(str(merge_file))["down_revision"] == ("bbb002", "aaa001")
+
+
+MESSAGES = ['say """hi""" now', "it's 'quoted'", 'ends in a "quote"', r"a \N{BULLET} and C:\new"]
+
+
+def test_a_message_with_quotes_or_backslashes_is_written_as_typed(
+    rendered: Path, tmp_path: Path, server: ForkServer
+) -> None:
+    """``-m`` goes into the revision's docstring: the file written is Python, and its
+    docstring (what history shows) is the message as typed — for merge and revision alike."""
+    project, migrations = two_heads(rendered, tmp_path)
+    written = [server.run("merge", "-m", MESSAGES[0], "--rev-id", "msg000", cwd=project)]
+    for n, message in enumerate(MESSAGES[1:], start=1):
+        written.append(server.run("revision", "-m", message, "--rev-id", f"msg00{n}", cwd=project))
+    for n, (message, result) in enumerate(zip(MESSAGES, written, strict=True)):
+        [path] = migrations.glob(f"msg00{n}_*.py")
+        assert result.returncode == 0 and result.stdout.endswith(f"wrote {path}\n"), result
+        assert runpy.run_path(str(path))["__doc__"].startswith(f"{message}\n\nRevision ID: ")
+    history = server.run("history", "--plugin", "media_tags", cwd=project).stdout
+    for n, message in enumerate(MESSAGES):
+        assert f" -> msg00{n} (media_tags)" in history and f", {message}\n" in history, history
 
 
 def test_two_merges_at_once_write_one_file(rendered: Path, tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
+import socket
 import subprocess
 import sys
 import threading
@@ -21,28 +23,41 @@ from plugin_scaffold.databases import redact, temporary_database
 
 PROCESSES = 8
 
-COUNTED = '''
-"""counted step: a row per application, slow enough for every run to meet the others"""
-import time
+#: A host revision making the table ``applied``, with a pause before it writes its row (format
+#: it with the revision's ``rev`` and ``down``).
+STEP = '''
+"""{doc}"""
+import {module}
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "{rev}"
-down_revision = "{down}"
+revision = "{{rev}}"
+down_revision = "{{down}}"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
     op.create_table("applied", sa.Column("id", sa.Integer(), primary_key=True))
-    time.sleep(1.5)
+    {pause}
     op.execute("INSERT INTO applied (id) VALUES (1)")
 
 
 def downgrade():
     op.drop_table("applied")
 '''
+COUNTED = STEP.format(
+    doc="counted step: a row per application, slow enough for every run to meet the others",
+    module="time",
+    pause="time.sleep(1.5)",
+)
+#: The pause a statement on the server, as long as SCAFFOLD_TEST_SLEEP says.
+SLEEPING = STEP.format(
+    doc="sleeping step",
+    module="os",
+    pause='op.execute("SELECT pg_sleep(%s)" % float(os.environ["SCAFFOLD_TEST_SLEEP"]))',
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
@@ -244,3 +259,131 @@ def test_a_second_upgrade_says_it_had_nothing_to_do(tmp_path: Path) -> None:
     down = run_scaffold("-c", str(ini), "--url", url, "downgrade", revision_id(1), cwd=tmp_path)
     assert down.stdout.strip() == f"{url} is already at {revision_id(1)}: nothing to downgrade"
     assert versions(url) == {revision_id(1)}
+
+
+# --- a killed run's lock: the server notices the dead client -----------------------------------
+
+
+def _sessions_of_the_run(conn: sa.Connection) -> list[int]:
+    """The server sessions that hold the migration lock or run the sleeping statement."""
+    rows = conn.exec_driver_sql(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND classid = 97185309 AND objid = 1 AND objsubid = 2 "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "UNION SELECT pid FROM pg_stat_activity WHERE state = 'active' "
+        "AND query LIKE 'SELECT pg_sleep(300%%'"
+    )
+    found = [row[0] for row in rows]
+    conn.commit()
+    return found
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("env_style", ["connection", "url"])
+def test_a_killed_upgrade_lets_go_of_the_lock_within_seconds(
+    tmp_path: Path, env_style: str
+) -> None:
+    """kill -9 of `scaffold upgrade` while the server runs a long statement for it: the server
+    notices the dead client (client_connection_check_interval), rolls the run back and lets go
+    of the migration lock within seconds, not when the statement would have ended; a re-run
+    then applies the revision. With the handed-in connection, and with env.py's own engine
+    (the lock on scaffold's idle session, the statement on env.py's)."""
+    require_server("postgresql")
+    ini = make_host(tmp_path / "host", env_style=env_style, revisions=2)
+    (tmp_path / "host/migrations/versions/0003aaaa0003_sleeping.py").write_text(
+        SLEEPING.format(rev=revision_id(3), down=revision_id(2))
+    )
+    with temporary_database("postgresql") as url:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        argv = [sys.executable, "-m", "plugin_scaffold", "-c", str(ini), "--url", url, "upgrade"]
+        env = {**os.environ, "SCAFFOLD_TEST_SLEEP": "300"}
+        run = subprocess.Popen(argv, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            with engine.connect() as conn:
+                deadline = time.monotonic() + 120
+                while not conn.exec_driver_sql(
+                    "SELECT 1 FROM pg_stat_activity WHERE state = 'active' "
+                    "AND query LIKE 'SELECT pg_sleep(300%%'"
+                ).first():
+                    conn.commit()
+                    assert run.poll() is None, run.stderr.read() if run.stderr else ""
+                    assert time.monotonic() < deadline, "the sleeping revision never ran"
+                    time.sleep(0.1)
+                conn.commit()
+                assert len(_sessions_of_the_run(conn)) == (1 if env_style == "connection" else 2)
+                run.kill()
+                killed = time.monotonic()
+                run.wait()
+                # Its lock and its statement (env.py's own session's, with an engine of its
+                # own): both end, or a re-run would wait on the lock or on the table's lock.
+                while _sessions_of_the_run(conn):
+                    assert time.monotonic() - killed < 5, "the killed run's sessions outlived it"
+                    time.sleep(0.1)
+                let_go = time.monotonic() - killed
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+        rerun = run_scaffold(
+            "-c", str(ini), "--url", url, "upgrade",
+            cwd=tmp_path, env={"SCAFFOLD_TEST_SLEEP": "0"},
+        )  # fmt: skip
+        assert rerun.stdout.strip() == f"upgraded {redact(url)} to heads", rerun.stderr
+        assert versions(url) == {revision_id(3)} and "applied" in tables(url)
+        engine.dispose()
+    print(f"the killed run's lock was let go {let_go:.1f}s after kill -9")
+
+
+@pytest.mark.postgresql
+def test_a_waiting_run_says_the_holders_client_is_gone_and_what_it_runs(tmp_path: Path) -> None:
+    """The lock held by a session whose scaffold process (on this machine) is gone, busy with a
+    statement: the waiting run says the process is gone, what the session runs and for how
+    long, and how to end it now — when it starts waiting and when it gives up."""
+    require_server("postgresql")
+    ini = make_host(tmp_path / "host", env_style="connection")
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    ghost = f"scaffold pid {ended.pid} on {socket.gethostname()}"
+    with temporary_database("postgresql") as url:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        holder = engine.connect()
+        holder.exec_driver_sql(f"SET application_name = '{ghost}'")
+        holder.exec_driver_sql("SELECT pg_advisory_lock(97185309, 1)")
+        pid = holder.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        holder.commit()
+
+        def sleep() -> None:
+            with contextlib.suppress(Exception):  # ended by pg_terminate_backend below
+                holder.exec_driver_sql("SELECT pg_sleep(60)")
+
+        sleeper = threading.Thread(target=sleep, daemon=True)
+        sleeper.start()
+        try:
+            time.sleep(1)
+            result = run_scaffold(
+                "-c", str(ini), "--url", url, "upgrade",
+                cwd=tmp_path, env={"SCAFFOLD_LOCK_TIMEOUT": "1"}, check=1,
+            )  # fmt: skip
+        finally:
+            with engine.connect() as admin:
+                admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+            sleeper.join(timeout=30)
+            engine.dispose()
+    held = (
+        re.escape(
+            f"server pid {pid}, {ghost} (that process is gone: the server has not noticed yet); "
+            "it is running SELECT pg_sleep(60) for "
+        )
+        + r"\d+"
+        + re.escape(f"s; SELECT pg_terminate_backend({pid}) ends it now")
+    )
+    shown = re.escape(redact(url))
+    waiting, gave_up = result.stderr.splitlines()
+    assert re.fullmatch(
+        f"scaffold: waiting for the migration lock on {shown} \\(held by {held}\\)", waiting
+    )
+    assert re.fullmatch(
+        f"scaffold: error: gave up after 1s waiting for the migration lock on {shown}: held by "
+        f"{held} \\(set SCAFFOLD_LOCK_TIMEOUT to wait longer\\)",
+        gave_up,
+    ), gave_up

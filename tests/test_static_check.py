@@ -14,7 +14,6 @@ import json
 import shutil
 import subprocess
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,6 @@ INITIAL = hashlib.sha1(b"plugin-scaffold:flawed").hexdigest()[:12]
 MIGRATIONS = "src/flawed/migrations"
 NOWHERE = "postgresql+psycopg://nobody:s3cr3t@127.0.0.1:9/nowhere"
 ENV_RAISES = 'raise RuntimeError("env.py was imported")\n'
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ForkServer]:
-    forked = ForkServer()
-    yield forked
-    forked.close()
 
 
 def run_scaffold(server: ForkServer, *argv: str, cwd: Path, check: int | None = 0) -> Result:
@@ -235,6 +227,46 @@ def test_every_op_on_a_table_the_plugin_does_not_own(
         "downgrade() does nothing",
     ]:
         assert words in messages, messages
+
+
+MADE_FOREIGN = """
+def upgrade():
+    op.create_table("core__users", sa.Column("id", sa.Integer, primary_key=True))
+    op.rename_table("flawed__media_security", "core__users")
+    op.create_table("other__things", sa.Column("id", sa.Integer, primary_key=True))
+    op.create_table("flawed__fine", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade():
+    op.drop_table("flawed__fine")
+"""
+
+
+def test_making_a_table_with_another_owners_name_is_foreign_not_unprefixed(
+    server: ForkServer, pristine: Path, tmp_path: Path
+) -> None:
+    """Creating a host table (or renaming into one) is taking it over, whatever the advice for
+    an unprefixed name would say (\"name it flawed__core__users\"); so is a table with another
+    owner's prefix that the plugin's metadata does not know (other__things)."""
+    project = copy(pristine, tmp_path)
+    revision(project, "madeforeign1", MADE_FOREIGN)  # its first line is the file's 11th
+    found = findings(server, project, code=1)
+    assert codes(found) == [
+        ("foreign-table", "error", "madeforeign1", 12),
+        ("foreign-table", "error", "madeforeign1", 13),
+        ("foreign-table", "error", "madeforeign1", 14),
+    ]
+    messages = [f["message"] for f in found]
+    assert messages == [
+        f"revision madeforeign1 ({MIGRATIONS}/madeforeign1_step.py:{line}): op.{op} on {table}, "
+        "a table the plugin does not own (its tables are flawed__*; extend a host table with a "
+        "side table)"
+        for line, op, table in [
+            (12, "create_table", "core__users"),
+            (13, "rename_table", "core__users"),
+            (14, "create_table", "other__things"),
+        ]
+    ]
 
 
 @pytest.mark.parametrize(

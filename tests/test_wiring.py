@@ -176,6 +176,51 @@ def test_crlf_pyproject_stays_crlf_through_wire_and_unwire(
     assert _bytes(toml, env) == original
 
 
+def _alembic_section_last(text: str, *, newline_list: bool) -> str:
+    """The ini with its [alembic] section moved to the end, the option wire edits (or inserts
+    after) on the file's last line."""
+    start = text.index("[alembic]")
+    end = text.index("\n[", start + 1)
+    options = text[start:end].strip("\n").splitlines()
+    rest = (text[:start] + text[end + 1 :]).strip("\n")
+    if newline_list:
+        options = [o for o in options if not o.startswith("path_separator")]
+        options += [
+            "path_separator = newline",
+            "version_locations =",
+            "    %(here)s/migrations/versions",
+        ]
+    else:
+        options = [o for o in options if not o.startswith("script_location")]
+        options += ["script_location = %(here)s/migrations"]
+    return rest + "\n\n" + "\n".join(options)
+
+
+@pytest.mark.parametrize("layout", ["script-location-last", "newline-list-last", "pyproject"])
+def test_crlf_file_without_a_final_line_ending_comes_back_byte_for_byte(
+    generic: GeneratedHost, pyproject: GeneratedHost, poser: Path, tmp_path: Path, layout: str
+) -> None:
+    """wire puts a line ending on what was the last line; unwire takes all of it away again:
+    the \\r of a CRLF ending too, not only its \\n."""
+    host = _copy(pyproject if layout == "pyproject" else generic, tmp_path)
+    config = host / ("pyproject.toml" if layout == "pyproject" else "alembic.ini")
+    if layout != "pyproject":  # in pyproject.toml, [tool.alembic] is last already
+        config.write_text(_alembic_section_last(config.read_text(), newline_list="list" in layout))
+    config.write_text(config.read_text().rstrip("\n"))
+    _to_crlf(config)
+    original = config.read_bytes()
+    assert not original.endswith(b"\n")
+
+    run_scaffold("-c", str(config), "wire", cwd=poser, env=_plain(poser))
+    wired = config.read_bytes()
+    assert wired != original and _no_bare_lf(config) and b"\r\r" not in wired
+    assert wired.startswith(original + b"\r\n") or layout == "pyproject", wired[-200:]
+    assert "(poser) (head)" in _heads(host, poser)
+
+    run_scaffold("-c", str(config), "unwire", "poser", cwd=poser)
+    assert config.read_bytes() == original
+
+
 # --- Flask-Migrate ------------------------------------------------------------------------------
 
 

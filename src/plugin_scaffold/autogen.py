@@ -379,6 +379,24 @@ def _revision(
     return result
 
 
+def template_message(message: str | None) -> str | None:
+    """``-m``'s message as the revision template may write it between triple quotes.
+
+    Alembic puts the message into the docstring unescaped: three double quotes in it (``say
+    \"\"\"hi\"\"\" now``) would end the string early and the written file would not be
+    Python. Backslashes are doubled, and quotes escaped where they could end the string (a run
+    of three, or one at the end), so that the docstring reads back as the message typed; the
+    file name's words are the same.
+    """
+    if message is None:
+        return None
+    text = message.replace("\\", "\\\\")
+    for quote in ('"', "'"):
+        if quote * 3 in text or text.endswith(quote):
+            text = text.replace(quote, "\\" + quote)
+    return text
+
+
 def check_new_rev_id(ws: Workspace, rev_id: str | None) -> None:
     """Refuse a ``--rev-id`` that a revision of the graph already has, or that is longer than
     the version table's ``version_num`` holds (its width read from the database where the table
@@ -536,7 +554,7 @@ def _generate(
     config = ws.make_config(url)
     script = ws.script
     command_args: dict[str, Any] = {
-        "message": message,
+        "message": template_message(message),
         "autogenerate": directives is not None,
         "sql": False,
         "head": "head",
@@ -571,10 +589,22 @@ def _generate(
         if _WRITE_HOOK.search(line):
             line += f" (a [post_write_hooks] entry of {ws.host.described_as})"
         raise UsageError(line) from None
+    except SyntaxError as exc:
+        raise not_python(script, exc) from None
 
 
 #: Alembic's errors from a post_write_hooks entry (its tool missing, or failing).
 _WRITE_HOOK = re.compile(r"entrypoint|post.write|hook", re.IGNORECASE)
+
+
+def not_python(script: Any, exc: SyntaxError) -> ConfigError:
+    """A revision the host's template wrote is not Python: the template is at fault (the file
+    itself was written in the staging folder, and is gone)."""
+    template = Path(script.dir) / "script.py.mako"
+    return ConfigError(
+        f"{template}: the revision it wrote is not valid Python (line {exc.lineno}: {exc.msg}); "
+        "nothing was written"
+    )
 
 
 def check(ws: Workspace, *, plugin_name: str | None) -> RevisionResult:

@@ -890,6 +890,10 @@ def _main(argv: Sequence[str] | None) -> int:
     if not getattr(args, "handler", None):  # a bare `scaffold`: what it can do, as git does
         parser.print_help(sys.stderr)
         return 2
+    if args.url:
+        from .databases import remember_secrets
+
+        remember_secrets(args.url)  # before anything can print it
     previous = _interrupt_on_signals()
     try:
         return int(args.handler(args))

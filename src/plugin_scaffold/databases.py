@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tempfile
@@ -48,10 +49,12 @@ def parse_url(url: str) -> URL:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    remember_secrets(url)
     try:
-        parsed = make_url(url)
+        parsed = make_url(_query_at_encoded(url))
     except (ArgumentError, ValueError):
         raise ConfigError(f"not a database URL: {redact_text(url)!r}") from None
+    remember_secrets(parsed)
     authority = url.split("://", 1)[-1].split("?", 1)[0]
     if parsed.get_backend_name() != "sqlite" and authority.count("@") > 1:
         # SQLAlchemy splits at the first '@': the rest of the password would become the host.
@@ -69,15 +72,129 @@ def usable_url(url: str) -> str:
     return parse_url(url).render_as_string(hide_password=False)
 
 
+def _query_at_encoded(url: str) -> str:
+    """``url`` with a raw ``@`` in its query string percent-encoded.
+
+    SQLAlchemy reads the user name up to a ``:`` and the password up to the first ``@``, also
+    past a ``/`` or ``?``: ``postgresql://u@h:5432/db?password=Pa@x`` would become user
+    ``u@h``, password ``5432/db?password=Pa`` and host ``x``. A query value is decoded
+    (``%40`` is ``@``), so encoding it changes nothing else. The query starts at the first
+    ``?`` followed by ``key=`` (a ``?`` in a userinfo password is left alone).
+    """
+    query = re.search(r"\?(?=[\w.+-]+=)", url.partition("://")[2])
+    if query is None:
+        return url
+    start = len(url.partition("://")[0]) + 3 + query.start()
+    return url[:start] + url[start:].replace("@", "%40")
+
+
+# --- secrets: what no output of scaffold shows -----------------------------------------------
+
+#: The query-string keys a driver takes a password from.
+_PASSWORD_KEYS = ("password", "passwd", "pwd")
+#: Secrets shorter than this are hidden where a URL, a conninfo or a keyword shows them, not
+#: wherever they appear (a password ``pw`` would hide every ``pw`` of every message).
+SHORTEST_SECRET = 3
+#: Every spelling of every password this process was given, longest first (see
+#: :func:`remember_secrets`), and the pattern that finds them.
+_secrets: list[str] = []
+_secrets_pattern: re.Pattern[str] | None = None
+
+
+def remember_secrets(url: str | URL | None) -> None:
+    """Hide the passwords ``url`` holds from every later output, by value: in each spelling a
+    message could show them in (as written, percent-decoded and -encoded the ways SQLAlchemy,
+    drivers and browsers do, and quoted as ``repr``, JSON or a libpq conninfo would), wherever
+    they appear — a driver's or env.py's own error text, a traceback, a URL taken apart.
+
+    A string is read leniently, so that a URL that does not parse (a bad port, a space, a raw
+    ``@``) still gives up its password.
+    """
+    global _secrets_pattern
+    if url is None or is_placeholder(url):  # alembic init's ``user:pass``: no secret
+        return
+    found = _written_passwords(url) if isinstance(url, str) else _url_passwords(url)
+    spellings = {form for secret in found for form in _spellings(secret)}
+    new = {s for s in spellings if len(s) >= SHORTEST_SECRET} - set(_secrets)
+    if not new:
+        return
+    _secrets[:] = sorted({*_secrets, *new}, key=lambda s: (-len(s), s))
+    _secrets_pattern = re.compile("|".join(_bounded(s) for s in _secrets))
+
+
+def _written_passwords(url: str) -> set[str]:
+    """The passwords a URL string holds, found without parsing it as SQLAlchemy does."""
+    scheme = re.match(r"\s*[A-Za-z][\w+.-]*://", url)
+    if scheme is None:
+        return set()
+    rest = url[scheme.end() :]
+    keys = "|".join(_PASSWORD_KEYS)
+    found = {m.group(1) for m in re.finditer(rf"[?&](?:{keys})=([^&#]*)", rest, re.IGNORECASE)}
+    user = re.match(r"[^:/@?#]*:", rest)
+    if user is not None:
+        after = rest[user.end() :]
+        ats = [i for i, c in enumerate(after) if c == "@"]
+        # SQLAlchemy's password ends at the first '@'; with a raw '@' in it, at a later one.
+        for end in {ats[0], ats[-1]} if ats else set():
+            if not re.search(r"[?&][\w.+-]+=", after[:end]):
+                found.add(after[:end])
+    return found
+
+
+def _url_passwords(url: URL) -> set[str]:
+    found = {str(url.password)} if url.password else set()
+    for key, value in url.query.items():
+        if key.lower() in _PASSWORD_KEYS:
+            found.update(str(v) for v in (value if isinstance(value, tuple) else (value,)))
+    return found
+
+
+def _spellings(secret: str) -> set[str]:
+    """``secret`` (as written in a URL) in the spellings output may show it in."""
+    from urllib.parse import quote, quote_plus, unquote, unquote_plus
+
+    plain = {secret, unquote(secret), unquote_plus(secret)}
+    encoded = set()
+    for text in plain:
+        encoded |= {
+            quote(text, safe=""),
+            quote(text, safe=" +"),  # SQLAlchemy 2's userinfo
+            quote(text),
+            quote_plus(text),  # a query string
+            re.sub(r"[:@/]", lambda m: f"%{ord(m.group(0)):X}", text),  # SQLAlchemy 1.4's
+        }
+    forms = plain | encoded
+    for text in list(forms):
+        forms |= {
+            repr(text)[1:-1],
+            json.dumps(text)[1:-1],
+            text.replace("\\", "\\\\").replace("'", "\\'"),  # a libpq conninfo value
+        }
+    return forms
+
+
+def _bounded(secret: str) -> str:
+    """A pattern for ``secret`` that does not match inside a longer word (``postgres`` the
+    password, not ``postgresql`` the dialect)."""
+    before = r"(?<!\w)" if re.match(r"\w", secret) else ""
+    after = r"(?!\w)" if re.search(r"\w\Z", secret) else ""
+    return before + re.escape(secret) + after
+
+
 #: ``scheme://user:password@`` — the password runs to the last ``@`` of the URL, so that an
-#: unencoded ``@`` or ``/`` in it is hidden too.
-_URL_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"/?#@:]*:)[^\s'\"]*@")
+#: unencoded ``@`` or ``/`` in it is hidden too; else, with spaces in it, to the first ``@``.
+_URL_USERINFO = re.compile(
+    r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"/?#@:]*:)(?:[^\s'\"]*@|[^'\"\n@]*@)"
+)
+#: ``?password=…`` in a URL: the value runs to the next parameter (commas and all).
+_QUERY_PASSWORD = re.compile(r"([?&](?:password|passwd|pwd)=)(?!\*\*\*)[^&#\s'\"]*", re.IGNORECASE)
 #: ``user:password@host`` without a scheme (libpq and driver messages, bare netlocs).
 _BARE_USERINFO = re.compile(r"(\b[\w.%+-]+:)(?!//)[^\s'\"@:]+@(?=[\w.\[-])")
 #: ``?password=…`` in a query string, ``password=…`` in a libpq conninfo, and a dict's
 #: ``'password': '…'`` (driver keyword arguments in a traceback).
 _KEYWORD = re.compile(
-    r"(\b(?:password|passwd|pwd)\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s&;,'\")]+)", re.IGNORECASE
+    r"(\b(?:password|passwd|pwd)\s*=\s*)(?!\*\*\*)('[^']*'|\"[^\"]*\"|[^\s&;,'\")]+)",
+    re.IGNORECASE,
 )
 _DICT_ITEM = re.compile(
     r"""(['"](?:password|passwd|pwd)['"]\s*:\s*)('[^']*'|"[^"]*"|b'[^']*')""", re.IGNORECASE
@@ -85,8 +202,12 @@ _DICT_ITEM = re.compile(
 
 
 def redact_text(text: str) -> str:
-    """Hide anything that looks like a password in a free-form string (URLs, DSNs, tracebacks)."""
+    """Hide every password in a free-form string (URLs, DSNs, tracebacks): the passwords this
+    process was given by value (:func:`remember_secrets`), then anything placed like one."""
+    if _secrets_pattern is not None:
+        text = _secrets_pattern.sub("***", text)
     text = _URL_USERINFO.sub(r"\1***@", text)
+    text = _QUERY_PASSWORD.sub(r"\1***", text)
     text = _BARE_USERINFO.sub(r"\1***@", text)
     text = _KEYWORD.sub(r"\1***", text)
     return _DICT_ITEM.sub(r"\1'***'", text)
@@ -107,6 +228,7 @@ def redact(url: str | URL) -> str:
             return redact_text(url)
     else:
         parsed = url
+        remember_secrets(parsed)
     # render_as_string hides the userinfo password only, not ``?password=`` in the query.
     return redact_text(parsed.render_as_string(hide_password=True))
 
@@ -415,7 +537,7 @@ def is_placeholder(url: str | URL) -> bool:
 
 
 #: The port a server listens on when a URL names none.
-_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 
 
 def same_database(a: str | URL, b: str | URL) -> bool:
@@ -429,7 +551,7 @@ def same_database(a: str | URL, b: str | URL) -> bool:
         return False
     if kind == "sqlite":
         return _sqlite_path(a.database) == _sqlite_path(b.database)
-    port = _DEFAULT_PORTS.get(kind)
+    port = DEFAULT_PORTS.get(kind)
     return (a.host, a.port or port, a.database, a.username) == (
         b.host,
         b.port or port,

@@ -39,16 +39,33 @@ def handed_in(
     *,
     lock: bool = False,
     on_wait: Callable[[], None] | None = None,
+    shown: str | None = None,
 ) -> Iterator[Connection | None]:
     """Open ``url`` and hand the connection to env.py; commit on success, roll back on error.
 
     ``lock``: hold the database's migration lock (see locking.py) from before the run's
     transaction begins until it has ended, so that the next run reads what this one did;
-    ``on_wait`` is called when another run holds it and this one waits.
+    ``on_wait`` is called when another run holds it and this one waits. ``shown``: the URL
+    as the user gave it (an async driver's), which messages name instead of ``url``. Every
+    PostgreSQL session of the run, env.py's too, has its server check that this process is
+    still there (:func:`~.locking.client_checks`).
     """
     if url is None:
         yield None
         return
+    from .locking import client_checks
+
+    with (
+        client_checks(),
+        _handed_in(config, url, lock=lock, on_wait=on_wait, shown=shown or url) as connection,
+    ):
+        yield connection
+
+
+@contextlib.contextmanager
+def _handed_in(
+    config: Config, url: str, *, lock: bool, on_wait: Callable[[], None] | None, shown: str
+) -> Iterator[Connection]:
     from sqlalchemy.exc import NoSuchModuleError
     from sqlalchemy.orm import Session
 
@@ -57,12 +74,12 @@ def handed_in(
         connection = engine.connect()
     except NoSuchModuleError:
         raise ConfigError(
-            f"SQLAlchemy has no dialect for {redact(url)}: check the URL's dialect+driver"
+            f"SQLAlchemy has no dialect for {redact(shown)}: check the URL's dialect+driver"
         ) from None
     except ModuleNotFoundError as exc:
-        raise ConfigError(missing_driver(exc.name or "?", url)) from None
+        raise ConfigError(missing_driver(exc.name or "?", shown)) from None
     except Exception as exc:
-        raise MigrationError(f"cannot connect to {redact(url)}: {first_line(exc)}") from None
+        raise MigrationError(f"cannot connect to {redact(shown)}: {first_line(exc)}") from None
     held = contextlib.ExitStack()
     if lock:
         from .locking import migration_lock

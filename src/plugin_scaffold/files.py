@@ -41,6 +41,18 @@ def ensure_writable(path: Path) -> None:
         raise UsageError(f"{path}: its folder is read-only; not edited (nothing was changed)")
 
 
+def check_output_file(path: Path, option: str = "-o") -> None:
+    """Refuse, before any work, a file to write that cannot be one: a folder, or a file in a
+    folder that does not exist or cannot be written to."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; give a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"{option} {path}: cannot be written (permission denied)")
+
+
 def write_atomically(path: Path, text: str, *, overwrite: bool = False) -> None:
     """Write ``text`` to ``path`` in one step: a reader sees the old file or the whole new one.
 

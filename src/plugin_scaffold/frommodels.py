@@ -76,21 +76,32 @@ def upgrade_from_models(ws: Workspace) -> FromModels:
                 f"the database is not empty (alembic_version holds {', '.join(rows)}): "
                 "--from-models only fills an empty database"
             )
+        # Alembic has made the version table by now: on a database whose DDL commits by itself
+        # (MariaDB, MySQL), a failure once the database is known empty must take it away
+        # again, with the tables made so far, or the database would be neither empty nor at
+        # any revision. (Not when another owner's table turned up: the version table may be
+        # that owner's too, and the database is not empty anyway.)
         refuse_unless_empty(context, version_table=False)
-        metadatas = target_metadatas(context)
-        if not metadatas:
-            raise ConfigError(
-                "the host's env.py configures no target_metadata: --from-models has no models "
-                "to create the tables from"
-            )
-        for models in loaded.values():
-            require_host_metadata(context, models)
-        for metadata in metadatas:
-            metadata.create_all(context.connection)
-            made.extend(metadata.tables)
-        if init is not None:
-            assert context.connection is not None  # online only
-            init.run(context.connection, context.config)
+        metadatas: list[Any] = []
+        try:
+            metadatas = target_metadatas(context)
+            if not metadatas:
+                raise ConfigError(
+                    "the host's env.py configures no target_metadata: --from-models has no "
+                    "models to create the tables from"
+                )
+            for models in loaded.values():
+                require_host_metadata(context, models)
+            for metadata in metadatas:
+                metadata.create_all(context.connection)
+                made.extend(metadata.tables)
+            if init is not None:
+                assert context.connection is not None  # online only
+                init.run(context.connection, context.config)
+        except BaseException:
+            if not context.impl.transactional_ddl:
+                _undo(context, metadatas)
+            raise
         return alembic_private.stamp_plan(script, "heads", rows)
 
     ws.before_configure = load_models
@@ -103,3 +114,19 @@ def upgrade_from_models(ws: Workspace) -> FromModels:
     return FromModels(
         tuple(sorted(made)), tuple(script.get_heads()), init.spec if init is not None else None
     )
+
+
+def _undo(context: MigrationContext, metadatas: list[Any]) -> None:
+    """Drop what a failed run made on a database without transactional DDL: the version table
+    (empty: this run made it) and the tables of the models that exist now (the database was
+    empty, under the migration lock, when the run began: they are this run's)."""
+    from sqlalchemy import MetaData, Table, inspect
+
+    connection = context.connection
+    assert connection is not None  # online only
+    existing = set(inspect(connection).get_table_names())
+    for metadata in metadatas:
+        ours = [t for t in metadata.sorted_tables if t.name in existing]
+        metadata.drop_all(connection, tables=ours, checkfirst=True)
+    version = Table(context.version_table, MetaData(), schema=context.version_table_schema)
+    version.drop(connection, checkfirst=True)

@@ -227,7 +227,8 @@ class Host:
         if ini is not None:
             parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
             parser.read(ini, encoding="utf-8")
-            url = parser.get("alembic", "sqlalchemy.url", fallback=None) or None
+            if parser.has_section("alembic"):
+                url = ini_options(parser, "alembic", ini).get("sqlalchemy.url") or None
         return cls(
             script_location=script,
             ini_path=ini.resolve() if ini is not None else None,
@@ -271,7 +272,7 @@ class Host:
             raise ConfigError(f"{ini}: cannot be read as an ini file ({first})") from None
         if not parser.has_section(section):
             raise ConfigError(f"{ini}: no [{section}] section")
-        options = dict(parser.items(section))
+        options = ini_options(parser, section, ini)
         location = options.get("script_location")
         if not location:
             if _has_tool_alembic(ini.parent / "pyproject.toml"):
@@ -422,6 +423,31 @@ def split_option(options: dict[str, str], name: str) -> list[str]:
     if separator not in _SEPARATORS:
         raise ConfigError(f"path_separator {separator!r} is not one Alembic knows")
     return [part.strip() for part in value.split(_SEPARATORS[separator]) if part.strip()]
+
+
+def ini_options(parser: configparser.ConfigParser, section: str, ini: Path) -> dict[str, str]:
+    """The options of ``section``, interpolated; a value that cannot be is one line naming the
+    option, never its value (a URL's password is in it).
+
+    The URL's password is remembered as written first, so that nothing prints it later.
+    """
+    from .databases import remember_secrets
+
+    raw = parser.get(section, "sqlalchemy.url", raw=True, fallback=None)
+    if raw:
+        remember_secrets(raw)
+        remember_secrets(raw.replace("%%", "%"))
+    try:
+        return dict(parser.items(section))
+    except configparser.InterpolationSyntaxError as exc:
+        raise ConfigError(
+            f"{ini}: [{section}] {exc.option}: a '%' is written '%%' in an ini file "
+            "(a percent-encoded URL's too: %40 as %%40)"
+        ) from None
+    except configparser.InterpolationError as exc:
+        raise ConfigError(
+            f"{ini}: [{section}] {exc.option}: cannot be interpolated ({type(exc).__name__})"
+        ) from None
 
 
 def set_option(config: Config, name: str, value: str) -> None:

@@ -29,6 +29,10 @@ DEFAULT_TIMEOUT = 600.0
 _PG_KEY = "97185309, 1"
 _PG_TAG = "l.classid = 97185309 AND l.objid = 1 AND l.objsubid = 2"
 _POLL = 0.2
+#: Milliseconds between the checks a PostgreSQL server (14 and later) makes, during a statement,
+#: that the client is still there. A killed scaffold's session then ends within about a second
+#: (rolled back, the migration lock let go) instead of when its statement would have ended.
+CLIENT_CHECK_INTERVAL_MS = 1000
 
 Notify = Callable[[str], None]
 
@@ -54,6 +58,56 @@ def _tell(line: str) -> None:
 def who_am_i() -> str:
     """How this process names itself to other runs: ``scaffold pid N on HOST``."""
     return f"scaffold pid {os.getpid()} on {socket.gethostname()}"
+
+
+def is_gone(name: str) -> bool:
+    """True when ``name`` (:func:`who_am_i` of another run) is a process of this machine that no
+    longer exists; a run on another machine is never judged."""
+    import re
+
+    found = re.fullmatch(r"scaffold pid (\d+) on (\S+)", name)
+    if found is None or found.group(2) != socket.gethostname():
+        return False
+    try:
+        os.kill(int(found.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+@contextlib.contextmanager
+def client_checks() -> Iterator[None]:
+    """Meanwhile, every PostgreSQL connection this process opens (scaffold's own and the ones
+    the host's env.py makes) asks its server to check, during long statements too, that the
+    client is still there: see :data:`CLIENT_CHECK_INTERVAL_MS`."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    event.listen(Engine, "engine_connect", _check_client)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "engine_connect", _check_client)
+
+
+def _check_client(connection: Connection, *_: Any) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    proxied = connection.connection
+    if proxied.info.get("scaffold_checks_client"):
+        return
+    proxied.info["scaffold_checks_client"] = True
+    dbapi = getattr(proxied, "dbapi_connection", None) or proxied.connection  # SQLAlchemy 1.4
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(f"SET client_connection_check_interval = {CLIENT_CHECK_INTERVAL_MS}")
+        dbapi.commit()
+    except Exception:  # before PostgreSQL 14, or a platform without the check: as before
+        dbapi.rollback()
+    finally:
+        cursor.close()
 
 
 @contextlib.contextmanager
@@ -125,9 +179,12 @@ class _Postgres:
         return bool(_scalar(self.connection, f"SELECT pg_try_advisory_lock({_PG_KEY})"))
 
     def holder(self) -> str:
+        """The holding session, its client (and whether that process is gone), and what the
+        session is doing: what this run waits for."""
         row = self.connection.exec_driver_sql(
-            "SELECT a.pid, a.application_name FROM pg_locks l "
-            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "SELECT a.pid, a.application_name, a.state, a.query, "
+            "extract(epoch FROM now() - coalesce(a.query_start, a.state_change)) "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
             f"WHERE l.locktype = 'advisory' AND l.granted AND {_PG_TAG} AND l.database = "
             "(SELECT oid FROM pg_database WHERE datname = current_database())"
         ).first()
@@ -135,8 +192,21 @@ class _Postgres:
             self.connection.commit()
         if row is None:
             return "a session that has just let go"
-        pid, name = row
-        return f"server pid {pid}" + (f", {name}" if name else "")
+        pid, name, state, query, seconds = row
+        gone = bool(name) and is_gone(name)
+        text = f"server pid {pid}" + (f", {name}" if name else "")
+        if gone:
+            text += " (that process is gone: the server has not noticed yet)"
+        doing = " ".join(str(query or "").split())
+        doing = doing if len(doing) <= 80 else doing[:77] + "..."
+        since = f" for {float(seconds or 0):.0f}s"
+        if state == "active" and doing:
+            text += f"; it is running {doing}{since}"
+        elif state:
+            text += f"; it is {state}{since}"
+        if gone:
+            text += f"; SELECT pg_terminate_backend({pid}) ends it now"
+        return text
 
     def unlock(self) -> None:
         _scalar(self.connection, f"SELECT pg_advisory_unlock({_PG_KEY})")

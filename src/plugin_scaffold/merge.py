@@ -21,9 +21,11 @@ from .autogen import (
     check_rev_id,
     host_heads_in,
     host_versions,
+    not_python,
     plugin_file,
     publish,
     staging_folder,
+    template_message,
 )
 from .errors import ConfigError, MigrationError, UsageError
 from .plugin import Plugin
@@ -97,6 +99,7 @@ def merge(
             heads = _named(ws, plugin, revisions)
             if len(heads) < 2:
                 raise UsageError(f"merge needs two or more revisions, not only {heads[0]}")
+            _require_heads(heads, _heads(ws, plugin, folder), whose)
         else:
             heads = _heads(ws, plugin, folder)
             if len(heads) < 2:
@@ -156,6 +159,18 @@ def _named(ws: Workspace, plugin: Plugin | None, names: Sequence[str]) -> list[s
     return list(chosen)
 
 
+def _require_heads(named: list[str], heads: list[str], whose: str) -> None:
+    """Refuse a revision that is not a head: a merge joins heads (Alembic would advise its
+    ``--splice``, which starts a new branch instead and which scaffold does not offer)."""
+    for revision in named:
+        if revision not in heads:
+            owner = f"plugin {whose}" if whose != HOST else whose
+            raise UsageError(
+                f"revision {revision} is not a head of {owner} (its heads: "
+                f"{', '.join(heads)}): scaffold merge joins heads; name heads, or none for all"
+            )
+
+
 def _generate(
     ws: Workspace, staging: Path, heads: list[str], message: str, rev_id: str | None
 ) -> Script:
@@ -167,13 +182,15 @@ def _generate(
     try:
         made = ws.script.generate_revision(
             rev_id or new_rev_id(),
-            message,
+            template_message(message),
             head=heads,
             version_path=str(staging),
             config=ws.config,
         )
     except CommandError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
+    except SyntaxError as exc:
+        raise not_python(ws.script, exc) from None
     if made is None:
         raise MigrationError(f"the merge revision of {', '.join(heads)} was not written")
     return made

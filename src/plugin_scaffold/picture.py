@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import MigrationError, UsageError
+from .files import check_output_file
 from .graph import Graph, _downs, _names
 
 if TYPE_CHECKING:
@@ -176,6 +177,8 @@ def render(graph: Graph, fmt: str, output: Path | None) -> str | None:
     """``fmt``'s text (None when it went to ``output``); svg runs Graphviz's dot into ``output``."""
     if fmt not in FORMATS:
         raise UsageError(f"--graph takes {', '.join(FORMATS)}, not {fmt!r}")
+    if output is not None:
+        check_output_file(output)
     if fmt == "svg":
         if output is None:
             raise UsageError("--graph svg needs -o FILE")

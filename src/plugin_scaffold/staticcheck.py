@@ -319,7 +319,8 @@ def source_findings(
     found = []
     for op in source.tables:
         at = describe(revision, op.line)
-        if op.table in host or not (op.creates or models.owns(op.table)):
+        foreign = not models.owns(op.table) and (not op.creates or _prefixed(op.table))
+        if op.table in host or foreign:
             found.append(
                 _at(
                     name,
@@ -380,6 +381,14 @@ def source_findings(
                 )
             )
     return found
+
+
+def _prefixed(table: str) -> bool:
+    """``table`` carries an owner's prefix (``core__users``, ``other__x``): when the plugin
+    does not own it, making it is making someone else's table, whether or not the plugin's
+    metadata holds it — not a table that merely lacks the plugin's prefix."""
+    owner, sep, _ = table.partition("__")
+    return bool(sep and owner)
 
 
 #: A comment acknowledging a warning on its line or the line above: ``# scaffold: allow CODE``.

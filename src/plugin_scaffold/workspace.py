@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import alembic_private, orphans
 from . import plugin as plugins_mod
-from .databases import is_placeholder, redact, usable_url
+from .databases import is_placeholder, redact, remember_secrets, usable_url
 from .environment import (
     MigrationFn,
     handed_in,
@@ -26,7 +26,14 @@ from .environment import (
     run_env,
     unknown_revision,
 )
-from .errors import ConfigError, ScaffoldError, UsageError, unknown_plugin
+from .errors import (
+    ConfigError,
+    PluginError,
+    ScaffoldError,
+    UsageError,
+    first_line,
+    unknown_plugin,
+)
 from .graph import Graph
 from .host import Host, resolve_location
 from .hostkinds import HostInit
@@ -552,7 +559,7 @@ class Workspace:
         # Runs that move the version table (upgrade, downgrade, stamp) hold the migration lock.
         if lock is None:
             lock = "destination_rev" in kwargs
-        held = handed_in(config, opened, lock=lock, on_wait=on_wait)
+        held = handed_in(config, opened, lock=lock, on_wait=on_wait, shown=url)
         with self.host.running(), held as connection:
             run_env(
                 config,
@@ -649,7 +656,11 @@ def _chosen_url(
     ``url``, else the host's own ``sqlalchemy.url`` (None: env.py chooses its own).
 
     alembic init's placeholder (``driver://user:pass@localhost/dbname``) names no database.
+    The passwords of all three are kept out of every output, the ones not chosen too: env.py
+    may still read its own.
     """
+    for url in (option, project.url if project is not None else None, host.url):
+        remember_secrets(url)
     if option is not None:
         if is_placeholder(option):
             raise UsageError(
@@ -728,9 +739,11 @@ def _require_readable(host: Host, plugins: list[Plugin], extra: list[Path]) -> N
     for folder in host.version_locations:
         owners.setdefault(folder, ("a version location of the host", ""))
     for plugin in plugins:
-        owners.setdefault(
-            plugin.migrations, (f"plugin {plugin.name}'s migrations", ", or unwire the plugin")
-        )
+        try:
+            folder = plugin.migrations
+        except PluginError:
+            continue  # not installed: said when the graph is read, so that unwire still works
+        owners.setdefault(folder, (f"plugin {plugin.name}'s migrations", ", or unwire the plugin"))
     for folder in extra:
         owners.setdefault(folder, ("a version location of the project", ""))
     for folder, (whose, or_else) in owners.items():
@@ -798,10 +811,26 @@ def _duplicate_ids(script: ScriptDirectory) -> str:
     return "a revision id is used by more than one file"
 
 
+def _raised_in_revision_file(script: ScriptDirectory, exc: Exception) -> str | None:
+    """``FILE:LINE: cannot be imported: ...`` for an exception a revision file raised while
+    Alembic imported it (a missing module, a NameError), else None."""
+    import traceback
+
+    folders = [Path(p).resolve() for p in script.version_locations or [script.versions]]
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename).resolve()
+        if path.suffix == ".py" and any(path.is_relative_to(f) for f in folders):
+            return f"{frame.filename}:{frame.lineno}: cannot be imported: {first_line(exc)}"
+    return None
+
+
 def _graph_error(script: ScriptDirectory, exc: Exception) -> str:
     """Name the revision file whose down_revision or depends_on points at nothing."""
     if isinstance(exc, SyntaxError) and exc.filename:
         return f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}"
+    raised_in = _raised_in_revision_file(script, exc)
+    if raised_in is not None:
+        return raised_in
     try:
         revisions = alembic_private.revision_files(script)
     except Exception as load_error:

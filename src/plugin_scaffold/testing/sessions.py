@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..databases import (
+    DEFAULT_PORTS,
     DEFAULT_SERVER_URLS,
     KINDS,
     SERVER_URL_VARIABLES,
@@ -38,13 +39,12 @@ from ..databases import (
     normalize_kind,
     parse_url,
     redact,
+    redact_text,
 )
 from ..errors import ConfigError, UsageError
 from ..progress import clock
 from ..project import Project
 
-#: The port a server URL without one means.
-DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 #: nox's session results, as the lines say them.
 RESULTS = {"success": "passed", "failed": "FAILED", "aborted": "FAILED", "skipped": "skipped"}
 
@@ -53,12 +53,7 @@ def nox_command(
     databases: Sequence[str], pytest_args: Sequence[str], report: Path | None = None
 ) -> list[str]:
     """``nox -t <database>... [--report FILE] [-- <pytest args>]``, with this machine's nox."""
-    if importlib.util.find_spec("nox") is not None:
-        command = [sys.executable, "-m", "nox"]
-    elif shutil.which("nox"):
-        command = ["nox"]
-    else:
-        raise ConfigError("nox is not installed: pip install 'nox[uv]' (or pipx install nox)")
+    command = runnable_nox()
     tags = list(dict.fromkeys(normalize_kind(d) for d in databases))
     if tags:
         command += ["-t", *tags]
@@ -67,6 +62,32 @@ def nox_command(
     if pytest_args:
         command += ["--", *pytest_args]
     return command
+
+
+def runnable_nox() -> list[str]:
+    """This environment's nox when it runs here, else the ``nox`` on PATH when that one runs.
+
+    A host's pins can break the nox installed beside it (an old ``attrs``): then the one of a
+    pipx install, on PATH, serves; with neither, one line says how to get one.
+    """
+    candidates = []
+    if importlib.util.find_spec("nox") is not None:
+        candidates.append([sys.executable, "-m", "nox"])
+    on_path = shutil.which("nox")
+    if on_path:
+        candidates.append([on_path])
+    if not candidates:
+        raise ConfigError("nox is not installed: pip install 'nox[uv]' (or pipx install nox)")
+    failure = ""
+    for command in candidates:
+        probe = subprocess.run([*command, "--version"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return command
+        failure = failure or ((probe.stderr or probe.stdout).strip().splitlines() or ["?"])[-1]
+    raise ConfigError(
+        f"nox cannot run here ({failure}): the host's pins break it in this environment; "
+        "install nox on its own (pipx install nox) and run scaffold test again"
+    )
 
 
 def run_sessions(
@@ -108,10 +129,52 @@ def run_sessions(
         with tempfile.TemporaryDirectory(prefix="scaffold-test-") as folder:
             report = Path(folder) / "nox-report.json"
             command = nox_command(chosen, pytest_args, report)
-            code = subprocess.run(command, cwd=project.root, env=env, check=False).returncode
+            code = run_redacted(command, cwd=project.root, env=env)
             lines += _results(report)
     _summarize(lines, code, time.monotonic() - started)
     return 0 if code == 0 else 1
+
+
+def run_redacted(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> int:
+    """Run ``command``, its stdout and stderr passed on line by line with every password hidden
+    (:func:`redact_text`): nox, pytest and the plugin's tests print what they like, and the
+    server URL they were handed carries a password. Its exit code."""
+    import threading
+
+    env = dict(env)
+    if sys.stdout.isatty():  # the pipe would cost pytest its colours
+        env.setdefault("PY_COLORS", "1")
+    process = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
+
+    def copy(pipe: Any, stream: Any) -> None:
+        for line in pipe:
+            stream.write(redact_text(line))
+            stream.flush()
+
+    copiers = [
+        threading.Thread(target=copy, args=(process.stdout, sys.stdout), daemon=True),
+        threading.Thread(target=copy, args=(process.stderr, sys.stderr), daemon=True),
+    ]
+    for thread in copiers:
+        thread.start()
+    try:
+        code = process.wait()
+    except BaseException:  # interrupted: the sessions stop with this run, as subprocess.run's
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        for thread in copiers:
+            thread.join()
+    return code
 
 
 def _no_server(kind: str, env: Mapping[str, str]) -> str | None:
