@@ -18,6 +18,7 @@ from plugin_scaffold import databases
 from plugin_scaffold.cli import GLOBAL_OPTIONS, build_parser
 from plugin_scaffold.databases import ServerUnavailable, check_server
 from plugin_scaffold.resources import install_command
+from plugin_scaffold.template import render_plugin
 
 #: argparse wraps at $COLUMNS - 2: the same help whatever terminal runs the tests.
 WIDE = {"COLUMNS": "102"}
@@ -323,4 +324,22 @@ def test_revision_in_the_hosts_folder_says_where_to_run_it(host: Path) -> None:
         "",
         f"scaffold: error: no plugin project in {host} and no plugin found: run scaffold "
         "revision inside a plugin project, or pass --host for the host's own revision\n",
+    )
+
+
+def test_revision_in_the_hosts_folder_with_several_plugins_names_them(
+    host: Path, tmp_path: Path
+) -> None:
+    ini = str(host / "alembic.ini")
+    for name in ("flair", "badges"):
+        render_plugin(tmp_path / name, {"plugin_name": name, "host_alembic": ini})
+        run_scaffold("wire", cwd=tmp_path / name)
+    path = os.pathsep.join(str(tmp_path / name / "src") for name in ("flair", "badges"))
+
+    result = run_scaffold("revision", "-m", "x", cwd=host, env={"PYTHONPATH": path}, check=2)
+
+    assert (result.stdout, result.stderr) == (
+        "",
+        f"scaffold: error: no plugin project in {host}: run scaffold revision inside a plugin "
+        "project, or pass --plugin NAME (badges, flair), or --host for the host's own revision\n",
     )
