@@ -875,7 +875,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = _main(argv)
         sys.stdout.flush()  # now, not at exit: a reader gone is then handled below
         return code
-    except BrokenPipeError:  # `--help | head` too: argparse prints outside _main's handlers
+    except BrokenPipeError:  # from a command's output (see _main), or the flush above
         return _reader_gone()
     finally:
         sys.stdout, sys.stderr = streams
