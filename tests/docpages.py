@@ -42,7 +42,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
-_FENCE = re.compile(r"^```(\w+)([^\n]*)\n(.*?)^```$", re.M | re.S)
+#: A fenced block, also one indented in a list item (its lines lose the indent).
+_FENCE = re.compile(r"^( *)```(\w+)([^\n]*)\n(.*?)^\1```[ \t]*$", re.M | re.S)
 _TITLE = re.compile(r'title="([^"]+)"')
 _HIGHLIGHT = re.compile(r'hl_lines="([^"]+)"')
 _HEADING = re.compile(r"^(#{1,6}) (.+)$", re.M)
@@ -85,7 +86,8 @@ def steps(text: str) -> list[Step]:
     headings = [(m.start(), m.group(2).strip()) for m in _HEADING.finditer(text)]
     found: list[Step] = []
     for match in _FENCE.finditer(text):
-        language, info, body = match.group(1), match.group(2), match.group(3)
+        indent, language, info = match.group(1), match.group(2), match.group(3)
+        body = "".join(line.removeprefix(indent) for line in match.group(4).splitlines(True))
         section = next((h for at, h in reversed(headings) if at < match.start()), "")
         if language == "console":
             command: Command | None = None
@@ -186,9 +188,7 @@ class Reader:
             self.cwd = (self.cwd / argv[1]).resolve()
             assert self.cwd.is_dir(), command.line
         elif argv[0] in (".", "source"):
-            self.venv = (self.cwd / argv[1]).parent.parent
-            self.env["VIRTUAL_ENV"] = str(self.venv)
-            self.env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{self.env['PATH']}"
+            self.activate((self.cwd / argv[1]).parent.parent)
         elif argv[:3] == ["python3", "-m", "venv"]:
             self.check(command, [self.uv, "venv", "-q", "--python", sys.executable, argv[3]])
         elif argv[0] == "pip":
@@ -210,6 +210,12 @@ class Reader:
                 f"$ {command.line}\n--- printed (exit {done.returncode})\n{done.stdout}"
                 "--- the page shows\n" + "\n".join(command.expected)
             )
+
+    def activate(self, venv: Path) -> None:
+        """What ``. VENV/bin/activate`` does for the commands that follow."""
+        self.venv = venv
+        self.env["VIRTUAL_ENV"] = str(venv)
+        self.env["PATH"] = f"{venv / 'bin'}{os.pathsep}{self.env['PATH']}"
 
     def edit(self, edit: Edit) -> None:
         path = self.file(edit.path)
@@ -244,16 +250,20 @@ class Reader:
         assert len(matches) == 1, f"{name}: {len(matches)} files match"
         return matches[0]
 
-    def shell(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    def shell(self, argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             argv,
-            cwd=self.cwd,
+            cwd=cwd or self.cwd,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             timeout=300,
         )
+
+    def pip(self, *args: str) -> None:
+        """``pip ARGS`` in the reader's venv, as a step the page does not show."""
+        self.run(Command(shlex.join(["pip", *args])))
 
     def check(self, command: Command, argv: list[str]) -> None:
         done = self.shell(argv)

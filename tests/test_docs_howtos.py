@@ -3,11 +3,14 @@ in order, with the output they show."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
-from conftest import run_scaffold
-from docpages import Reader
+from conftest import EXAMPLE_HOST, run_scaffold, uv_binary
+from docpages import ROOT, Reader
 
 
 def test_data_migrations_page_runs_as_shown(tmp_path: Path) -> None:
@@ -47,3 +50,58 @@ def test_autogenerate_after_the_seeded_table_warns_of_its_rows(tmp_path: Path) -
             ("column media_tags__media_security.note", 1),
         )
     ], made.stderr
+
+
+def site(home: Path) -> Reader:
+    """What the deploy and remove pages start from: a copy of the example host in ``host/`` (the
+    pages' ``/srv/host``), its environment (``.venv``, active, with plugin-scaffold), and the
+    plugin project ``media_tags`` beside it."""
+    skip = shutil.ignore_patterns("*.db", "*.egg-info")
+    shutil.copytree(EXAMPLE_HOST, home / "host", ignore=skip)
+    uv = uv_binary()
+    venv = home / ".venv"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    install = [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python")]
+    subprocess.run([*install, "--offline", "-e", str(ROOT), "-e", str(home / "host")], check=True)
+    answers = ["-d", "host_alembic=../host/alembic.ini", "-d", "host_requirement=../host"]
+    run_scaffold("new", "media_tags", *answers, cwd=home)
+    reader = Reader(home, replace={"/srv/host": str(home / "host")})
+    reader.activate(venv)
+    return reader
+
+
+def test_remove_page_runs_as_shown(tmp_path: Path) -> None:
+    reader = site(tmp_path)
+    # installed, wired, migrated: where the page starts
+    reader.pip("install", "-e", "./media_tags")
+    for args, cwd in ((["wire"], "media_tags"), (["-c", "host/alembic.ini", "upgrade"], ".")):
+        done = reader.shell(["scaffold", *args], cwd=tmp_path / cwd)
+        assert done.returncode == 0, done.stdout
+    ini = (EXAMPLE_HOST / "alembic.ini").read_bytes()
+    assert (tmp_path / "host" / "alembic.ini").read_bytes() != ini
+
+    reader.follow("howto-remove.md", sections=("Remove a plugin", "The checklist"))
+    assert (tmp_path / "host" / "alembic.ini").read_bytes() == ini
+
+    # the order missed: installed and migrated, then uninstalled
+    reader.pip("install", "-e", "./media_tags")
+    assert reader.shell(["scaffold", "-c", "host/alembic.ini", "upgrade"]).returncode == 0
+    reader.pip("uninstall", "-y", "media_tags")
+    reader.follow("howto-remove.md", sections=("If the order was missed",))
+    with sqlite3.connect(tmp_path / "host" / "examplehost.db") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert not [t for t in tables if t.startswith("media_tags__")]
+
+
+def test_deploy_page_runs_as_shown(tmp_path: Path) -> None:
+    reader = site(tmp_path)
+    reader.follow("howto-deploy.md")
+    # the DBA applies the release's SQL: the site is at the new release's heads
+    database = tmp_path / "host" / "examplehost.db"
+    with sqlite3.connect(database) as db:
+        db.executescript((tmp_path / "media_tags-0.2.0.sql").read_text())
+    done = reader.shell(["scaffold", "-c", "host/alembic.ini", "current"])
+    assert "b5b0e08529a8" not in done.stdout and "(media_tags) (head)" in done.stdout, done.stdout
+    with sqlite3.connect(database) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(media_tags__media_security)")}
+    assert "reviewed_at" in columns
