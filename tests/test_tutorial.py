@@ -85,3 +85,10 @@ def test_new_says_to_install_a_host_it_cannot_import_before_upgrading(tmp_path: 
     done = run_scaffold("new", "other", cwd=tmp_path).stdout.splitlines()
     assert done == ["created plugin other in other", "next: cd other && scaffold upgrade"]
     run_scaffold("upgrade", cwd=tmp_path / "other")
+
+
+def test_the_readme_quick_start_runs_as_shown(tmp_path: Path) -> None:
+    home = tmp_path / "readme"
+    home.mkdir()
+    (home / "plugin-scaffold").symlink_to(ROOT)
+    assert Reader(home).follow(ROOT / "README.md") >= 7
