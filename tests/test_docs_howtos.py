@@ -105,3 +105,7 @@ def test_deploy_page_runs_as_shown(tmp_path: Path) -> None:
     with sqlite3.connect(database) as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(media_tags__media_security)")}
     assert "reviewed_at" in columns
+
+
+def test_check_page_runs_as_shown(tmp_path: Path) -> None:
+    assert Reader(tmp_path).follow("check.md") == 7
