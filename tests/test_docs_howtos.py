@@ -109,3 +109,41 @@ def test_deploy_page_runs_as_shown(tmp_path: Path) -> None:
 
 def test_check_page_runs_as_shown(tmp_path: Path) -> None:
     assert Reader(tmp_path).follow("check.md") == 7
+
+
+def _versions(database: Path, statement: str) -> None:
+    with sqlite3.connect(database) as db:
+        db.execute(statement)
+
+
+def test_troubleshooting_commands_run_as_shown(tmp_path: Path) -> None:
+    """Each message's transcript, on the plugin the page starts with, brought into the state the
+    message is about (by hand here, as a mistake or a second developer brings it there)."""
+    reader = Reader(tmp_path)
+    reader.follow("troubleshooting.md", sections=("Troubleshooting",))
+    project = reader.cwd
+    migrations = project / "src" / "flair" / "migrations"
+    [initial] = migrations.glob("*_initial.py")
+    parent = initial.name.split("_")[0]
+    heads = []
+    for rev in ("aaaa00000001", "bbbb00000002"):
+        heads.append(migrations / f"{rev}_{rev[:4]}.py")
+        heads[-1].write_text(
+            f"revision = {rev!r}\ndown_revision = {parent!r}\nbranch_labels = None\n"
+            "depends_on = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
+        )
+    reader.follow("troubleshooting.md", sections=("Multiple head revisions",))
+    for path in heads:
+        path.unlink()
+
+    database = project / "dev.db"
+    _versions(database, "INSERT INTO alembic_version VALUES ('ffff00000000')")
+    reader.follow("troubleshooting.md", sections=("Can't locate revision",))
+    _versions(database, "DELETE FROM alembic_version WHERE version_num = 'ffff00000000'")
+
+    reader.follow("troubleshooting.md", sections=("No support for ALTER",))
+    [by_hand] = migrations.glob("c0ffee000001_*.py")
+    by_hand.unlink()
+
+    _versions(database, "INSERT INTO alembic_version VALUES ('1f0a8c2d3e4b')")
+    reader.follow("troubleshooting.md", sections=("Requested revision",))
