@@ -1,0 +1,40 @@
+"""The host-kind pages, run as their readers run them (tests/docpages.py), each on the host its
+page describes, built here by that host's own generator (tests/hostmatrix.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from docpages import Reader
+from hostmatrix import make_generated_host
+
+
+def installed(*folders: Path) -> dict[str, str]:
+    """The host (and the plugin) importable, as if installed in the reader's environment."""
+    return {"PYTHONPATH": os.pathsep.join(str(folder) for folder in folders)}
+
+
+@pytest.mark.parametrize(
+    ("page", "kind"), [("flask.md", "flask"), ("async.md", "async"), ("pyproject.md", "pyproject")]
+)
+def test_host_kind_page_runs_as_shown(tmp_path: Path, page: str, kind: str) -> None:
+    host = make_generated_host(tmp_path / "acme", kind)
+    configs = [
+        path
+        for path in (
+            host.root / "alembic.ini",
+            host.root / "pyproject.toml",
+            host.root / "migrations" / "alembic.ini",
+            host.root / "migrations" / "env.py",
+        )
+        if path.is_file()
+    ]
+    before = {path: path.read_bytes() for path in configs}
+    reader = Reader(tmp_path, env=installed(host.root, tmp_path / "poser" / "src"))
+    reader.follow(page)
+    # the page ends unwired: the host's config as it was, byte for byte
+    assert {path: path.read_bytes() for path in configs} == before
+    assert len(list(host.versions.glob("*_nickname.py"))) == 1
