@@ -22,8 +22,8 @@ commands do):
 - ``pip install ...`` / ``pip uninstall -y ...`` are ``uv pip install`` / ``uv pip uninstall``
   into the active venv, from uv's cache when it has everything (``--offline``), else from the
   index once; ``uv build`` is tried ``--offline`` first too. Their output is not compared;
-- ``replace``: text of a page's commands that names a place on the reader's machine
-  (``/srv/host``) is replaced by the test's folder for it.
+- ``replace``: text of a page's commands and files that names a place on the reader's
+  machine (``/srv/host``) is replaced by the test's folder for it.
 """
 
 from __future__ import annotations
@@ -173,9 +173,7 @@ class Reader:
             raise AssertionError(f"$ {command.line}\nexited {code}, and the page does not show it")
 
     def run(self, command: Command) -> None:
-        line = command.line
-        for old, new in self.replace.items():
-            line = line.replace(old, new)
+        line = self.placed(command.line)
         if line.strip() == "echo $?":
             assert self.unshown is not None, "echo $? after a command that exited 0"
             previous, code = self.unshown
@@ -211,6 +209,12 @@ class Reader:
                 "--- the page shows\n" + "\n".join(command.expected)
             )
 
+    def placed(self, text: str) -> str:
+        """``text`` with the page's places (``/srv/host``) replaced by the test's folders."""
+        for old, new in self.replace.items():
+            text = text.replace(old, new)
+        return text
+
     def activate(self, venv: Path) -> None:
         """What ``. VENV/bin/activate`` does for the commands that follow."""
         self.venv = venv
@@ -218,7 +222,8 @@ class Reader:
         self.env["PATH"] = f"{venv / 'bin'}{os.pathsep}{self.env['PATH']}"
 
     def edit(self, edit: Edit) -> None:
-        path = self.file(edit.path)
+        path = self.file(self.placed(edit.path))
+        edit = Edit(edit.path, [self.placed(line) for line in edit.lines], edit.added)
         lines = path.read_text().splitlines(keepends=True)
         plain = [line.rstrip("\n") for line in lines]
         if not edit.added:

@@ -10,6 +10,7 @@ import pytest
 
 from docpages import Reader
 from hostmatrix import make_generated_host
+from hosts import make_mediagoblin_site
 
 
 def installed(*folders: Path) -> dict[str, str]:
@@ -38,3 +39,22 @@ def test_host_kind_page_runs_as_shown(tmp_path: Path, page: str, kind: str) -> N
     # the page ends unwired: the host's config as it was, byte for byte
     assert {path: path.read_bytes() for path in configs} == before
     assert len(list(host.versions.glob("*_nickname.py"))) == 1
+
+
+def test_config_in_code_page_runs_as_shown(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    config = make_mediagoblin_site(site)
+    reader = Reader(
+        tmp_path,
+        env=installed(site, tmp_path / "mediasec" / "src"),
+        replace={"/srv/site": str(site)},
+    )
+    reader.follow("config-in-code.md", sections=("Hosts whose", "1.", "2."))
+    # what the page's admin has: the plugin enabled in the site's config
+    config.write_text(config.read_text().replace("plugins = ", "plugins = mediasec"))
+    reader.follow("config-in-code.md", sections=("3.", '"In the database'))
+
+
+def test_multidb_page_runs_as_shown(tmp_path: Path) -> None:
+    Reader(tmp_path).follow("multidb.md")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["alembic.ini", "migrations"]
