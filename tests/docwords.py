@@ -63,9 +63,7 @@ def measure(folder: Path = DOCS) -> list[Page]:
 def report(pages: list[Page]) -> tuple[int, list[tuple[str, str]]]:
     """The words of the measured pages, and each sentence over the limit with its page."""
     measured = [p for p in pages if p.name not in REFERENCE]
-    long = [
-        (p.name, s) for p in measured for s in p.sentences if len(s.split()) > MAX_SENTENCE
-    ]
+    long = [(p.name, s) for p in measured for s in p.sentences if len(s.split()) > MAX_SENTENCE]
     return sum(p.words for p in measured), long
 
 

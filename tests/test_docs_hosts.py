@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from docpages import Reader
-from hostmatrix import make_generated_host
+from hostmatrix import make_generated_host, make_sqlmodel_host
 from hosts import make_mediagoblin_site
 
 
@@ -58,3 +58,8 @@ def test_config_in_code_page_runs_as_shown(tmp_path: Path) -> None:
 def test_multidb_page_runs_as_shown(tmp_path: Path) -> None:
     Reader(tmp_path).follow("multidb.md")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["alembic.ini", "migrations"]
+
+
+def test_sqlmodel_page_runs_as_shown(tmp_path: Path) -> None:
+    make_sqlmodel_host(tmp_path / "backend", packaged=False)
+    Reader(tmp_path).follow("sqlmodel.md")
