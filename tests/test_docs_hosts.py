@@ -10,7 +10,7 @@ import pytest
 
 from docpages import Reader
 from hostmatrix import make_generated_host, make_sqlmodel_host
-from hosts import make_mediagoblin_site
+from hosts import make_mediagoblin_015, make_mediagoblin_site
 
 
 def installed(*folders: Path) -> dict[str, str]:
@@ -63,3 +63,15 @@ def test_multidb_page_runs_as_shown(tmp_path: Path) -> None:
 def test_sqlmodel_page_runs_as_shown(tmp_path: Path) -> None:
     make_sqlmodel_host(tmp_path / "backend", packaged=False)
     Reader(tmp_path).follow("sqlmodel.md")
+
+
+def test_mediagoblin_page_runs_as_shown(tmp_path: Path) -> None:
+    """On the stand-in for MediaGoblin 0.15 (tests/test_mediagoblin_real.py: the real one)."""
+    site = tmp_path / "srv"
+    make_mediagoblin_015(site)
+    reader = Reader(
+        tmp_path,
+        env=installed(site, tmp_path / "mediasec" / "src"),
+        replace={"/srv/mediagoblin": str(site)},
+    )
+    reader.follow("mediagoblin.md")
