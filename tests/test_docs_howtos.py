@@ -147,3 +147,28 @@ def test_troubleshooting_commands_run_as_shown(tmp_path: Path) -> None:
 
     _versions(database, "INSERT INTO alembic_version VALUES ('1f0a8c2d3e4b')")
     reader.follow("troubleshooting.md", sections=("Requested revision",))
+
+
+def _orphan(home: Path, name: str, *answers: str, row: bool = False) -> None:
+    """Plugin ``name`` migrated into the host's database (``row``: one row in its table), then
+    its code deleted."""
+    run_scaffold("new", name, "-d", "host_alembic=../host/alembic.ini", *answers, cwd=home)
+    database = home / "host" / "examplehost.db"
+    run_scaffold("--url", f"sqlite:///{database}", "upgrade", cwd=home / name)
+    if row:
+        with sqlite3.connect(database) as db:
+            db.execute("INSERT INTO core__users (id, username, email) VALUES (1, 'a', 'a@b.c')")
+            db.execute("INSERT INTO core__media_entries (id, uploader, title) VALUES (1, 1, 't')")
+            db.execute(f"INSERT INTO {name}__media_security (media_entry_id) VALUES (1)")
+    shutil.rmtree(home / name)
+
+
+def test_orphans_page_runs_as_shown(tmp_path: Path) -> None:
+    skip = shutil.ignore_patterns("*.db", "*.egg-info")
+    shutil.copytree(EXAMPLE_HOST, tmp_path / "host", ignore=skip)
+    reader = Reader(tmp_path, replace={"/srv/host": str(tmp_path / "host")})
+    _orphan(tmp_path, "poser", row=True)
+    reader.follow("orphans.md", sections=("Clean up", "What every", "1.", "2."))
+    # a plugin whose root depended on the host's head
+    _orphan(tmp_path, "badge", "-d", "host_branch=3c8e0f2a1b4d")
+    reader.follow("orphans.md", sections=("When forget refuses",))
