@@ -172,3 +172,14 @@ def test_orphans_page_runs_as_shown(tmp_path: Path) -> None:
     # a plugin whose root depended on the host's head
     _orphan(tmp_path, "badge", "-d", "host_branch=3c8e0f2a1b4d")
     reader.follow("orphans.md", sections=("When forget refuses",))
+
+
+def test_safety_page_runs_as_shown(tmp_path: Path) -> None:
+    reader = Reader(tmp_path)
+    reader.follow("safety.md")
+    # applied to the database, the SQL does what the command does online
+    with sqlite3.connect(reader.cwd / "dev.db") as db:
+        db.executescript((reader.cwd / "remove-flair.sql").read_text())
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        rows = [row[0] for row in db.execute("SELECT version_num FROM alembic_version")]
+    assert "flair__media_security" not in tables and rows == ["3c8e0f2a1b4d"]
