@@ -183,3 +183,8 @@ def test_safety_page_runs_as_shown(tmp_path: Path) -> None:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
         rows = [row[0] for row in db.execute("SELECT version_num FROM alembic_version")]
     assert "flair__media_security" not in tables and rows == ["3c8e0f2a1b4d"]
+
+
+def test_template_page_runs_as_shown(tmp_path: Path) -> None:
+    Reader(tmp_path).follow("template.md")
+    assert not (tmp_path / "Bad-Name").exists()
