@@ -188,3 +188,7 @@ def test_safety_page_runs_as_shown(tmp_path: Path) -> None:
 def test_template_page_runs_as_shown(tmp_path: Path) -> None:
     Reader(tmp_path).follow("template.md")
     assert not (tmp_path / "Bad-Name").exists()
+
+
+def test_testing_page_runs_as_shown(tmp_path: Path) -> None:
+    Reader(tmp_path).follow("testing.md")
