@@ -192,3 +192,14 @@ def test_template_page_runs_as_shown(tmp_path: Path) -> None:
 
 def test_testing_page_runs_as_shown(tmp_path: Path) -> None:
     Reader(tmp_path).follow("testing.md")
+
+
+def test_lifecycle_page_runs_as_shown(tmp_path: Path) -> None:
+    """On a plugin whose tables are in its database without its row, as before migrations."""
+    run_scaffold("new", "media_tags", cwd=tmp_path)
+    project = tmp_path / "media_tags"
+    run_scaffold("upgrade", cwd=project)
+    _versions(project / "dev.db", "DELETE FROM alembic_version WHERE version_num = 'b5b0e08529a8'")
+    reader = Reader(tmp_path)
+    reader.cwd = project
+    reader.follow("lifecycle.md")
