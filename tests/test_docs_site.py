@@ -225,3 +225,17 @@ def test_the_sentence_measure_splits_prose_not_code() -> None:
         "---",
         "---",
     ]
+
+
+#: The tests that run pages as their readers do (tests/docpages.py).
+PAGE_RUNNERS = ("test_tutorial.py", "test_docs_howtos.py", "test_docs_hosts.py")
+
+
+def test_every_page_with_commands_is_run_by_a_test() -> None:
+    """A ```console block is a promise that the page's commands print what it shows: some test
+    follows the page, so that a change of behaviour fails the suite."""
+    tests = Path(__file__).parent
+    runners = "\n".join((tests / name).read_text() for name in PAGE_RUNNERS)
+    for page in [*sorted(DOCS.glob("*.md")), ROOT / "README.md"]:
+        if "```console" in page.read_text():
+            assert f'"{page.name}"' in runners, f"{page.name} has commands that no test runs"
