@@ -39,6 +39,8 @@ from pathlib import Path
 
 import pytest
 
+from forkrun import ForkServer
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
@@ -126,8 +128,10 @@ def output_pattern(expected: list[str]) -> re.Pattern[str]:
 class Reader:
     """A shell session of someone following a page in ``home``.
 
-    ``venv``: no venv of the reader's own; commands run with this test's Python environment
-    (the one that has plugin-scaffold and the example host installed) first on PATH.
+    Until a venv is activated, commands run with this test's Python environment (the one that
+    has plugin-scaffold and the example host installed) first on PATH. With a ``server``, a plain
+    ``scaffold ...`` line runs there in a forked process (tests/forkrun.py), as fast as a
+    function call; stdout and stderr together, in the order written, as in a terminal.
     """
 
     def __init__(
@@ -136,6 +140,7 @@ class Reader:
         *,
         env: dict[str, str] | None = None,
         replace: dict[str, str] | None = None,
+        server: ForkServer | None = None,
     ) -> None:
         self.cwd = home
         self.env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
@@ -144,6 +149,7 @@ class Reader:
         self.env["PATH"] = f"{tools}{os.pathsep}{self.env.get('PATH', '')}"
         self.env.update(env or {})
         self.replace = replace or {}
+        self.server = server
         self.venv: Path | None = None
         self.uv = str(Path(sys.executable).parent / "uv")
         if not Path(self.uv).is_file():
@@ -201,13 +207,28 @@ class Reader:
             if self.shell([*built, "--offline"]).returncode != 0:
                 self.check(command, built)
         else:
-            done = self.shell(["bash", "-c", line])
+            done = self.scaffold(argv) if self.forkable(line, argv) else None
+            if done is None:
+                done = self.shell(["bash", "-c", line])
             if done.returncode != 0:
                 self.unshown = (command, done.returncode)
             assert output_pattern(command.expected).match(done.stdout), (
                 f"$ {command.line}\n--- printed (exit {done.returncode})\n{done.stdout}"
                 "--- the page shows\n" + "\n".join(command.expected)
             )
+
+    def forkable(self, line: str, argv: list[str]) -> bool:
+        """A plain ``scaffold ...`` line, in this test's Python environment: it may run in a
+        process forked from one that imported scaffold already (tests/forkrun.py)."""
+        plain = not any(c in line for c in "|&;<>$`*~") and "=" not in argv[0]
+        return self.server is not None and self.venv is None and plain and argv[0] == "scaffold"
+
+    def scaffold(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        assert self.server is not None
+        done = self.server.run(
+            *argv[1:], cwd=self.cwd, env=self.env, timeout=300, merged=True, whole_env=True
+        )
+        return subprocess.CompletedProcess(argv, done.returncode, done.stdout, "")
 
     def placed(self, text: str) -> str:
         """``text`` with the page's places (``/srv/host``) replaced by the test's folders."""

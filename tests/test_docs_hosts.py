@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from docpages import Reader
+from forkrun import ForkServer
 from hostmatrix import make_generated_host, make_sqlmodel_host
 from hosts import make_mediagoblin_015, make_mediagoblin_site
 
@@ -21,7 +22,9 @@ def installed(*folders: Path) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("page", "kind"), [("flask.md", "flask"), ("async.md", "async"), ("pyproject.md", "pyproject")]
 )
-def test_host_kind_page_runs_as_shown(tmp_path: Path, page: str, kind: str) -> None:
+def test_host_kind_page_runs_as_shown(
+    tmp_path: Path, page: str, kind: str, server: ForkServer
+) -> None:
     host = make_generated_host(tmp_path / "acme", kind)
     configs = [
         path
@@ -34,18 +37,19 @@ def test_host_kind_page_runs_as_shown(tmp_path: Path, page: str, kind: str) -> N
         if path.is_file()
     ]
     before = {path: path.read_bytes() for path in configs}
-    reader = Reader(tmp_path, env=installed(host.root, tmp_path / "poser" / "src"))
+    reader = Reader(tmp_path, server=server, env=installed(host.root, tmp_path / "poser" / "src"))
     reader.follow(page)
     # the page ends unwired: the host's config as it was, byte for byte
     assert {path: path.read_bytes() for path in configs} == before
     assert len(list(host.versions.glob("*_nickname.py"))) == 1
 
 
-def test_config_in_code_page_runs_as_shown(tmp_path: Path) -> None:
+def test_config_in_code_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
     site = tmp_path / "site"
     config = make_mediagoblin_site(site)
     reader = Reader(
         tmp_path,
+        server=server,
         env=installed(site, tmp_path / "mediasec" / "src"),
         replace={"/srv/site": str(site)},
     )
@@ -55,22 +59,23 @@ def test_config_in_code_page_runs_as_shown(tmp_path: Path) -> None:
     reader.follow("config-in-code.md", sections=("3.", '"In the database'))
 
 
-def test_multidb_page_runs_as_shown(tmp_path: Path) -> None:
-    Reader(tmp_path).follow("multidb.md")
+def test_multidb_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
+    Reader(tmp_path, server=server).follow("multidb.md")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["alembic.ini", "migrations"]
 
 
-def test_sqlmodel_page_runs_as_shown(tmp_path: Path) -> None:
+def test_sqlmodel_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
     make_sqlmodel_host(tmp_path / "backend", packaged=False)
-    Reader(tmp_path).follow("sqlmodel.md")
+    Reader(tmp_path, server=server).follow("sqlmodel.md")
 
 
-def test_mediagoblin_page_runs_as_shown(tmp_path: Path) -> None:
+def test_mediagoblin_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
     """On the stand-in for MediaGoblin 0.15 (tests/test_mediagoblin_real.py: the real one)."""
     site = tmp_path / "srv"
     make_mediagoblin_015(site)
     reader = Reader(
         tmp_path,
+        server=server,
         env=installed(site, tmp_path / "mediasec" / "src"),
         replace={"/srv/mediagoblin": str(site)},
     )

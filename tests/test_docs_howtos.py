@@ -11,19 +11,22 @@ from pathlib import Path
 
 from conftest import EXAMPLE_HOST, run_scaffold, uv_binary
 from docpages import ROOT, Reader
+from forkrun import ForkServer
 
 
-def test_data_migrations_page_runs_as_shown(tmp_path: Path) -> None:
-    Reader(tmp_path).follow("howto-data-migrations.md")
+def test_data_migrations_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
+    Reader(tmp_path, server=server).follow("howto-data-migrations.md")
     with sqlite3.connect(tmp_path / "media_tags" / "dev.db") as db:
         names = [row[0] for row in db.execute("SELECT name FROM media_tags__tags ORDER BY id")]
     assert names == ["photo", "video"]
 
 
-def test_autogenerate_after_the_seeded_table_warns_of_its_rows(tmp_path: Path) -> None:
+def test_autogenerate_after_the_seeded_table_warns_of_its_rows(
+    tmp_path: Path, server: ForkServer
+) -> None:
     """Issue 16's data loss: the page's table and rows, no model yet, then autogenerate (a
     model column removed too): one warning per dropped object, with the rows it holds."""
-    reader = Reader(tmp_path)
+    reader = Reader(tmp_path, server=server)
     reader.follow("howto-data-migrations.md", sections=("Data migrations", "1."))
     project = reader.cwd
     with sqlite3.connect(project / "dev.db") as db:
@@ -70,7 +73,7 @@ def site(home: Path) -> Reader:
     return reader
 
 
-def test_remove_page_runs_as_shown(tmp_path: Path) -> None:
+def test_remove_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
     reader = site(tmp_path)
     # installed, wired, migrated: where the page starts
     reader.pip("install", "-e", "./media_tags")
@@ -93,7 +96,7 @@ def test_remove_page_runs_as_shown(tmp_path: Path) -> None:
     assert not [t for t in tables if t.startswith("media_tags__")]
 
 
-def test_deploy_page_runs_as_shown(tmp_path: Path) -> None:
+def test_deploy_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
     reader = site(tmp_path)
     reader.follow("howto-deploy.md")
     # the DBA applies the release's SQL: the site is at the new release's heads
@@ -107,8 +110,8 @@ def test_deploy_page_runs_as_shown(tmp_path: Path) -> None:
     assert "reviewed_at" in columns
 
 
-def test_check_page_runs_as_shown(tmp_path: Path) -> None:
-    assert Reader(tmp_path).follow("check.md") == 7
+def test_check_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
+    assert Reader(tmp_path, server=server).follow("check.md") == 7
 
 
 def _versions(database: Path, statement: str) -> None:
@@ -116,10 +119,10 @@ def _versions(database: Path, statement: str) -> None:
         db.execute(statement)
 
 
-def test_troubleshooting_commands_run_as_shown(tmp_path: Path) -> None:
+def test_troubleshooting_commands_run_as_shown(tmp_path: Path, server: ForkServer) -> None:
     """Each message's transcript, on the plugin the page starts with, brought into the state the
     message is about (by hand here, as a mistake or a second developer brings it there)."""
-    reader = Reader(tmp_path)
+    reader = Reader(tmp_path, server=server)
     reader.follow("troubleshooting.md", sections=("Troubleshooting",))
     project = reader.cwd
     migrations = project / "src" / "flair" / "migrations"
@@ -163,10 +166,10 @@ def _orphan(home: Path, name: str, *answers: str, row: bool = False) -> None:
     shutil.rmtree(home / name)
 
 
-def test_orphans_page_runs_as_shown(tmp_path: Path) -> None:
+def test_orphans_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
     skip = shutil.ignore_patterns("*.db", "*.egg-info")
     shutil.copytree(EXAMPLE_HOST, tmp_path / "host", ignore=skip)
-    reader = Reader(tmp_path, replace={"/srv/host": str(tmp_path / "host")})
+    reader = Reader(tmp_path, server=server, replace={"/srv/host": str(tmp_path / "host")})
     _orphan(tmp_path, "poser", row=True)
     reader.follow("orphans.md", sections=("Clean up", "What every", "1.", "2."))
     # a plugin whose root depended on the host's head
@@ -174,8 +177,8 @@ def test_orphans_page_runs_as_shown(tmp_path: Path) -> None:
     reader.follow("orphans.md", sections=("When forget refuses",))
 
 
-def test_safety_page_runs_as_shown(tmp_path: Path) -> None:
-    reader = Reader(tmp_path)
+def test_safety_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
+    reader = Reader(tmp_path, server=server)
     reader.follow("safety.md")
     # applied to the database, the SQL does what the command does online
     with sqlite3.connect(reader.cwd / "dev.db") as db:
@@ -185,21 +188,21 @@ def test_safety_page_runs_as_shown(tmp_path: Path) -> None:
     assert "flair__media_security" not in tables and rows == ["3c8e0f2a1b4d"]
 
 
-def test_template_page_runs_as_shown(tmp_path: Path) -> None:
-    Reader(tmp_path).follow("template.md")
+def test_template_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
+    Reader(tmp_path, server=server).follow("template.md")
     assert not (tmp_path / "Bad-Name").exists()
 
 
-def test_testing_page_runs_as_shown(tmp_path: Path) -> None:
-    Reader(tmp_path).follow("testing.md")
+def test_testing_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
+    Reader(tmp_path, server=server).follow("testing.md")
 
 
-def test_lifecycle_page_runs_as_shown(tmp_path: Path) -> None:
+def test_lifecycle_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
     """On a plugin whose tables are in its database without its row, as before migrations."""
     run_scaffold("new", "media_tags", cwd=tmp_path)
     project = tmp_path / "media_tags"
     run_scaffold("upgrade", cwd=project)
     _versions(project / "dev.db", "DELETE FROM alembic_version WHERE version_num = 'b5b0e08529a8'")
-    reader = Reader(tmp_path)
+    reader = Reader(tmp_path, server=server)
     reader.cwd = project
     reader.follow("lifecycle.md")
