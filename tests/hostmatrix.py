@@ -324,6 +324,12 @@ class GeneratedHost:
     def versions(self) -> Path:
         return self.root / self.script / "versions"
 
+    @property
+    def config_files(self) -> list[Path]:
+        """The files of the host that `scaffold wire` may edit, those it has."""
+        names = ("alembic.ini", "pyproject.toml", "migrations/alembic.ini", "migrations/env.py")
+        return [self.root / name for name in names if (self.root / name).is_file()]
+
     def tool(
         self, *args: str, url: str | None = None, path: tuple[Path, ...] = ()
     ) -> subprocess.CompletedProcess[str]:

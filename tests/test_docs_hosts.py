@@ -26,21 +26,11 @@ def test_host_kind_page_runs_as_shown(
     tmp_path: Path, page: str, kind: str, server: ForkServer
 ) -> None:
     host = make_generated_host(tmp_path / "acme", kind)
-    configs = [
-        path
-        for path in (
-            host.root / "alembic.ini",
-            host.root / "pyproject.toml",
-            host.root / "migrations" / "alembic.ini",
-            host.root / "migrations" / "env.py",
-        )
-        if path.is_file()
-    ]
-    before = {path: path.read_bytes() for path in configs}
+    before = {path: path.read_bytes() for path in host.config_files}
     reader = Reader(tmp_path, server=server, env=installed(host.root, tmp_path / "poser" / "src"))
     reader.follow(page)
     # the page ends unwired: the host's config as it was, byte for byte
-    assert {path: path.read_bytes() for path in configs} == before
+    assert {path: path.read_bytes() for path in host.config_files} == before
     assert len(list(host.versions.glob("*_nickname.py"))) == 1
 
 
