@@ -197,6 +197,18 @@ def test_testing_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
     Reader(tmp_path, server=server).follow("testing.md")
 
 
+OLD_TABLE = """
+DROP TABLE media_tags__media_security;
+CREATE TABLE media_tags__media_security (
+    media_entry_id INTEGER NOT NULL,
+    level VARCHAR(64) DEFAULT 'normal' NOT NULL,
+    CONSTRAINT pk_media_tags__media_security PRIMARY KEY (media_entry_id),
+    CONSTRAINT fk_media_tags__media_security_media_entry_id_core__medi_7c3f
+        FOREIGN KEY(media_entry_id) REFERENCES core__media_entries (id) ON DELETE CASCADE
+);
+"""
+
+
 def test_lifecycle_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
     """On a plugin whose tables are in its database without its row, as before migrations."""
     run_scaffold("new", "media_tags", cwd=tmp_path)
@@ -205,4 +217,9 @@ def test_lifecycle_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> Non
     _versions(project / "dev.db", "DELETE FROM alembic_version WHERE version_num = 'b5b0e08529a8'")
     reader = Reader(tmp_path, server=server)
     reader.cwd = project
-    reader.follow("lifecycle.md")
+    reader.follow("lifecycle.md", sections=("Adopt", "Tables made before"))
+    # the table as made long ago: a wider level, no note
+    _versions(project / "dev.db", "DELETE FROM alembic_version WHERE version_num = 'b5b0e08529a8'")
+    with sqlite3.connect(project / "dev.db") as db:
+        db.executescript(OLD_TABLE)
+    reader.follow("lifecycle.md", sections=("When the tables differ", "A fresh install"))
