@@ -41,11 +41,19 @@ for line in sys.stdin:
             signal.alarm(request["timeout"])
             os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
             os.dup2(os.open(request["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 1)
-            os.dup2(os.open(request["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
+            if request["err"] == request["out"]:  # one stream, in the order written
+                os.dup2(1, 2)
+            else:
+                os.dup2(os.open(request["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
             sys.stdin = open(0, closefd=False)
             sys.stdout = open(1, "w", closefd=False)
             sys.stderr = open(2, "w", closefd=False)
             os.chdir(request["cwd"])
+            if request["whole_env"]:
+                # the environment as given, and its PYTHONPATH as Python takes it at startup
+                os.environ.clear()
+                path = request["env"].get("PYTHONPATH", "")
+                sys.path[:0] = [p for p in path.split(os.pathsep) if p]
             os.environ.update(request["env"])
             code = plugin_scaffold.cli.main(request["argv"])
         except SystemExit as exc:
@@ -86,9 +94,18 @@ class ForkServer:
         )
 
     def run(
-        self, *argv: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 120
+        self,
+        *argv: str,
+        cwd: Path,
+        env: dict[str, str] | None = None,
+        timeout: int = 120,
+        merged: bool = False,
+        whole_env: bool = False,
     ) -> Result:
-        out, err = self._folder / "out", self._folder / "err"
+        """``merged``: stderr into stdout, in the order written (``stderr`` is then empty);
+        ``whole_env``: ``env`` is the command's whole environment (its PYTHONPATH on sys.path),
+        not additions to the server's."""
+        out, err = self._folder / "out", self._folder / ("out" if merged else "err")
         request = {
             "argv": list(argv),
             "cwd": str(cwd),
@@ -96,6 +113,7 @@ class ForkServer:
             "out": str(out),
             "err": str(err),
             "timeout": timeout,
+            "whole_env": whole_env,
         }
         assert self._process.stdin is not None and self._process.stdout is not None
         self._process.stdin.write(json.dumps(request) + "\n")
@@ -103,7 +121,7 @@ class ForkServer:
         line = self._process.stdout.readline()
         assert line, "the fork server died"
         code = json.loads(line)["code"]
-        return Result(code, out.read_text(), err.read_text())
+        return Result(code, out.read_text(), "" if merged else err.read_text())
 
     def close(self) -> None:
         if self._process.stdin is not None:

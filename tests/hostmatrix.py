@@ -23,6 +23,15 @@ from copier import run_copy
 from conftest import ROOT
 
 KINDS = ("generic", "pyproject", "async", "flask")
+#: The id of each kind's first revision, as the docs pages show it (their generators' ids are
+#: random; these are given with --rev-id).
+FIRST_REVISION = {
+    "generic": "7a1c5e0b9d21",
+    "pyproject": "a000f21ba14c",
+    "async": "d40ba4325a5e",
+    "flask": "0f81ca61b225",
+    "sqlmodel": "e2412789c190",
+}
 
 #: The same hosts as real applications edit them: env.py takes the database from the
 #: application's settings or environment (ACME_DATABASE_URL, else a file of the application's
@@ -315,6 +324,12 @@ class GeneratedHost:
     def versions(self) -> Path:
         return self.root / self.script / "versions"
 
+    @property
+    def config_files(self) -> list[Path]:
+        """The files of the host that `scaffold wire` may edit, those it has."""
+        names = ("alembic.ini", "pyproject.toml", "migrations/alembic.ini", "migrations/env.py")
+        return [self.root / name for name in names if (self.root / name).is_file()]
+
     def tool(
         self, *args: str, url: str | None = None, path: tuple[Path, ...] = ()
     ) -> subprocess.CompletedProcess[str]:
@@ -551,15 +566,16 @@ def _first_revision(
     """The host's first revision, as its developers write it: their tool's autogenerate."""
     scratch = host.root / "scratch.db"
     url = f"sqlite:///{scratch}"
+    rev_id = ("--rev-id", FIRST_REVISION[host.kind])
     if host.kind == "flask":
-        result = host.tool("migrate", "-m", message, url=url)
+        result = host.tool("migrate", "-m", message, *rev_id, url=url)
     else:
         ini = host.root / "alembic.ini"
         original = ini.read_text()
         driver = "sqlite+aiosqlite" if host.kind == "async" else "sqlite"
         ini.write_text(original.replace(f"{driver}:///%(here)s/acme.db", f"{driver}:///{scratch}"))
         try:
-            result = host.tool("revision", "--autogenerate", "-m", message)
+            result = host.tool("revision", "--autogenerate", "-m", message, *rev_id)
         finally:
             ini.write_text(original)
     scratch.unlink(missing_ok=True)
@@ -719,6 +735,7 @@ def env_for(host: GeneratedHost, project: Path) -> dict[str, str]:
 __all__ = [
     "APP_DATABASE",
     "APP_URL_VARIABLE",
+    "FIRST_REVISION",
     "KINDS",
     "PLUGIN",
     "SHAPES",

@@ -575,6 +575,8 @@ def make_mediagoblin_015(root: Path) -> Path:
     (package / "init" / "__init__.py").write_text("")
     (package / "init" / "config.py").write_text(MG015_SITE_CONFIG)
     (package / "db" / "migration_tools.py").write_text(MG015_MIGRATION_TOOLS)
+    # MediaGoblin declares its Base in mediagoblin.db.base
+    (package / "db" / "base.py").write_text("from .models import Base  # noqa: F401\n")
     image = package / "media_types" / "image"
     (image / "migrations").mkdir(parents=True)
     for folder in (package / "media_types", image):

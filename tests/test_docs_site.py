@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import docwords
 from plugin_scaffold.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,3 +203,77 @@ def test_troubleshooting_has_every_alembic_message() -> None:
         assert in_alembic in source, f"not an Alembic message: {message}"
         assert any(heading.startswith(message.split(" … ")[0]) for heading in headings), message
         assert any(heading.endswith(message.split(" … ")[-1]) for heading in headings), message
+
+
+def nav_labels(entries: object) -> list[tuple[str | None, str]]:
+    """(label, file) of each page of a MkDocs ``nav``: the label None when the entry names the
+    file alone, so that the page's own title is its label."""
+    if isinstance(entries, str):
+        return [(None, entries)]
+    if isinstance(entries, dict):
+        found: list[tuple[str | None, str]] = []
+        for label, value in entries.items():
+            found += [(label, value)] if isinstance(value, str) else nav_labels(value)
+        return found
+    if isinstance(entries, list):
+        return [pair for entry in entries for pair in nav_labels(entry)]
+    return []
+
+
+def test_nav_labels_are_the_page_titles_and_releasing_is_for_contributors() -> None:
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    for label, page in nav_labels(config.nav):
+        title = (DOCS / page).read_text().splitlines()[0].removeprefix("# ")
+        assert label in (None, title), f"{page}: nav says {label!r}, the page {title!r}"
+    sections = {next(iter(entry)): entry for entry in config.nav if isinstance(entry, dict)}
+    assert "releasing.md" in nav_files(sections["Contributing"])
+    # the how-to list fits on one screen; the kinds of host are a section of their own
+    assert len(nav_files(sections["How-to guides"])) <= 10
+    assert {"flask.md", "async.md", "pyproject.md", "rattail.md"} <= nav_files(
+        sections["Host kinds"]
+    )
+
+
+def test_the_docs_are_short_enough_to_read() -> None:
+    """At most docwords.MAX_WORDS words (the reference aside), no sentence over
+    docwords.MAX_SENTENCE words: `python tests/docwords.py` prints the figures."""
+    words, long = docwords.report(docwords.measure())
+    assert words <= docwords.MAX_WORDS, f"{words} words in docs/ (at most {docwords.MAX_WORDS})"
+    assert not long, "\n".join(f"{page}: {sentence}" for page, sentence in long)
+
+
+def test_the_sentence_measure_splits_prose_not_code() -> None:
+    text = (
+        "# Title\n\nOne sentence here. Another one, with `a.b.c` code? Yes!\n\n"
+        "- an item\n- another: `x. y`\n\n```sh\nnot. prose. at all.\n```\n"
+        "| a | b. c |\n|---|---|\n"
+    )
+    assert docwords.sentences(text) == [
+        "# Title",
+        "One sentence here",
+        "Another one, with `a_b_c` code",
+        "Yes!",
+        "- an item",
+        "- another: `x_ y`",
+        "a",
+        "b",
+        "c",
+        "---",
+        "---",
+    ]
+
+
+#: The tests that run pages as their readers do (tests/docpages.py).
+PAGE_RUNNERS = ("test_tutorial.py", "test_docs_howtos.py", "test_docs_hosts.py")
+
+
+def test_every_page_with_commands_is_run_by_a_test() -> None:
+    """A ```console block is a promise that the page's commands print what it shows: some test
+    follows the page, so that a change of behaviour fails the suite."""
+    tests = Path(__file__).parent
+    runners = "\n".join((tests / name).read_text() for name in PAGE_RUNNERS)
+    for page in [*sorted(DOCS.glob("*.md")), ROOT / "README.md"]:
+        if "```console" in page.read_text():
+            assert f'"{page.name}"' in runners, f"{page.name} has commands that no test runs"

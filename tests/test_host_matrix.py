@@ -104,16 +104,7 @@ def test_walking_path_on_generated_host(tmp_path: Path, kind: str) -> None:
             assert len(versions(url)) == 1
 
     # 6. wire: the host's own tool sees the plugin's branch; unwire gives the bytes back
-    config_files = [
-        p
-        for p in (
-            host.root / "alembic.ini",
-            host.root / "pyproject.toml",
-            host.root / "migrations" / "alembic.ini",
-            host.root / "migrations" / "env.py",
-        )
-        if p.is_file()
-    ]
+    config_files = host.config_files
     before = {p: p.read_bytes() for p in config_files}
     scaffold(project, env, "wire")
     heads = host.tool("heads", path=(project / "src",))

@@ -289,9 +289,10 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     text = "\n".join(line for line in transcript if line) + "\n"
 
     run_scaffold("revision", "-m", "add reviewed_at", "--rev-id", "ddd004", cwd=tmp / "flair")
-    for name in ("media_tags", "flair"):
-        run_scaffold("wire", cwd=tmp / name)
+    # both installed where the host runs: wiring the second imports the first, wired already
     env = {"PYTHONPATH": f"{tmp / 'media_tags/src'}{os.pathsep}{tmp / 'flair/src'}"}
+    for name in ("media_tags", "flair"):
+        run_scaffold("wire", cwd=tmp / name, env=env)
     mermaid = run_scaffold("history", "--graph", "mermaid", cwd=host, env=env).stdout
     svg = ""
     if shutil.which("dot") is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 import subprocess
 import sys
 import urllib.request
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 
 from conftest import ROOT, require_server
 from conftest import uv_binary as _uv
+from docpages import DOCS, Edit, steps
 from plugin_scaffold.databases import redact_text, temporary_database
 
 # Rattail's revisions run on PostgreSQL only: these tests belong to nox's tests(postgresql).
@@ -33,26 +35,33 @@ pytestmark = pytest.mark.postgresql
 RATTAIL = "rattail[db]==0.21.3"
 RATTAIL_REVISIONS = 273
 RATTAIL_HEAD = "c2ef84c99c93"
-ANSWERS = {
-    "host_base": "rattail.db.model:Base",
-    "host_branch": "rattail",
-    "extends": "store.uuid",
-    "extends_type": "sa.String(length=32)",
-    "host_requirement": "rattail[db]",
-    # Rattail's env.py picks its database itself: scaffold hands none in.
-    "dev_url": "",
-}
-CONF = """\
-[rattail]
-app_title = Poser test
 
-[rattail.db]
-default.url = {url}
 
-[alembic]
-script_location = rattail.db:alembic
-version_locations = rattail.db:alembic/versions
-"""
+def _page() -> tuple[dict[str, str], str]:
+    """The answers of docs/rattail.md's `scaffold new` and its rattail.conf (its database URL
+    as ``{url}``): what this test renders and configures, so that the page cannot drift."""
+    text = (DOCS / "rattail.md").read_text()
+    line = next(ln for ln in text.splitlines() if ln.startswith("scaffold new poser "))
+    words = shlex.split(line)
+    answers = dict(words[i + 1].split("=", 1) for i, w in enumerate(words) if w == "-d")
+    [conf] = [s for s in steps(text) if isinstance(s, Edit) and s.path == "rattail.conf"]
+    body = "\n".join(conf.lines) + "\n"
+    return answers, re.sub(r"(?m)^default\.url = .*$", "default.url = {url}", body)
+
+
+ANSWERS, CONF = _page()
+
+
+def test_the_page_names_every_answer_and_no_dev_database() -> None:
+    assert set(ANSWERS) == {
+        *("host_base", "host_alembic", "host_branch", "extends", "extends_type"),
+        *("host_requirement", "dev_url"),
+    }, ANSWERS
+    # Rattail's env.py picks its database itself: no url in the project
+    assert ANSWERS["dev_url"] == ""
+    assert "default.url = {url}" in CONF and "script_location = rattail.db:alembic" in CONF
+
+
 # How many revisions the database has applied: its heads and all they descend from.
 APPLIED = """
 import sys

@@ -40,6 +40,19 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """A table or column the revision drops, and how many rows hold it in the database
+    compared (None: not counted)."""
+
+    table: str
+    column: str | None
+    rows: int | None
+
+    def __str__(self) -> str:
+        return f"column {self.table}.{self.column}" if self.column else f"table {self.table}"
+
+
 @dataclass
 class RevisionResult:
     path: Path | None
@@ -47,6 +60,22 @@ class RevisionResult:
     left_out: list[str] = field(default_factory=list)
     compared_with: str = ""
     operations: list[str] = field(default_factory=list)
+    #: What the revision drops: a model or column missing from models.py looks the same.
+    dropped: list[Dropped] = field(default_factory=list)
+
+    def hint(self) -> str:
+        """What to do about the differences, for ``check --models`` and the migration tests.
+
+        A table or column the migrations create and the models lack is most often a model not
+        written yet (a data migration's table): autogenerate would drop it, rows and all."""
+        autogenerate = "scaffold revision -m '...' --autogenerate"
+        if not self.dropped:
+            return f"the revision for this change is missing: {autogenerate}"
+        lacking = ", ".join(str(d) for d in self.dropped)
+        return (
+            f"the models lack {lacking}, which the migrations create: add it to models.py, or "
+            f"drop it on purpose with {autogenerate} (its rows go with it)"
+        )
 
 
 def check_ownership(models: dict[str, PluginModels], name: str) -> PluginModels:
@@ -463,6 +492,7 @@ def _autogenerate(
 ) -> RevisionResult:
     left_out: list[str] = []
     operations: list[str] = []
+    dropped: list[Dropped] = []
 
     def load_models() -> None:
         # Imported inside the first env.py run, when it calls configure(): by then env.py has
@@ -490,6 +520,7 @@ def _autogenerate(
             container.ops = for_every_database(kept)
         script.imports.update(type_imports(context, script, ws.script.dir))
         operations.extend(describe(op) for c in script.upgrade_ops_list for op in c.ops)
+        dropped.extend(drops(context, script))
         if not write or all(c.is_empty() for c in script.upgrade_ops_list):
             scripts[:] = []
 
@@ -519,7 +550,34 @@ def _autogenerate(
         ws.before_configure = None
     result.left_out = left_out
     result.operations = operations
+    result.dropped = dropped
     return result
+
+
+def drops(context: MigrationContext, script: MigrationScript) -> list[Dropped]:
+    """The tables and columns ``script`` drops, each with the rows holding it in the database
+    ``context`` compared (a column: the rows where it is not NULL)."""
+    import sqlalchemy as sa
+    from alembic.operations import ops as alembic_ops
+
+    found = []
+    for container in script.upgrade_ops_list:
+        for op in container.ops:
+            for one in op.ops if isinstance(op, alembic_ops.ModifyTableOps) else [op]:
+                if isinstance(one, alembic_ops.DropTableOp):
+                    table, column = one.table_name, None
+                elif isinstance(one, alembic_ops.DropColumnOp):
+                    table, column = one.table_name, one.column_name
+                else:
+                    continue
+                query = sa.select(sa.func.count()).select_from(sa.table(table, schema=one.schema))
+                if column is not None:
+                    query = query.where(sa.column(column).is_not(None))
+                rows = None
+                if context.connection is not None:
+                    rows = context.connection.execute(query).scalar_one()
+                found.append(Dropped(table, column, rows))
+    return found
 
 
 def _at_heads(ws: Workspace, url: str | None) -> tuple[bool, str | None]:

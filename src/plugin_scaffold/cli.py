@@ -255,6 +255,18 @@ def cmd_revision(args: argparse.Namespace) -> int:
     for line in result.operations:
         _say(f"  {line}")
     _say(f"wrote {result.path}")
+    for dropped in result.dropped:
+        held = (
+            f"holding {dropped.rows} row(s) in {_database(ws)}"
+            if result.compared_with == "database" and dropped.rows is not None
+            else "compared with a scratch database: your rows were not counted"
+        )
+        print(
+            f"scaffold: warning: the revision drops {dropped} ({held}); if its model is "
+            "missing, add it and delete the revision",
+            file=sys.stderr,
+            flush=True,
+        )
     return 0
 
 

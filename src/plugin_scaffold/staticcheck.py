@@ -527,10 +527,7 @@ def models_findings(ws: Workspace, plugin: Plugin) -> list[Finding]:
         Finding(
             plugin.name,
             "models-differ",
-            "models and migrations differ: "
-            + "; ".join(result.operations)
-            + " (the revision for this change is missing: scaffold revision -m '...' "
-            "--autogenerate)",
+            f"models and migrations differ: {'; '.join(result.operations)} ({result.hint()})",
             file=relative(Path(path)) if path else None,
             revision=head[0].revision if len(head) == 1 else None,
         )

@@ -225,8 +225,7 @@ class MigrationChecks:
                 at = f" (head {head.revision})" if head is not None else ""
                 raise CheckFailed(
                     f"the models of plugin {self.name} differ from its migrations{at} on "
-                    f"{self.where(url)}: {'; '.join(result.operations)}; the revision for this "
-                    f"change is missing (scaffold revision -m '...' --autogenerate)"
+                    f"{self.where(url)}: {'; '.join(result.operations)}; {result.hint()}"
                 )
 
     def fresh_install(self) -> None:
