@@ -1,4 +1,5 @@
-"""The docs site: it builds with --strict, its CLI page comes from the parser, nothing drifts.
+"""The docs site: it builds with --strict, its command reference's usage and options come from
+the parser, nothing drifts.
 
 ``mkdocs build --strict`` runs once per module (seconds) into a temporary folder; no database.
 """
@@ -84,42 +85,116 @@ def test_the_site_builds_strict_with_every_page(site: Path) -> None:
     assert '<pre class="mermaid">' in (site / "merging" / "index.html").read_text()
 
 
-def test_the_cli_page_has_every_command_of_the_parser_and_its_options(site: Path) -> None:
-    text = page_text(site, "cli")
-    assert "<!-- cli-reference -->" not in text
+def test_the_command_reference_has_every_command_of_the_parser_and_its_options(
+    site: Path,
+) -> None:
+    text = page_text(site, "commands")
+    assert "<!-- scaffold-help -->" not in text and "<!-- command-sections -->" not in text
     parser = build_parser()
     hook = load_hook()
     global_options = hook.global_option_strings(parser)
     assert {"--config", "--url", "-x", "--verbose"} <= global_options
     for name, command in commands().items():
         assert f'<h2 id="{name}">' in text, f"no section for {name}"
-        assert f"usage: scaffold {name} " in text
-        assert command.description and command.description.split("`")[0] in text
+        section = text.split(f'<h2 id="{name}">', 1)[1].split("<h2 ", 1)[0]
+        # the generated help first, then the hand-written part
+        assert section.index(f"usage: scaffold {name} ") < section.index("<p>")
+        assert command.description and command.description.split("`")[0] in section
         for action in command._actions:
             for option in action.option_strings:
-                assert option in text, f"{name}: {option} missing"
+                if option not in global_options:
+                    assert option in section, f"{name}: {option} missing"
             if not action.option_strings and action.dest != "help":
-                assert (action.metavar or action.dest) in text
-    # The global options are listed once, not again under every command.
+                assert (action.metavar or action.dest) in section
+    # The global options are listed once, in scaffold --help, not again under every command.
     assert text.count("database URL (overrides sqlalchemy.url)") == 1
 
 
-def test_the_reference_is_generated_not_hand_listed() -> None:
-    """A command the parser gains shows up in the reference with its options."""
-    hook = load_hook()
+#: A command reference as docs/commands.md writes it, for a parser made up here.
+PAGE = """# Command reference
+
+<!-- scaffold-help -->
+
+## Global options
+
+Before or after the command.
+
+<!-- command-sections -->
+
+## tidy
+
+Tidies up, with an example.
+
+## prune
+
+Prunes.
+"""
+
+
+def made_up_parser(*names: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scaffold")
     parser.add_argument("--url", help="the database")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    made = sub.add_parser("tidy", description="tidy up the plugin")
-    made.add_argument("--url", help="the database")
-    made.add_argument("--dry-run", action="store_true", help="only say what would go")
-    text = hook.reference(parser)
-    assert "## tidy\n\ntidy up the plugin" in text
-    assert "usage: scaffold tidy [-h] [--url URL] [--dry-run]" in text
-    tidy = text.split("## tidy", 1)[1]
-    assert "--dry-run" in tidy.split("usage:", 1)[1].split("```", 2)[2]
-    assert "the database" not in tidy  # a global option, listed once under scaffold
-    assert "(commands.md#tidy)" in tidy
+    for name in names:
+        made = sub.add_parser(name, description=f"{name} the plugin")
+        made.add_argument("--url", help="the database")
+        made.add_argument("--dry-run", action="store_true", help="only say what would go")
+    return parser
+
+
+def test_the_reference_is_generated_not_hand_listed() -> None:
+    """A command's usage and options come from the parser, under its hand-written section."""
+    text = load_hook().render(PAGE, made_up_parser("tidy", "prune"))
+    top, tidy = text.split("## tidy", 1)
+    assert "```text\nusage: scaffold [-h] [--url URL] COMMAND ..." in top
+    assert "the database" in top.split("## Global options")[0]
+    assert tidy.startswith("\n\n```text\nusage: scaffold tidy [-h] [--url URL] [--dry-run]\n")
+    help_text, written = tidy.split("\n```\n", 1)
+    assert "tidy the plugin" in help_text and "--dry-run" in help_text
+    assert "the database" not in help_text  # a global option, listed once under scaffold
+    assert written.lstrip().startswith("Tidies up, with an example.")
+    assert "usage: scaffold prune" in written.split("## prune", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("names", "problem"),
+    [
+        (("tidy", "prune", "sweep"), "no section for sweep, which the parser has"),
+        (("tidy",), "a section for prune, which the parser does not have"),
+        (("prune", "tidy"), "sections not in the order of scaffold --help: prune, tidy"),
+    ],
+)
+def test_a_reference_that_is_not_the_parsers_commands_is_refused(
+    names: tuple[str, ...], problem: str
+) -> None:
+    hook = load_hook()
+    with pytest.raises(hook.MismatchError, match=re.escape(problem)):
+        hook.render(PAGE, made_up_parser(*names))
+    with pytest.raises(hook.MismatchError, match="more than one section for tidy"):
+        hook.render(PAGE + "\n## tidy\n\nAgain.\n", made_up_parser("tidy", "prune"))
+
+
+def test_a_command_without_its_section_fails_the_docs_build(tmp_path: Path) -> None:
+    """The real page and parser, a section taken out: mkdocs stops, naming the command."""
+    (tmp_path / "docs").mkdir()
+    page = (DOCS / "commands.md").read_text()
+    start = page.index("\n## heads\n")
+    (tmp_path / "docs" / "commands.md").write_text(
+        page[:start] + page[page.index("\n## ", start + 1) :]
+    )
+    (tmp_path / "mkdocs.yml").write_text(
+        f"site_name: x\nhooks:\n  - {DOCS / 'hooks' / 'cli_reference.py'}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--site-dir", str(tmp_path / "site")],
+        cwd=tmp_path,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "commands.md: no section for heads, which the parser has" in result.stderr
 
 
 def test_the_404_page_links_from_the_sites_own_path_so_a_sub_path_works(site: Path) -> None:
@@ -148,25 +223,26 @@ def test_the_site_url_is_where_it_is_published(monkeypatch: pytest.MonkeyPatch) 
     assert config.site_url == "https://docs.example.test/tools/plugin-scaffold/"
 
 
-def test_commands_md_shows_scaffolds_usage_line() -> None:
+def test_the_command_reference_shows_scaffolds_usage_line_first() -> None:
+    """The page opens with what it is, then `scaffold --help`: its usage line first."""
     parser = build_parser()
-    parser.formatter_class = lambda prog: argparse.HelpFormatter(prog, width=200)
-    usage = parser.format_usage().strip()
-    assert (
-        (DOCS / "commands.md")
-        .read_text()
-        .startswith(f"# Command reference\n\n```text\n{usage}\n```")
-    )
+    hook = load_hook()
+    usage = hook.at_width(parser).format_usage().strip()
+    text = hook.render((DOCS / "commands.md").read_text(), build_parser())
+    assert text.startswith("# Command reference\n")
+    first_block = text.split("```text\n", 1)[1]
+    assert first_block.startswith(usage), first_block[:200]
+    assert text.index(usage) < text.index("## Global options")
 
 
-def test_every_command_has_a_section_in_commands_md() -> None:
-    text = (DOCS / "commands.md").read_text()
-    headings = set(re.findall(r"^## (\S+)\s*$", text, re.M))
-    missing = sorted(set(commands()) - headings)
-    assert not missing, f"docs/commands.md has no section for {missing}"
-    # and the two references link each other
-    assert "(cli.md)" in text
-    assert "(commands.md)" in (DOCS / "cli.md").read_text()
+def test_the_command_reference_is_one_page() -> None:
+    """commands.md holds every command, in the order of scaffold --help; no page is left
+    that lists the commands apart, nor a link to one."""
+    names = load_hook().section_names((DOCS / "commands.md").read_text())
+    assert names == list(commands())
+    assert not (DOCS / "cli.md").exists()
+    for page in [*DOCS.glob("*.md"), ROOT / "README.md"]:
+        assert "cli.md" not in page.read_text(), page.name
 
 
 def nav_files(entries: object) -> set[str]:
