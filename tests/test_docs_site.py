@@ -339,6 +339,11 @@ def test_the_sentence_measure_splits_prose_not_code() -> None:
         "---",
         "---",
     ]
+    # a code span may go over a line break; it still ends no sentence, and the next one does
+    assert docwords.sentences("It prints `a b.\nc d`. Then `e\nf`.\n") == [
+        "It prints `a b_ c d`",
+        "Then `e f`.",
+    ]
 
 
 #: The tests that run pages as their readers do (tests/docpages.py).
