@@ -14,10 +14,12 @@ its own at least.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 MAX_WORDS = 22_000
@@ -58,17 +60,20 @@ def sentences(text: str) -> list[str]:
     return found
 
 
-def as_shown(text: str) -> str:
-    """The command reference as the site shows it: the parser's help put in by the docs hook."""
-    import importlib.util
-
-    from plugin_scaffold.cli import build_parser
-
+def load_hook() -> ModuleType:
+    """docs/hooks/cli_reference.py, the MkDocs hook that completes the command reference."""
     spec = importlib.util.spec_from_file_location("cli_reference_hook", HOOK)
     assert spec is not None and spec.loader is not None
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
-    return str(hook.render(text, build_parser()))
+    return hook
+
+
+def as_shown(text: str) -> str:
+    """The command reference as the site shows it: the parser's help put in by the docs hook."""
+    from plugin_scaffold.cli import build_parser
+
+    return str(load_hook().render(text, build_parser()))
 
 
 def measure(folder: Path = DOCS) -> list[Page]:

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import argparse
 import html
-import importlib.util
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import urlsplit
 
 import pytest
@@ -42,13 +40,7 @@ ALEMBIC_MESSAGES = {
 }
 
 
-def load_hook() -> ModuleType:
-    path = DOCS / "hooks" / "cli_reference.py"
-    spec = importlib.util.spec_from_file_location("cli_reference_hook", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+load_hook = docwords.load_hook
 
 
 def commands() -> dict[str, argparse.ArgumentParser]:

@@ -56,10 +56,7 @@ def global_option_strings(parser: argparse.ArgumentParser) -> set[str]:
 
 def at_width(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """``parser``, its help formatted ``WIDTH`` columns wide by its own formatter."""
-    if not isinstance(parser.formatter_class, functools.partial) or (
-        parser.formatter_class.keywords.get("width") != WIDTH
-    ):
-        parser.formatter_class = functools.partial(parser.formatter_class, width=WIDTH)
+    parser.formatter_class = functools.partial(parser.formatter_class, width=WIDTH)
     return parser
 
 
@@ -147,4 +144,4 @@ def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
     try:
         return render(markdown, build_parser())
     except MismatchError as error:
-        raise PluginError(f"{page.file.src_path}: {error} (docs/hooks/cli_reference.py)")
+        raise PluginError(f"{page.file.src_path}: {error} (docs/hooks/cli_reference.py)") from None
