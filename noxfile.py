@@ -103,8 +103,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
-    """The docs site in site/: mkdocs build --strict (a warning fails it), docs/cli.md generated
-    from the CLI's own parser by docs/hooks/cli_reference.py; then the pages' length measured
+    """The docs site in site/: mkdocs build --strict (a warning fails it), docs/commands.md
+    completed from the CLI's own parser by docs/hooks/cli_reference.py; the pages' length measured
     (tests/docwords.py: at most 22,000 words, no sentence over 45)."""
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "docs"))
     # NO_MKDOCS_2_WARNING: Material's banner about its end of life, not a warning of the build.
