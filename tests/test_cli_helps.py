@@ -164,17 +164,24 @@ def test_upgrade_sql_says_host_only_on_stderr_leaving_the_sql_alone(host: Path) 
 # --- a pipe closed early --------------------------------------------------------------------
 
 
+GONE = 128 + signal.SIGPIPE
+
+
 @pytest.mark.parametrize(
-    ("argv", "stderr", "code"),
+    ("argv", "codes"),
     [
-        (["upgrade", "--sql"], HOST_ONLY, 128 + signal.SIGPIPE),
-        (["plugins"], "", 128 + signal.SIGPIPE),
-        (["--help"], "", 0),  # argparse's own: it ignores a failed write
+        # The host-only warning comes once the upgrade is done: a run whose reader has gone
+        # ends before it.
+        (["upgrade", "--sql"], {GONE}),
+        (["plugins"], {GONE}),
+        # argparse's own: later Pythons (3.11.7) ignore the failed write and exit 0; earlier
+        # ones (Debian 12's 3.11.2) raise BrokenPipeError, which scaffold ends as for any output.
+        (["--help"], {0, GONE}),
     ],
     ids=["upgrade-sql", "plugins", "help"],
 )
 def test_output_into_a_closed_pipe_ends_quietly_as_unix_tools_do(
-    argv: list[str], stderr: str, code: int, host: Path
+    argv: list[str], codes: set[int], host: Path
 ) -> None:
     """`scaffold upgrade --sql | head` once head has gone: no error, SIGPIPE's exit code."""
     read, write = os.pipe()
@@ -191,7 +198,8 @@ def test_output_into_a_closed_pipe_ends_quietly_as_unix_tools_do(
     finally:
         os.close(write)
 
-    assert (done.stderr, done.returncode) == (stderr, code)
+    assert done.stderr == ""
+    assert done.returncode in codes
 
 
 def test_upgrade_sql_piped_into_head_prints_no_error(host: Path) -> None:
@@ -207,7 +215,9 @@ def test_upgrade_sql_piped_into_head_prints_no_error(host: Path) -> None:
     assert done.stdout == (
         "-- scaffold: SQL for a database whose alembic_version holds no row (an empty database)\n"
     )
-    assert (host / "err.txt").read_text() == HOST_ONLY
+    # Nothing but the host-only warning, which is said only if the SQL was all written before
+    # head left (the pipe's buffer can hold it all).
+    assert (host / "err.txt").read_text() in ("", HOST_ONLY)
 
 
 # --- a missing driver -----------------------------------------------------------------------
@@ -274,7 +284,7 @@ def test_an_async_env_py_missing_its_driver_names_what_installs_it(tmp_path: Pat
         check=2,
     )
 
-    assert result.stderr == HOST_ONLY + (
+    assert result.stderr == (
         "scaffold: error: database driver 'aiosqlite' for sqlite+aiosqlite:///x.db is not "
         f"installed (host env.py ({env_py}:{line}) makes an async engine on it): "
         "pip install aiosqlite\n"

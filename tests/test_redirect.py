@@ -166,7 +166,9 @@ def test_the_hosts_own_url_wins_over_env_pys_with_a_warning(
         f"scaffold: warning: host env.py ({tmp_path / 'host' / 'migrations' / 'env.py'}) asked "
         f"for postgresql+psycopg://app:***@127.0.0.1:{tripwire.port}/production; scaffold "
         f"migrates sqlite:///{mine} (sqlalchemy.url of the host's config): pass --url to choose "
-        "another database"
+        "another database",
+        "scaffold: warning: host only: no plugins found (a plugin project, an installed entry "
+        "point, or a wired plugin)",
     ]
     assert versions(f"sqlite:///{mine}") == {revision_id(2)}
     assert tripwire.hits == 0

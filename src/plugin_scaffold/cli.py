@@ -338,20 +338,21 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     if args.plugin and args.revision:
         raise UsageError("give a TARGET or --plugin, not both")
     ws = _workspace(args)
-    _host_only(ws)
     ws.progress = not args.no_progress
     applied = ws.upgrade(args.revision or "heads", plugin=args.plugin, sql=args.sql)
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
     if not args.sql:
         _moved(ws, "upgrade", target, applied)
+    _host_only(ws)
     if ws.initialised and ws.host.init is not None:
         _say(f"ran host-init {ws.host.init.spec} on the new database")
     return 0
 
 
 def _host_only(ws: Workspace) -> None:
-    """Warn that an upgrade migrates the host alone: run where no plugin is found (the host's
-    folder, a plugin not installed in this environment), it is seldom what was meant."""
+    """Warn that an upgrade migrated the host alone: run where no plugin is found (the host's
+    folder, a plugin not installed in this environment), it is seldom what was meant. Said once
+    the upgrade is done, so that a refusal stays one line."""
     if not ws.plugins:
         ws.warn(f"host only: {NO_PLUGINS}")
 
@@ -367,13 +368,13 @@ def _from_models(args: argparse.Namespace) -> int:
             f"--from-models fills an empty database to every head: leave out {', '.join(given)}"
         )
     ws = _workspace(args)
-    _host_only(ws)
     made = upgrade_from_models(ws)
     heads = len(made.heads)
     _say(
         f"created {len(made.tables)} tables from the models in {_database(ws)} and stamped "
         f"{'its head' if heads == 1 else f'its {heads} heads'}"
     )
+    _host_only(ws)
     if made.host_init is not None:
         _say(f"ran host-init {made.host_init} on the new database")
     return 0
