@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from conftest import run_scaffold
-from plugin_scaffold.databases import temporary_database, usable_url
+from plugin_scaffold.databases import DatabaseURL, temporary_database
 
 INIT = '''
 """The shop application's database package."""
@@ -128,7 +128,7 @@ def make_shop(root: Path) -> Path:
 
 
 def _tables(url: str) -> set[str]:
-    engine = sa.create_engine(usable_url(url))
+    engine = sa.create_engine(DatabaseURL.parse(url).text)
     try:
         return set(sa.inspect(engine).get_table_names())
     finally:
@@ -146,7 +146,7 @@ def test_plugin_for_an_installed_host_that_picks_its_own_database(
     env_py = site / "shop/db/alembic/env.py"
     env_py_digest = _digest(env_py)
     conf = tmp_path / "shop.conf"
-    conf.write_text(CONF.format(url=usable_url(db_url)))
+    conf.write_text(CONF.format(url=DatabaseURL.parse(db_url).text))
     conf_text = conf.read_text()
     project = tmp_path / "poser"
     env = {"PYTHONPATH": os.pathsep.join([str(site), str(project / "src")])}
@@ -248,7 +248,7 @@ def test_a_config_factory_hands_scratch_databases_to_a_host_that_picks_its_own(
 
     site = make_shop(tmp_path)
     conf = tmp_path / "shop.conf"
-    conf.write_text(CONF.format(url=usable_url(db_url)))
+    conf.write_text(CONF.format(url=DatabaseURL.parse(db_url).text))
     glue = tmp_path / "glue"
     glue.mkdir()
     (glue / "shopglue.py").write_text(GLUE)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from conftest import Tripwire, require_server, run_scaffold, tables, versions
 from hosts import make_host, revision_id
-from plugin_scaffold.databases import same_database, temporary_database
+from plugin_scaffold.databases import DatabaseURL, temporary_database
 
 
 def _host(root: Path, online: str, *, module: str = "", url: str = "placeholder") -> Path:
@@ -211,8 +211,9 @@ def test_alembic_inits_placeholder_url_is_no_url(tmp_path: Path) -> None:
     ],
 )
 def test_same_database_is_compared_as_a_database(a: str, b: str, same: bool) -> None:
-    assert same_database(a, b) is same
-    assert same_database(b, a) is same
+    first, second = DatabaseURL.parse(a), DatabaseURL.parse(b)
+    assert first.same_database(second) is same
+    assert second.same_database(first) is same
 
 
 #: A Flask app on Flask-SQLAlchemy 2.x, as it was written before 3.0 (SQLAlchemy 1.4).

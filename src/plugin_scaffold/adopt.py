@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .databases import kind_of, missing_sqlite_file, sync_variant, temporary_database
+from .databases import DatabaseURL, temporary_database
 from .errors import MigrationError, UsageError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def adopt(ws: Workspace, name: str | None = None, *, to: str | None = None) -> A
     Raises :class:`TablesDiffer` (nothing written) when the tables differ.
     """
     plugin = ws.plugin(name)
-    missing_file = missing_sqlite_file(ws.url) if ws.url else None
+    missing_file = ws.url.missing_sqlite_file if ws.url else None
     if missing_file is not None:  # connecting would create an empty file
         raise UsageError(f"{missing_file} does not exist: there is nothing to adopt")
     graph = ws.graph
@@ -146,9 +146,10 @@ def _expected(ws: Workspace, revision: str, url: Any, models: PluginModels) -> S
     from .testing.schema import reflect
 
     # On the real database's server, with its credentials (a synchronous driver to make it).
-    real = sync_variant(url.render_as_string(hide_password=False))
+    real = DatabaseURL.parse(url.render_as_string(hide_password=False)).twin(False)
     made: list[Snapshot] = []
-    with temporary_database(real if kind_of(real) != "sqlite" else "sqlite") as scratch:
+    with temporary_database(real.text if real.kind != "sqlite" else "sqlite") as made_url:
+        scratch = DatabaseURL.parse(made_url)
         ws.upgrade(revision, url=scratch)
 
         def fn(rev: Any, context: MigrationContext) -> list[Any]:

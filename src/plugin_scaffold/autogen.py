@@ -20,14 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import alembic_private, orphans
-from .databases import (
-    folder_prefix,
-    kind_of,
-    missing_sqlite_file,
-    sweep_folders,
-    sync_variant,
-    temporary_database,
-)
+from .databases import DatabaseURL, folder_prefix, sweep_folders, temporary_database
 from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
 from .files import installed_file
 from .locking import revision_lock
@@ -534,14 +527,15 @@ def _autogenerate(
             result = _generate(ws, staging, message, rev_id, placement, url, keep_own_tables)
             result.compared_with = "database"
         else:
-            server = url or (sync_variant(own) if own else "sqlite")
-            with temporary_database(server) as tmp:
+            server = url or (DatabaseURL.parse(own).twin(False) if own else None)
+            with temporary_database(server.text if server else "sqlite") as made:
+                tmp = DatabaseURL.parse(made)
                 try:
                     ws.upgrade("heads", url=tmp)
                 except ScaffoldError as exc:
                     raise type(exc)(
                         f"{exc}; the database is behind its heads, so autogenerate compares "
-                        f"with a scratch database ({kind_of(tmp)}): bring the database to every "
+                        f"with a scratch database ({tmp.kind}): bring the database to every "
                         "head (scaffold upgrade) and run revision again"
                     ) from None
                 result = _generate(ws, staging, message, rev_id, placement, tmp, keep_own_tables)
@@ -580,10 +574,10 @@ def drops(context: MigrationContext, script: MigrationScript) -> list[Dropped]:
     return found
 
 
-def _at_heads(ws: Workspace, url: str | None) -> tuple[bool, str | None]:
+def _at_heads(ws: Workspace, url: DatabaseURL | None) -> tuple[bool, str | None]:
     """Whether the database is at every head, and (with no ``url``) the database env.py chose,
     for a scratch database of the same kind on the same server."""
-    if url is not None and missing_sqlite_file(url) is not None:
+    if url is not None and url.missing_sqlite_file is not None:
         return False, None  # reading would create an empty file: compare with a scratch database
     try:
         current, own = ws.where(url)
@@ -602,7 +596,7 @@ def _generate(
     message: str | None,
     rev_id: str | None,
     placement: dict[str, Any],
-    url: str | None,
+    url: DatabaseURL | None,
     directives: Any,
 ) -> RevisionResult:
     """``alembic.command.revision`` over the workspace's own script directory (read once)."""

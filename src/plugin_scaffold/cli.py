@@ -403,9 +403,7 @@ def cmd_adopt(args: argparse.Namespace) -> int:
 
 def _database(ws: Workspace) -> str:
     """The database a command worked on, as it may be printed."""
-    from .databases import redact
-
-    return redact(ws.url) if ws.url else "the database"
+    return ws.url.redacted if ws.url else "the database"
 
 
 def _moved(ws: Workspace, verb: str, target: str, count: int) -> None:
@@ -493,10 +491,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_current(args: argparse.Namespace) -> int:
-    from .databases import missing_sqlite_file
-
     ws = _workspace(args)
-    missing = missing_sqlite_file(ws.url) if ws.url else None
+    missing = ws.url.missing_sqlite_file if ws.url else None
     if missing is not None:  # reading it would create an empty file
         _say(f"the database has no revision applied ({missing} does not exist yet)")
         return 0

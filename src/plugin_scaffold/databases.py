@@ -10,6 +10,7 @@ import tempfile
 import textwrap
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,36 +41,157 @@ class ServerUnavailable(Exception):
     """A database server that a test or a scratch database needs does not answer."""
 
 
-def parse_url(url: str) -> URL:
-    """Parse ``url``; a malformed one is a configuration error naming the URL (without password).
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A database URL, parsed once where it enters (``--url``, a config, a scratch database):
+    its kind, driver, sync/async twin, printable text and "same database as" in one place.
 
-    SQLAlchemy 1.4 has no ``psycopg`` (3) dialect: there, ``postgresql+psycopg`` URLs — the
-    defaults of this project — are read as ``postgresql+psycopg2``.
+    Its password is kept (:attr:`text` connects) and never shown (:attr:`redacted`).
     """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
 
-    remember_secrets(url)
-    try:
-        parsed = make_url(_query_at_encoded(url))
-    except (ArgumentError, ValueError):
-        raise ConfigError(f"not a database URL: {redact_text(url)!r}") from None
-    remember_secrets(parsed)
-    authority = url.split("://", 1)[-1].split("?", 1)[0]
-    if parsed.get_backend_name() != "sqlite" and authority.count("@") > 1:
-        # SQLAlchemy splits at the first '@': the rest of the password would become the host.
-        raise ConfigError(
-            f"database URL {redact_text(url)!r} has an '@' in its password: percent-encode it "
-            "('@' as %40, '/' as %2F)"
+    #: SQLAlchemy's URL, as this SQLAlchemy can use it.
+    url: URL
+
+    @classmethod
+    def parse(cls, text: str) -> DatabaseURL:
+        """Parse ``text``; a malformed URL is a configuration error naming it (without password).
+
+        SQLAlchemy 1.4 has no ``psycopg`` (3) dialect: there, ``postgresql+psycopg`` URLs — the
+        defaults of this project — are read as ``postgresql+psycopg2``.
+        """
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        remember_secrets(text)
+        try:
+            parsed = make_url(_query_at_encoded(text))
+        except (ArgumentError, ValueError):
+            raise ConfigError(f"not a database URL: {redact_text(text)!r}") from None
+        remember_secrets(parsed)
+        authority = text.split("://", 1)[-1].split("?", 1)[0]
+        if parsed.get_backend_name() != "sqlite" and authority.count("@") > 1:
+            # SQLAlchemy splits at the first '@': the rest of the password would become the host.
+            raise ConfigError(
+                f"database URL {redact_text(text)!r} has an '@' in its password: percent-encode "
+                "it ('@' as %40, '/' as %2F)"
+            )
+        if parsed.drivername == "postgresql+psycopg" and _sqlalchemy_major() < 2:
+            parsed = parsed.set(drivername="postgresql+psycopg2")
+        return cls(parsed)
+
+    @classmethod
+    def of(cls, url: str | URL | DatabaseURL) -> DatabaseURL:
+        """``url`` as a value: a string is parsed, an engine's URL taken as it is."""
+        if isinstance(url, DatabaseURL):
+            return url
+        if isinstance(url, str):
+            return cls.parse(url)
+        return cls(url)
+
+    @classmethod
+    def lenient(cls, url: Any) -> DatabaseURL | None:
+        """What an env.py passed as a URL, as SQLAlchemy reads it (no check, no secret
+        remembered, no driver replaced); None when it is no URL SQLAlchemy can read."""
+        if url is None:
+            return None
+        from sqlalchemy.engine import URL, make_url
+
+        if isinstance(url, URL):
+            return cls(url)
+        try:
+            return cls(make_url(str(url)))
+        except Exception:
+            return None
+
+    @property
+    def text(self) -> str:
+        """The URL to connect with, password kept: never printed (see :attr:`redacted`)."""
+        return self.url.render_as_string(hide_password=False)
+
+    @property
+    def redacted(self) -> str:
+        """The URL as it may be printed: never with its password, wherever the URL holds it."""
+        remember_secrets(self.url)
+        # render_as_string hides the userinfo password only, not ``?password=`` in the query.
+        return redact_text(self.url.render_as_string(hide_password=True))
+
+    @property
+    def driver(self) -> str:
+        """``dialect+driver`` as written (``postgresql+psycopg``, ``sqlite``)."""
+        return self.url.drivername
+
+    @property
+    def backend(self) -> str:
+        """The dialect's name (``mariadb`` stays ``mariadb``; see :attr:`kind`)."""
+        return self.url.get_backend_name()
+
+    @property
+    def kind(self) -> str:
+        """``sqlite``, ``postgresql``, ``mysql`` (MariaDB included) or the dialect's own name."""
+        name = self.backend
+        return "mysql" if name == "mariadb" else name
+
+    @property
+    def is_async(self) -> bool:
+        """True for a dialect+driver that only an async engine can use (asyncpg, aiosqlite...)."""
+        return is_async_driver(self.driver)
+
+    @property
+    def is_placeholder(self) -> bool:
+        """True for alembic init's ``driver://user:pass@localhost/dbname``: no URL at all."""
+        return is_placeholder(self.url)
+
+    @property
+    def port(self) -> int | None:
+        """The port the server listens on: the URL's, else the server's default."""
+        return self.url.port or DEFAULT_PORTS.get(self.kind)
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The file a SQLite URL names (None: another database, in memory, or a ``file:`` URI)."""
+        if self.backend != "sqlite":
+            return None
+        database = self.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database)
+
+    @property
+    def missing_sqlite_file(self) -> Path | None:
+        """The file a SQLite URL names when it does not exist yet (connecting would create it)."""
+        path = self.sqlite_file
+        return None if path is None or path.exists() else path
+
+    def with_database(self, name: str) -> DatabaseURL:
+        """Another database on the same server, with the same credentials."""
+        return DatabaseURL(self.url.set(database=name))
+
+    def twin(self, is_async: bool) -> DatabaseURL:
+        """This URL with a driver of the kind asked for: itself when it is of that kind
+        (``postgresql+asyncpg`` stays), else its async or sync twin (psycopg's async side
+        named)."""
+        if self.is_async == is_async:
+            return self
+        wanted = (_ASYNC_DRIVERS if is_async else _SYNC_DRIVERS).get(self.driver)
+        if wanted is None:
+            return self
+        return DatabaseURL.parse(self.url.set(drivername=wanted).render_as_string(False))
+
+    def same_database(self, other: DatabaseURL) -> bool:
+        """True when both name one database: the same backend (whatever the driver, sync or
+        async), host, port (the server's default filled in), database and user; for SQLite,
+        the same file."""
+        if self.kind != other.kind:
+            return False
+        if self.kind == "sqlite":
+            return _sqlite_path(self.url.database) == _sqlite_path(other.url.database)
+        a, b = self.url, other.url
+        return (a.host, self.port, a.database, a.username) == (
+            b.host,
+            other.port,
+            b.database,
+            b.username,
         )
-    if parsed.drivername == "postgresql+psycopg" and _sqlalchemy_major() < 2:
-        parsed = parsed.set(drivername="postgresql+psycopg2")
-    return parsed
-
-
-def usable_url(url: str) -> str:
-    """``url`` as this SQLAlchemy can use it (see :func:`parse_url`), password kept."""
-    return parse_url(url).render_as_string(hide_password=False)
 
 
 def _query_at_encoded(url: str) -> str:
@@ -219,38 +341,17 @@ def _sqlalchemy_major() -> int:
     return int(sqlalchemy.__version__.split(".", 1)[0])
 
 
-def redact(url: str | URL) -> str:
+def redact(url: str | URL | DatabaseURL) -> str:
     """The URL as it may be printed: never with its password, wherever the URL holds it."""
-    if isinstance(url, str):
-        try:
-            parsed = parse_url(url)
-        except ConfigError:
-            return redact_text(url)
-    else:
-        parsed = url
-        remember_secrets(parsed)
-    # render_as_string hides the userinfo password only, not ``?password=`` in the query.
-    return redact_text(parsed.render_as_string(hide_password=True))
+    try:
+        return DatabaseURL.of(url).redacted
+    except ConfigError:
+        return redact_text(str(url))
 
 
-def missing_sqlite_file(url: str | URL) -> Path | None:
-    """The file a SQLite URL names when it does not exist yet (connecting would create it)."""
-    parsed = parse_url(url) if isinstance(url, str) else url
-    if parsed.get_backend_name() != "sqlite":
-        return None
-    database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    path = Path(database)
-    return None if path.exists() else path
-
-
-def kind_of(url: str | URL) -> str:
+def kind_of(url: str | URL | DatabaseURL) -> str:
     """``sqlite``, ``postgresql``, ``mysql`` (MariaDB included) or the dialect's own name."""
-    if isinstance(url, str):
-        url = parse_url(url)
-    name = url.get_backend_name()
-    return "mysql" if name == "mariadb" else name
+    return DatabaseURL.of(url).kind
 
 
 def normalize_kind(name: str) -> str:
@@ -266,7 +367,7 @@ def server_url(kind: str) -> str:
     return os.environ.get(SERVER_URL_VARIABLES[kind]) or DEFAULT_SERVER_URLS[kind]
 
 
-def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL | DatabaseURL, **kwargs: Any) -> Engine:
     """An engine for ``url``; on SQLite, DDL runs in real transactions so a failed run rolls back.
 
     pysqlite commits implicitly before DDL; with the driver's own transaction handling
@@ -276,12 +377,11 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
 
     # scaffold's own engines go where they are told, even while env.py's are redirected.
     create_engine = getattr(create_engine, "__wrapped__", create_engine)
-    parsed = parse_url(url) if isinstance(url, str) else url
-    if parsed.get_backend_name() != "sqlite":
-        kwargs.setdefault("poolclass", pool.NullPool)
-        return create_engine(parsed, **kwargs)
+    parsed = DatabaseURL.of(url)
     kwargs.setdefault("poolclass", pool.NullPool)
-    engine = create_engine(parsed, **kwargs)
+    if parsed.backend != "sqlite":
+        return create_engine(parsed.url, **kwargs)
+    engine = create_engine(parsed.url, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _no_implicit_commits(dbapi_connection: Any, _record: Any) -> None:
@@ -294,11 +394,12 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     return engine
 
 
-def check_server(url: str | URL, *, from_variable: bool = True) -> None:
+def check_server(url: str | URL | DatabaseURL, *, from_variable: bool = True) -> None:
     """Raise :class:`ServerUnavailable` with a one-line reason if the server does not answer."""
     from sqlalchemy import text
 
-    kind = kind_of(url)
+    url = DatabaseURL.of(url)
+    kind = url.kind
     try:
         engine = make_engine(url, connect_args=_connect_timeout(kind))
         with engine.connect() as conn:
@@ -312,7 +413,7 @@ def check_server(url: str | URL, *, from_variable: bool = True) -> None:
         # A skip reason: kept short, and cut between words, never in one.
         said = textwrap.shorten(first_line(exc), SERVER_ERROR_WIDTH, placeholder=" ...")
         raise ServerUnavailable(
-            f"{kind} server at {redact(url)} does not answer ({said}); {where}"
+            f"{kind} server at {url.redacted} does not answer ({said}); {where}"
         ) from None
 
 
@@ -322,14 +423,15 @@ _DRIVER_EXTRAS = {"psycopg": "postgresql", "pymysql": "mysql"}
 _DRIVER_DISTRIBUTIONS = {"psycopg2": "psycopg2-binary", "MySQLdb": "mysqlclient"}
 
 
-def missing_driver(module: str, url: str | URL, why: str = "") -> str:
+def missing_driver(module: str, url: str | URL | DatabaseURL, why: str = "") -> str:
     """One line: the driver ``module`` that ``url``'s dialect imports is not installed, then
     ``why`` (who asked for it) and the ``pip install`` that brings it — the extra of
     plugin-scaffold for the drivers the extras bring, which another driver's line offers too."""
     from .resources import install_command
 
     top = module.split(".")[0]
-    kind = kind_of(url)
+    url = DatabaseURL.of(url)
+    kind = url.kind
     extra = _DRIVER_EXTRAS.get(top)
     if extra is not None:
         how = install_command(extra)
@@ -338,7 +440,7 @@ def missing_driver(module: str, url: str | URL, why: str = "") -> str:
         ours = {kind: module for module, kind in _DRIVER_EXTRAS.items()}.get(kind)
         if ours is not None:
             how += f", or name {kind}+{ours}:// and {install_command(kind)}"
-    return f"database driver {module!r} for {redact(url)} is not installed{why}: {how}"
+    return f"database driver {module!r} for {url.redacted} is not installed{why}: {how}"
 
 
 def _connect_timeout(kind: str) -> dict[str, Any]:
@@ -448,18 +550,18 @@ def temporary_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterato
     """
     given = "://" in kind_or_url or kind_or_url.startswith("sqlite:")
     if given:
-        base = parse_url(kind_or_url)
-        kind = kind_of(base)
+        base = DatabaseURL.parse(kind_or_url)
+        kind = base.kind
     else:
         kind = normalize_kind(kind_or_url)
-        base = parse_url("sqlite://") if kind == "sqlite" else parse_url(server_url(kind))
+        base = DatabaseURL.parse("sqlite://" if kind == "sqlite" else server_url(kind))
     if kind == "sqlite":
         sweep_folders(Path(tempfile.gettempdir()))
         with tempfile.TemporaryDirectory(prefix=folder_prefix(prefix)) as folder:
             yield f"sqlite:///{Path(folder) / 'database.db'}"
         return
     if kind not in ("postgresql", "mysql"):
-        raise ConfigError(f"cannot make a scratch database on {kind} ({redact(base)})")
+        raise ConfigError(f"cannot make a scratch database on {kind} ({base.redacted})")
     check_server(base, from_variable=not given)
     name = unique_name(prefix)
     admin = make_engine(base, isolation_level="AUTOCOMMIT")
@@ -470,7 +572,7 @@ def temporary_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterato
                 conn.exec_driver_sql(
                     f"CREATE DATABASE {admin.dialect.identifier_preparer.quote(name)}"
                 )
-            yield base.set(database=name).render_as_string(hide_password=False)
+            yield base.with_database(name).text
         finally:
             _drop_database(admin, kind, name)
     finally:
@@ -502,27 +604,9 @@ _SYNC_DRIVERS = {
 }
 
 
-def _with_driver(url: str, drivers: dict[str, str]) -> str:
-    parsed = parse_url(url)
-    wanted = drivers.get(parsed.drivername)
-    if wanted is None:
-        return url
-    return usable_url(parsed.set(drivername=wanted).render_as_string(hide_password=False))
-
-
 def is_async_driver(drivername: str) -> bool:
     """True for a dialect+driver that only an async engine can use (asyncpg, aiosqlite...)."""
     return drivername in _SYNC_DRIVERS or "async" in drivername
-
-
-def async_variant(url: str) -> str:
-    """``url`` with an async driver, for an env.py that migrates through an async engine."""
-    return _with_driver(url, _ASYNC_DRIVERS)
-
-
-def sync_variant(url: str) -> str:
-    """``url`` with a synchronous driver, for the connection scaffold opens itself."""
-    return _with_driver(url, _SYNC_DRIVERS)
 
 
 #: The URL ``alembic init`` writes into alembic.ini, for the user to replace.
@@ -538,26 +622,6 @@ def is_placeholder(url: str | URL) -> bool:
 
 #: The port a server listens on when a URL names none.
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
-
-
-def same_database(a: str | URL, b: str | URL) -> bool:
-    """True when two URLs name one database: the same backend (whatever the driver, sync or
-    async), host, port (the server's default filled in), database and user; for SQLite, the
-    same file."""
-    a = parse_url(a) if isinstance(a, str) else a
-    b = parse_url(b) if isinstance(b, str) else b
-    kind = kind_of(a)
-    if kind != kind_of(b):
-        return False
-    if kind == "sqlite":
-        return _sqlite_path(a.database) == _sqlite_path(b.database)
-    port = DEFAULT_PORTS.get(kind)
-    return (a.host, a.port or port, a.database, a.username) == (
-        b.host,
-        b.port or port,
-        b.database,
-        b.username,
-    )
 
 
 def _sqlite_path(database: str | None) -> str:

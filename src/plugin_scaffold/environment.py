@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import alembic_private
-from .databases import make_engine, missing_driver, parse_url, redact, same_database
+from .databases import DatabaseURL, make_engine, missing_driver
 from .errors import ConfigError, MigrationError, ScaffoldError, UsageError, first_line
 
 if TYPE_CHECKING:
@@ -35,11 +35,11 @@ MigrationFn = Callable[[Any, "MigrationContext"], Sequence[Any]]
 @contextlib.contextmanager
 def handed_in(
     config: Config,
-    url: str | None,
+    url: DatabaseURL | None,
     *,
     lock: bool = False,
     on_wait: Callable[[], None] | None = None,
-    shown: str | None = None,
+    shown: DatabaseURL | None = None,
 ) -> Iterator[Connection | None]:
     """Open ``url`` and hand the connection to env.py; commit on success, roll back on error.
 
@@ -64,7 +64,12 @@ def handed_in(
 
 @contextlib.contextmanager
 def _handed_in(
-    config: Config, url: str, *, lock: bool, on_wait: Callable[[], None] | None, shown: str
+    config: Config,
+    url: DatabaseURL,
+    *,
+    lock: bool,
+    on_wait: Callable[[], None] | None,
+    shown: DatabaseURL,
 ) -> Iterator[Connection]:
     from sqlalchemy.exc import NoSuchModuleError
     from sqlalchemy.orm import Session
@@ -74,12 +79,12 @@ def _handed_in(
         connection = engine.connect()
     except NoSuchModuleError:
         raise ConfigError(
-            f"SQLAlchemy has no dialect for {redact(shown)}: check the URL's dialect+driver"
+            f"SQLAlchemy has no dialect for {shown.redacted}: check the URL's dialect+driver"
         ) from None
     except ModuleNotFoundError as exc:
         raise ConfigError(missing_driver(exc.name or "?", shown)) from None
     except Exception as exc:
-        raise MigrationError(f"cannot connect to {redact(shown)}: {first_line(exc)}") from None
+        raise MigrationError(f"cannot connect to {shown.redacted}: {first_line(exc)}") from None
     held = contextlib.ExitStack()
     if lock:
         from .locking import migration_lock
@@ -123,7 +128,7 @@ def run_env(
     fn: MigrationFn,
     *,
     connection: Connection | None,
-    url: str | None,
+    url: DatabaseURL | None,
     as_sql: bool = False,
     before_configure: Callable[[], None] | None = None,
     heads_filter: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None,
@@ -237,7 +242,7 @@ def _as_list(value: Any) -> list[Any]:
 def translate(
     exc: BaseException,
     script: ScriptDirectory,
-    url: str | None,
+    url: DatabaseURL | None,
     *,
     requested: set[str] | frozenset[str] = frozenset(),
     done: Sequence[str] = (),
@@ -252,10 +257,10 @@ def translate(
 
     if as_sql:
         # Offline nothing is connected to: a revision that reads the database cannot run.
-        where = f"writing SQL for {redact(url)}" if url else "writing SQL (--sql)"
+        where = f"writing SQL for {url.redacted}" if url else "writing SQL (--sql)"
         where += " (--sql: no database is connected)"
     else:
-        where = f"on {redact(url)}" if url else "on the host's database"
+        where = f"on {url.redacted}" if url else "on the host's database"
     missing = unknown_revision(exc)
     if missing is not None and any(missing in target for target in requested):
         return UsageError(no_such_revision(missing))
@@ -296,7 +301,7 @@ def translate(
     return MigrationError(f"migration failed {where}: {what}")
 
 
-def _not_a_database(exc: BaseException, url: str | None) -> UsageError | None:
+def _not_a_database(exc: BaseException, url: DatabaseURL | None) -> UsageError | None:
     """The SQLite file that is no database (SQLite says so at the first query, which env.py
     makes: blaming env.py would send the user to the wrong file)."""
     import sqlite3
@@ -306,10 +311,9 @@ def _not_a_database(exc: BaseException, url: str | None) -> UsageError | None:
         return None
     if "not a database" not in str(orig):
         return None
-    parsed = parse_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    if url.backend != "sqlite":
         return None
-    path = Path(parsed.database or "")
+    path = Path(url.url.database or "")
     return UsageError(f"{path.resolve()}: not an SQLite database ({orig})")
 
 
@@ -319,10 +323,10 @@ _ALREADY = {1050, 1060, 1061, 1091, 1826}
 
 
 def _not_rolled_back(
-    url: str | None, revision: str, exc: BaseException, done: Sequence[str]
+    url: DatabaseURL | None, revision: str, exc: BaseException, done: Sequence[str]
 ) -> str:
     """What a revision that failed on MariaDB leaves behind, and how to recover ('' elsewhere)."""
-    if url is None or parse_url(url).get_backend_name() not in ("mysql", "mariadb"):
+    if url is None or url.kind != "mysql":
         return ""
     guide = "docs/safety.md#mariadb-non-transactional-ddl"
     if done:
@@ -376,16 +380,17 @@ def _version_dirs(script: ScriptDirectory) -> list[Path]:
 
 
 def _check_same_database(
-    context: MigrationContext, expected: Connection, url: str, script: ScriptDirectory
+    context: MigrationContext, expected: Connection, url: DatabaseURL, script: ScriptDirectory
 ) -> None:
     actual = context.connection
     if actual is None or actual is expected:
         return
-    if same_database(actual.engine.url, parse_url(url)):
+    on = DatabaseURL.of(actual.engine.url)
+    if on.same_database(url):
         return
     raise ConfigError(
         f"host env.py ({Path(script.dir) / 'env.py'}) migrates a connection to "
-        f"{redact(actual.engine.url)} that scaffold could not point at {redact(url)} (opened "
+        f"{on.redacted} that scaffold could not point at {url.redacted} (opened "
         "before scaffold ran?): let env.py take config.attributes['connection'] or make its "
         "engine when it runs (docs/hosts.md#hosts-whose-envpy-picks-its-own-database)"
     )

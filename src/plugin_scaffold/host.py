@@ -25,6 +25,8 @@ from .hostkinds import ConfigFactory, EnvStyle, FlaskApp, HostInit, is_factory_s
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from .databases import DatabaseURL
+
 _SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
 
 
@@ -313,7 +315,7 @@ class Host:
         self,
         *,
         extra_locations: list[Path],
-        url: str | None,
+        url: DatabaseURL | None,
         quiet: bool = False,
         x_args: list[str] | None = None,
     ) -> Config:
@@ -332,7 +334,7 @@ class Host:
         # What alembic's own command line would have parsed: env.py files read -x from here.
         options = Namespace(quiet=quiet, x=list(x_args or []))
         if self.factory is not None:
-            config = self.factory.build(url)
+            config = self.factory.build(url.text if url is not None else None)
             config.cmd_opts = options
         elif self.flask is not None:
             config = self.flask.config(self.script_location, list(x_args or []))
@@ -371,18 +373,14 @@ class Host:
             return self.flask.context()
         return nullcontext()
 
-    def connection_url(self, url: str) -> str:
+    def connection_url(self, url: DatabaseURL) -> DatabaseURL:
         """The URL scaffold opens itself (a synchronous driver, whatever env.py uses)."""
-        from .databases import sync_variant
-
-        return sync_variant(url) if self.style.is_async else url
+        return url.twin(False) if self.style.is_async else url
 
 
-def env_url(url: str, style: EnvStyle) -> str:
+def env_url(url: DatabaseURL, style: EnvStyle) -> str:
     """The URL env.py is given in ``sqlalchemy.url``: an async driver for an async env.py."""
-    from .databases import async_variant
-
-    return async_variant(url) if style.is_async else url
+    return (url.twin(True) if style.is_async else url).text
 
 
 def _file_named(name: object) -> Path | None:

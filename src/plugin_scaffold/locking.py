@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .databases import kind_of, redact
+from .databases import DatabaseURL, kind_of, redact
 from .errors import ConfigError, MigrationError
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def _check_client(connection: Connection, *_: Any) -> None:
 @contextlib.contextmanager
 def migration_lock(
     connection: Connection,
-    url: str | URL,
+    url: str | URL | DatabaseURL,
     *,
     timeout: float | None = None,
     notify: Notify = _tell,

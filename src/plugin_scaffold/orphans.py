@@ -484,9 +484,7 @@ def try_survey(ws: Workspace) -> tuple[Survey | None, str | None]:
     """:func:`survey_database`, or why the database could not be read (one line)."""
     if ws.url is None:
         return None, "no database URL (pass --url, or set sqlalchemy.url): orphans not looked for"
-    from .databases import missing_sqlite_file
-
-    if missing_sqlite_file(ws.url) is not None:
+    if ws.url.missing_sqlite_file is not None:
         return Survey(), None
     try:
         return survey_database(ws), None

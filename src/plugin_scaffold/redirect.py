@@ -30,21 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .databases import (
-    async_variant,
-    is_async_driver,
-    is_placeholder,
-    make_engine,
-    missing_driver,
-    parse_url,
-    redact,
-    same_database,
-    sync_variant,
-)
+from .databases import DatabaseURL, make_engine, missing_driver
 from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL, Engine
+    from sqlalchemy.engine import Engine
 
 #: Where SQLAlchemy's engine factories are looked up by env.py files and the code they call:
 #: (module, attribute, async). ``engine_from_config`` and ``async_engine_from_config`` call the
@@ -69,7 +59,7 @@ class Redirect:
     """What the run's engines are pointed at: ``url`` (as given: a sync or an async driver), or
     nothing (``url`` None: env.py chooses, only the placeholder is refused)."""
 
-    url: str | None
+    url: DatabaseURL | None
     env_py: Path
     #: Where the named URL came from, for messages: ``--url``, the project's ``url``...
     #: None when it came from the host's own config (then a redirect is worth a warning).
@@ -85,32 +75,32 @@ class Redirect:
         self, original: Callable[..., Any], is_async: bool, url: Any, kw: dict[str, Any]
     ) -> Any:
         """``original(url, **kw)``, or the same call made for the named database."""
-        asked = _parsed(url)
+        asked = DatabaseURL.lenient(url)
         if self.url is None:
-            if asked is not None and is_placeholder(asked):
+            if asked is not None and asked.is_placeholder:
                 raise self.placeholder_error()
             return original(url, **kw)
-        named = parse_url(self.url)
-        wants_async = is_async or (asked is not None and is_async_driver(asked.drivername))
+        named = self.url
+        wants_async = is_async or (asked is not None and asked.is_async)
         engine = "an async engine" if wants_async else "an engine"
-        if asked is not None and same_database(asked, named):
+        if asked is not None and asked.same_database(named):
             try:
                 return original(url, **kw)
             except ModuleNotFoundError as exc:
                 why = f" (host env.py ({self.where()}) makes {engine} on it)"
                 raise ConfigError(missing_driver(exc.name or "?", asked, why)) from None
-        target = self.twin(wants_async)
+        target = named.twin(wants_async)
         self._note(asked)
         kw = {k: v for k, v in kw.items() if k not in _ELSEWHERE}
-        if asked is None or asked.get_backend_name() != named.get_backend_name():
+        if asked is None or asked.backend != named.backend:
             kw.pop("connect_args", None)
         for _ in range(len(kw) + 1):
             try:
-                return original(target, **kw)
+                return original(target.text, **kw)
             except ModuleNotFoundError as exc:
                 why = (
                     f" (host env.py ({self.where()}) makes {engine}, which scaffold points at "
-                    f"{redact(self.url)})"
+                    f"{named.redacted})"
                 )
                 raise ConfigError(missing_driver(exc.name or "?", target, why)) from None
             except TypeError as exc:
@@ -122,50 +112,46 @@ class Redirect:
                 if not names or not set(names) & set(kw):
                     raise
                 kw = {k: v for k, v in kw.items() if k not in names}
-        return original(target, **kw)
+        return original(target.text, **kw)
 
-    def _note(self, asked: URL | None) -> None:
+    def _note(self, asked: DatabaseURL | None) -> None:
         """Warn once when the host's own sqlalchemy.url overrides a URL env.py computed."""
         if self.named_by is not None or self.warn is None or asked is None:
             return
-        if is_placeholder(asked):
+        if asked.is_placeholder:
             return
-        text = redact(asked)
+        text = asked.redacted
         if text in self._warned:
             return
         self._warned.add(text)
         self.warn(
             f"host env.py ({self.env_py}) asked for {text}; scaffold migrates "
-            f"{redact(self.url or '')} (sqlalchemy.url of the host's config): pass --url to "
-            "choose another database"
+            f"{self.url.redacted if self.url else ''} (sqlalchemy.url of the host's config): "
+            "pass --url to choose another database"
         )
-
-    def twin(self, is_async: bool) -> str:
-        """The named URL with a driver of the kind asked for: as given when it is of that kind
-        (``postgresql+asyncpg`` stays), else its twin (psycopg's async side named)."""
-        url = self.url or ""
-        if is_async_driver(parse_url(url).drivername) == is_async:
-            return url
-        return async_variant(url) if is_async else sync_variant(url)
 
     # --- engines made before the run ---------------------------------------------------------
 
     def stand_in(self, engine: Engine) -> Engine | None:
         """The engine to connect through instead of ``engine`` (None: ``engine`` itself)."""
-        if self.url is None or same_database(engine.url, parse_url(self.url)):
+        if self.url is None:
+            return None
+        made_on = DatabaseURL.of(engine.url)
+        if made_on.same_database(self.url):
             return None
         found = self._stand_ins.get(id(engine))
         if found is None:
-            self._note(engine.url)
-            found = make_engine(self.twin(bool(getattr(engine.dialect, "is_async", False))))
+            self._note(made_on)
+            found = make_engine(self.url.twin(bool(getattr(engine.dialect, "is_async", False))))
             self._stand_ins[id(engine)] = found
         return found
 
     def refuse_raw(self, engine: Engine) -> ConfigError:
         where = self.where()
         return ConfigError(
-            f"host env.py ({where}) asks an engine on {redact(engine.url)}, made before scaffold "
-            f"ran, for a raw DBAPI connection: scaffold cannot point it at {redact(self.url or '')}"
+            f"host env.py ({where}) asks an engine on {DatabaseURL.of(engine.url).redacted}, made "
+            "before scaffold ran, for a raw DBAPI connection: scaffold cannot point it at "
+            f"{self.url.redacted if self.url else ''}"
             "; let env.py connect through engine.connect(), config.attributes['connection'] or "
             "sqlalchemy.url (docs/hosts.md#hosts-whose-envpy-picks-its-own-database)"
         )
@@ -174,14 +160,14 @@ class Redirect:
 
     def offline(self, kw: dict[str, Any]) -> None:
         """``context.configure()``'s arguments in --sql mode: the named database's dialect."""
-        asked = _parsed(kw.get("url"))
+        asked = DatabaseURL.lenient(kw.get("url"))
         if self.url is None:
-            if asked is not None and is_placeholder(asked):
+            if asked is not None and asked.is_placeholder:
                 raise self.placeholder_error()
             return
         if asked is None and kw.get("dialect_name") is None:
             return
-        kw["url"] = self.url
+        kw["url"] = self.url.text
         kw.pop("dialect_name", None)
 
     # --- messages ------------------------------------------------------------------------------
@@ -205,20 +191,6 @@ class Redirect:
         for engine in self._stand_ins.values():
             engine.dispose()
         self._stand_ins.clear()
-
-
-def _parsed(url: Any) -> URL | None:
-    """env.py's URL, parsed; None when it is no URL SQLAlchemy can read."""
-    if url is None:
-        return None
-    from sqlalchemy.engine import URL, make_url
-
-    if isinstance(url, URL):
-        return url
-    try:
-        return make_url(str(url))
-    except Exception:
-        return None
 
 
 #: The redirect of the env.py run in progress (runs nest: autogenerate upgrades a scratch

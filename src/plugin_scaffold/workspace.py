@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import alembic_private, orphans
 from . import plugin as plugins_mod
-from .databases import is_placeholder, redact, remember_secrets, usable_url
+from .databases import DatabaseURL, is_placeholder, redact, remember_secrets
 from .environment import (
     MigrationFn,
     handed_in,
@@ -59,7 +59,7 @@ class Workspace:
     host: Host
     plugins: list[Plugin]
     project: Project | None = None
-    url: str | None = None
+    url: DatabaseURL | None = None
     #: Who named :attr:`url`: ``--url``, the project's ``url``, or None for the host's own
     #: ``sqlalchemy.url`` (then an env.py computing another URL is warned of; see redirect.py).
     url_named_by: str | None = None
@@ -136,14 +136,14 @@ class Workspace:
             plugins=plugins,
             project=project,
             extra_locations=extra,
-            url=usable_url(chosen_url) if chosen_url else None,
+            url=DatabaseURL.parse(chosen_url) if chosen_url else None,
             url_named_by=named_by,
             x_args=list(x_args or []),
         )
 
     # --- core objects -------------------------------------------------------------------------
 
-    def make_config(self, url: str | None = None) -> Config:
+    def make_config(self, url: DatabaseURL | None = None) -> Config:
         locations = [p.migrations for p in self.plugins] + self.extra_locations
         return self.host.config(
             extra_locations=locations, url=url or self.url, quiet=self.quiet, x_args=self.x_args
@@ -258,7 +258,7 @@ class Workspace:
         *,
         plugin: str | None = None,
         sql: bool = False,
-        url: str | None = None,
+        url: DatabaseURL | None = None,
     ) -> int:
         """Upgrade to ``target`` (Alembic's words: ``heads``, ``NAME@head``, a revision...; or
         several revisions at once, a tuple).
@@ -318,7 +318,7 @@ class Workspace:
         *,
         plugin: str | None = None,
         sql: bool = False,
-        url: str | None = None,
+        url: DatabaseURL | None = None,
     ) -> int:
         """Downgrade to ``target``, or remove ``plugin`` (its branch to ``NAME@base``).
 
@@ -346,7 +346,7 @@ class Workspace:
         *,
         plugin: str | None = None,
         purge: bool = False,
-        url: str | None = None,
+        url: DatabaseURL | None = None,
         before: Callable[[Any, MigrationContext], None] | None = None,
     ) -> RowChange:
         """Alembic's ``stamp``: set the version rows to ``target`` without running a revision.
@@ -442,7 +442,7 @@ class Workspace:
         steps: Callable[[Any, Any], Any],
         target: str | tuple[str, ...],
         sql: bool,
-        url: str | None,
+        url: DatabaseURL | None,
         *,
         offline_start: tuple[str, ...],
         verb: str,
@@ -531,7 +531,7 @@ class Workspace:
     def run(
         self,
         fn: MigrationFn,
-        url: str | None,
+        url: DatabaseURL | None,
         as_sql: bool = False,
         config: Config | None = None,
         lock: bool | None = None,
@@ -577,9 +577,8 @@ class Workspace:
     def version_num_width(self) -> VersionWidth:
         """How many characters a revision id may have here: the width of ``version_num`` in the
         workspace's database where its version table exists, else Alembic's (32)."""
-        from .databases import missing_sqlite_file, redact
-
-        if self.url is None or missing_sqlite_file(self.url) is not None:
+        url = self.url
+        if url is None or url.missing_sqlite_file is not None:
             return VersionWidth()
         found: list[VersionWidth] = []
 
@@ -588,7 +587,7 @@ class Workspace:
             if context.connection is not None:
                 width = table.width(context.connection)
                 if width is not None:
-                    found.append(VersionWidth(width, table.name, redact(self.url or "")))
+                    found.append(VersionWidth(width, table.name, url.redacted))
             return []
 
         # A database that cannot be read now: the width Alembic gives the column.
@@ -614,11 +613,11 @@ class Workspace:
             self.warn(orphans.warning(self.unknown_rows))
         return kept
 
-    def current(self, url: str | None = None) -> list[Script]:
+    def current(self, url: DatabaseURL | None = None) -> list[Script]:
         """The revisions the database is at (its rows in the version table)."""
         return self.where(url)[0]
 
-    def where(self, url: str | None = None) -> tuple[list[Script], str | None]:
+    def where(self, url: DatabaseURL | None = None) -> tuple[list[Script], str | None]:
         """The revisions the database is at, and the URL of the database env.py is on (with
         its password: for scratch databases on the same server), None if it has no engine."""
         found: list[str] = []

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import alembic_private
-from ..databases import kind_of, make_engine, redact, temporary_database
+from ..databases import DatabaseURL, kind_of, make_engine, redact, temporary_database
 from ..errors import ConfigError, MigrationError, ScaffoldError
 from ..staticcheck import branch_findings, host_anchor
 from ..staticcheck import relative as _relative
@@ -127,7 +127,9 @@ class MigrationChecks:
         # The revision files do not depend on the database: share what was read from them
         # (read first: reading them settles which plugins take part).
         script, graph = ws.script, ws.graph
-        bound = dataclasses.replace(ws, url=url, extra_locations=list(ws.extra_locations))
+        bound = dataclasses.replace(
+            ws, url=DatabaseURL.parse(url), extra_locations=list(ws.extra_locations)
+        )
         bound.__dict__["script"] = script
         bound.__dict__["graph"] = graph
         return bound

@@ -35,9 +35,9 @@ from ..databases import (
     DEFAULT_SERVER_URLS,
     KINDS,
     SERVER_URL_VARIABLES,
+    DatabaseURL,
     kind_of,
     normalize_kind,
-    parse_url,
     redact,
     redact_text,
 )
@@ -183,7 +183,7 @@ def _no_server(kind: str, env: Mapping[str, str]) -> str | None:
         return None
     variable = SERVER_URL_VARIABLES[kind]
     try:
-        url = parse_url(env.get(variable) or DEFAULT_SERVER_URLS[kind])
+        url = DatabaseURL.parse(env.get(variable) or DEFAULT_SERVER_URLS[kind]).url
     except ConfigError:
         return None  # the session's tests say what is wrong with it
     if not url.host:
