@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import alembic_private, orphans
 from .databases import DatabaseURL, folder_prefix, sweep_folders, temporary_database
+from .environment import target_metadatas
 from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
 from .files import installed_file
 from .locking import revision_lock
@@ -448,14 +449,6 @@ def publish(staged: Path, staging: Path, folder: Path) -> Path:
     return final
 
 
-def target_metadatas(context: MigrationContext) -> list[Any]:
-    """The MetaData objects env.py configured its context with (``target_metadata``)."""
-    target = context.opts.get("target_metadata")
-    if target is None:
-        return []
-    return list(target) if isinstance(target, list | tuple) else [target]
-
-
 def require_host_metadata(context: MigrationContext, mine: PluginModels) -> None:
     """The plugin's tables must be on the MetaData env.py compares, or nothing is compared."""
     metadatas = target_metadatas(context)
@@ -499,7 +492,7 @@ def _autogenerate(
     ) -> None:
         scope.check(context)
         if scope.plugin is None:
-            scope.strays = orphans.stray_tables(ws, context)
+            scope.strays = orphans.stray_tables(context, ws.known_revision, ws.plugins)
         # Batch operations run on SQLite and are plain ALTERs elsewhere.
         context.opts["render_as_batch"] = True
         script = scripts[0]

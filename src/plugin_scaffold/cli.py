@@ -156,10 +156,10 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 def _orphans(ws: Workspace) -> None:
     """What removed plugins left in the database (``scaffold plugins``' second part)."""
-    from . import orphans
+    from . import forget
 
     ws.warn_orphans = False
-    found, unread = orphans.try_survey(ws)
+    found, unread = forget.try_survey(ws)
     if found is None:
         ws.warn(unread or "the database could not be read")
         return
@@ -184,7 +184,7 @@ def _orphans(ws: Workspace) -> None:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from . import orphans
+    from . import forget
     from .errors import UsageError
 
     if args.name is None and not args.revision:
@@ -198,12 +198,12 @@ def cmd_forget(args: argparse.Namespace) -> int:
     waited: list[bool] = []
     # Read under the migration lock: a forget of the same plugin running at once is either
     # done (and this run waited for it) or not begun.
-    found = orphans.survey_database(
+    found = forget.survey_database(
         ws, references=args.drop_tables, lock=True, on_wait=lambda: waited.append(True)
     )
     try:
-        wanted = orphans.plan(ws, found, args.name, args.revision, args.drop_tables)
-    except orphans.NothingToForget as nothing:
+        wanted = forget.plan(ws, found, args.name, args.revision, args.drop_tables)
+    except forget.NothingToForget as nothing:
         # Done already: by the run this one waited for, or by an earlier one (a script that
         # forgets on every deploy exits 0 each time).
         _say(gone if waited else str(nothing))
@@ -217,7 +217,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
         if input("go ahead? [y/N] ").strip().lower() not in ("y", "yes"):
             _say("nothing done")
             return 1
-    done = orphans.forget(ws, wanted, drop=args.drop_tables)
+    done = forget.forget(ws, wanted, drop=args.drop_tables)
     if not done.revisions and not done.tables:
         _say(gone)
         return 0

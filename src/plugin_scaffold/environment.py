@@ -233,6 +233,14 @@ class Progress:
 _DDL = re.compile(r"\s*(CREATE|ALTER|DROP|RENAME|TRUNCATE)\b", re.IGNORECASE)
 
 
+def target_metadatas(context: MigrationContext) -> list[Any]:
+    """The MetaData objects env.py configured its context with (``target_metadata``)."""
+    target = context.opts.get("target_metadata")
+    if target is None:
+        return []
+    return list(target) if isinstance(target, list | tuple) else [target]
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []

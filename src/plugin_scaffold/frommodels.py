@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import alembic_private
-from .autogen import require_host_metadata, target_metadatas
+from .autogen import require_host_metadata
+from .environment import target_metadatas
 from .errors import ConfigError, UsageError
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Revisions in the version table that no configured folder holds: orphans, and forgetting them.
+"""Revisions in the version table that no configured folder holds, and tables no model owns.
 
 A plugin uninstalled without ``scaffold downgrade --plugin`` first leaves its row in
 ``alembic_version`` (and its tables): Alembic then fails every command with "Can't locate
@@ -6,9 +6,7 @@ revision identified by ...". scaffold leaves such rows where they are, warns onc
 and works with the rows it knows (see :func:`split`, called where Alembic reads the version
 table). ``scaffold plugins`` lists each orphan — its rows and the tables carrying a prefix that
 no known model owns; the orphan's name is that prefix — and ``scaffold forget NAME`` removes
-them, under the migration lock, in one transaction. ``forget`` reads the database under the
-lock as well (runs at once: one forgets, the others find it gone), and never drops a table that
-a table it keeps points at.
+them (forget.py).
 """
 
 from __future__ import annotations
@@ -16,10 +14,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from . import alembic_private
-from .errors import ConfigError, ScaffoldError, UsageError
+from .environment import target_metadatas
+from .errors import ScaffoldError, UsageError
 from .versiontable import VersionTable
 
 if TYPE_CHECKING:
@@ -27,7 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from .graph import Graph
-    from .workspace import Workspace
+    from .plugin import Plugin
 
 GUIDE = "docs/orphans.md"
 
@@ -114,9 +112,15 @@ def _prefix(table: str) -> str | None:
 
 
 def survey(
-    ws: Workspace, context: MigrationContext, *, count: bool = True, references: bool = False
+    context: MigrationContext,
+    known: Callable[[str], bool],
+    plugins: Sequence[Plugin],
+    *,
+    count: bool = True,
+    references: bool = False,
 ) -> Survey:
-    """Read the version table and the tables of ``context``'s database (inside a run of env.py).
+    """Read the version table and the tables of ``context``'s database (inside a run of env.py),
+    for a graph that has the revisions ``known`` says it has, and the ``plugins`` found.
 
     A table is a stray when it carries a prefix (``name__``) that no table of env.py's
     ``target_metadata`` carries, that no plugin found declares, and it is no table of that
@@ -133,9 +137,9 @@ def survey(
     names = set(sa.inspect(connection).get_table_names(schema=schema))
     if table.name in names:
         found.rows = table.rows(connection)
-    found.unknown = split(found.rows, ws.known_revision)[1]
-    plugin_prefixes = _plugin_prefixes(ws)  # imported now: their tables join target_metadata
-    metadatas = _target_metadatas(context)
+    found.unknown = split(found.rows, known)[1]
+    prefixes_found = plugin_prefixes(plugins)  # imported now: their tables join target_metadata
+    metadatas = target_metadatas(context)
     found.metadata_known = bool(metadatas)
     owned = {t.name for m in metadatas for t in m.tables.values()}
     for name in sorted(owned):
@@ -145,7 +149,7 @@ def survey(
     prefixes = set(found.owned_prefixes)
     for name in sorted(names - owned - {table.name}):
         prefix = _prefix(name)
-        if prefix is None or prefix in prefixes or prefix in plugin_prefixes:
+        if prefix is None or prefix in prefixes or prefix in prefixes_found:
             continue
         rows = _count(connection, name, schema) if count else 0
         found.strays.setdefault(prefix, {})[name] = rows
@@ -177,24 +181,21 @@ def _references(
     return found
 
 
-def stray_tables(ws: Workspace, context: MigrationContext) -> set[str]:
+def stray_tables(
+    context: MigrationContext, known: Callable[[str], bool], plugins: Sequence[Plugin]
+) -> set[str]:
     """The tables of removed plugins (see :func:`survey`): no revision of the host's owns them."""
-    return {t for tables in survey(ws, context, count=False).strays.values() for t in tables}
+    found = survey(context, known, plugins, count=False)
+    return {t for tables in found.strays.values() for t in tables}
 
 
-def _plugin_prefixes(ws: Workspace) -> set[str]:
+def plugin_prefixes(plugins: Sequence[Plugin]) -> set[str]:
     """The plugins' names and table prefixes (a plugin whose models fail to import: its name)."""
-    prefixes = {p.name for p in ws.plugins}
-    for plugin in ws.plugins:
+    prefixes = {p.name for p in plugins}
+    for plugin in plugins:
         with contextlib.suppress(ScaffoldError):
             prefixes.add(plugin.load_models().prefix)
     return prefixes
-
-
-def _target_metadatas(context: MigrationContext) -> list[Any]:
-    from .autogen import target_metadatas
-
-    return target_metadatas(context)
 
 
 def _count(connection: Connection, table: str, schema: str | None) -> int:
@@ -207,7 +208,7 @@ def _count(connection: Connection, table: str, schema: str | None) -> int:
     )
 
 
-def check_safe(ws: Workspace, kept: Sequence[str], found: Survey) -> None:
+def check_safe(graph: Graph, kept: Sequence[str], found: Survey) -> None:
     """Refuse to migrate when an unknown row may be the host's own newer revision.
 
     The rows scaffold knows must place the host somewhere (a host row, or a plugin row whose
@@ -218,10 +219,8 @@ def check_safe(ws: Workspace, kept: Sequence[str], found: Survey) -> None:
     """
     if not found.unknown:
         return
-    graph = ws.graph
     ids = ", ".join(found.unknown)
-    host_applied = _host_applied(graph, kept)
-    if not host_applied:
+    if not host_applied(graph, kept):
         raise UsageError(
             f"alembic_version holds {ids}, unknown here, and no revision of the host: scaffold "
             "cannot tell where the host is (a database newer than this host's code? install "
@@ -238,255 +237,10 @@ def check_safe(ws: Workspace, kept: Sequence[str], found: Survey) -> None:
         )
 
 
-def _host_applied(graph: Graph, kept: Sequence[str]) -> bool:
+def host_applied(graph: Graph, kept: Sequence[str]) -> bool:
     """True when a known row is a host revision or names one (directly or not)."""
     for row in kept:
         for revision in graph.script.iterate_revisions(row, "base"):
             if revision is not None and graph.owner(revision) is None:
                 return True
     return False
-
-
-# --- forget ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Plan:
-    """What ``scaffold forget`` removes."""
-
-    name: str | None
-    revisions: list[str]
-    tables: dict[str, int]
-
-    def lines(self, drop: bool) -> list[str]:
-        said = [f"remove row {r} from alembic_version" for r in self.revisions]
-        if drop:
-            said += [
-                f"drop table {t} ({n} row{'s' if n != 1 else ''})" for t, n in self.tables.items()
-            ]
-        elif self.tables:
-            said.append(f"keep tables {', '.join(self.tables)} (add --drop-tables to drop them)")
-        return said
-
-
-def plan(
-    ws: Workspace, found: Survey, name: str | None, revisions: Sequence[str], drop: bool
-) -> Plan:
-    """What forgetting ``name`` (a stray prefix) and/or ``revisions`` means; refuse bad input.
-
-    Raises :class:`NothingToForget` when nothing of them is left in the database (forgotten by
-    an earlier run, or by one running at once), unless the name looks mistyped or names the
-    host's own tables (:class:`UsageError`).
-    """
-    plugins = _plugin_prefixes(ws)
-    if name is not None and name in plugins:
-        raise UsageError(
-            f"plugin {name} is installed (its code is found): remove it with `scaffold "
-            f"downgrade --plugin {name}` before uninstalling it, not with forget"
-        )
-    for revision in revisions:
-        if ws.known_revision(revision):
-            owner = ws.graph.owner(ws.script.get_revision(revision)) or "the host"  # type: ignore[arg-type]
-            raise UsageError(
-                f"revision {revision} belongs to {owner}, whose code is found: use "
-                "`scaffold downgrade`, not forget"
-            )
-    given = list(revisions)
-    absent = [r for r in given if r not in found.unknown]
-    if absent and len(absent) < len(given):
-        raise UsageError(
-            f"revision {absent[0]} is not in alembic_version (the other rows given are): "
-            "leave it out; nothing forgotten"
-        )
-    revisions = [] if absent else given
-    tables = dict(found.strays.get(name, {})) if name is not None else {}
-    if not given and name is not None:
-        orphan = next((o for o in found.orphans() if o.name == name), None)
-        revisions = orphan.revisions if orphan is not None else []
-        if not revisions and found.unknown and not found.paired and tables:
-            raise UsageError(
-                f"alembic_version holds {', '.join(found.unknown)}, unknown here, and "
-                f"{len(found.strays)} orphaned table prefixes: which row was {name}'s? "
-                f"pass --revision ID (see scaffold plugins)"
-            )
-    if drop and tables and not found.metadata_known:
-        raise ConfigError(
-            "the host's env.py compares no target_metadata: scaffold cannot tell the host's "
-            "tables from a removed plugin's, and drops none (leave out --drop-tables)"
-        )
-    if not revisions and not tables:
-        _refuse_mistaken(found, plugins, name, given)
-        raise NothingToForget(name, given)
-    _keep_host_placed(ws, found, revisions)
-    if drop:
-        _keep_references_whole(found, name, tables)
-    return Plan(name, list(revisions), tables)
-
-
-def _refuse_mistaken(
-    found: Survey, plugins: set[str], name: str | None, revisions: Sequence[str]
-) -> None:
-    """Nothing goes with ``name`` or ``revisions``: refuse a name that is the host's prefix, or
-    looks like a typo of an orphan's, a plugin's or an unknown row (exit 2); the rest are gone."""
-    from difflib import get_close_matches
-
-    if name is not None and name in found.owned_prefixes:
-        raise UsageError(
-            f"nothing to forget: {name}__* tables are the host's ({found.owned_prefixes[name]} "
-            "is in its models), not a removed plugin's (see scaffold plugins)"
-        )
-    if name is not None:
-        close = get_close_matches(name, sorted(set(found.strays) | plugins), n=1, cutoff=0.75)
-        if close:
-            raise UsageError(
-                f"nothing to forget: no orphan named {name} (did you mean {close[0]}? see "
-                "scaffold plugins)"
-            )
-    for revision in revisions:
-        close = get_close_matches(revision, found.unknown, n=1, cutoff=0.75)
-        if close:
-            raise UsageError(
-                f"nothing to forget: alembic_version has no row {revision} (did you mean "
-                f"{close[0]}? see scaffold plugins)"
-            )
-
-
-class NothingToForget(ScaffoldError):
-    """Nothing in the database goes with the name or rows given to ``forget`` any more: what
-    the command asks for is done (the CLI says so, exit 0)."""
-
-    exit_code = 0
-
-    def __init__(self, name: str | None, revisions: Sequence[str]) -> None:
-        self.what = name or ", ".join(revisions)
-        where = (
-            f"alembic_version has no row of it and no table is named {name}__*"
-            if name is not None
-            else f"alembic_version has no row {self.what}"
-        )
-        super().__init__(
-            f"nothing to forget: {self.what} is gone already, or was never here ({where}; see "
-            "scaffold plugins)"
-        )
-
-
-def _keep_references_whole(found: Survey, name: str | None, tables: dict[str, int]) -> None:
-    """Refuse to drop a table that a table kept (the host's, another plugin's) points at.
-
-    SQLite would drop it and leave the host's rows pointing at nothing (every later insert into
-    that table fails); MariaDB would fail half way, its DROPs committed one by one.
-    """
-    for reference in found.references:
-        if reference.referred in tables and reference.table not in tables:
-            raise UsageError(
-                f"{reference}: dropping {name}'s tables would leave that table's rows pointing "
-                "at nothing; drop that foreign key first (a revision of its owner), or leave "
-                "out --drop-tables; nothing changed"
-            )
-
-
-def _keep_host_placed(ws: Workspace, found: Survey, revisions: Sequence[str]) -> None:
-    """Refuse to remove the rows that alone say where the host is.
-
-    A plugin whose root ``depends_on`` the host's head took over the host's row when it was
-    installed (Alembic keeps one row per branch tip): removing its orphaned row would leave the
-    host looking unmigrated, and the next ``alembic upgrade`` would create its tables again.
-    """
-    graph = ws.graph
-    if not revisions or not graph.host_heads:
-        return
-    kept = [r for r in found.rows if r not in revisions and ws.known_revision(r)]
-    if _host_applied(graph, kept):
-        return
-    heads = ", ".join(graph.host_heads)
-    raise UsageError(
-        f"forgetting {', '.join(revisions)} would leave no row saying where the host is (the "
-        "removed plugin's row stood for the host revision its root depended on), and plain "
-        "alembic would create the host's tables again: first `scaffold stamp HOST_REVISION`, "
-        f"the host revision this database is at (the host's head: {heads}, if its code has "
-        f"not changed since), then forget ({GUIDE})"
-    )
-
-
-def forget(ws: Workspace, wanted: Plan, *, drop: bool) -> Plan:
-    """Remove ``wanted``'s rows (and with ``drop`` its tables) under the migration lock, in one
-    transaction; returns what was still there to remove (nothing: another run did it).
-
-    The rows go first: on MariaDB, where each DROP commits by itself, a run cut short leaves
-    tables whose prefix names them, which ``forget NAME --drop-tables`` finishes.
-    """
-    done = Plan(wanted.name, [], {})
-
-    def fn(rev: Any, context: MigrationContext) -> list[Any]:
-        found = survey(ws, context, count=False, references=drop)
-        connection = context.connection
-        assert connection is not None
-        done.revisions = [r for r in wanted.revisions if r in found.rows]
-        present = found.strays.get(wanted.name, {}) if wanted.name else {}
-        done.tables = {t: n for t, n in wanted.tables.items() if t in present} if drop else {}
-        if done.tables:  # checked again: a table may point at them since the plan was made
-            _keep_references_whole(found, wanted.name, done.tables)
-        with alembic_private.step_transaction(context):
-            found.table.delete(connection, done.revisions)
-            if done.tables:
-                _drop_tables(connection, list(done.tables), found.table.schema)
-        return []
-
-    ws.run(fn, None, lock=True, dont_mutate=True)
-    return done
-
-
-def _drop_tables(connection: Connection, tables: list[str], schema: str | None) -> None:
-    """Drop ``tables`` in foreign-key order (SQLAlchemy's, which also drops the constraints of a
-    cycle first)."""
-    import sqlalchemy as sa
-
-    metadata = sa.MetaData(schema=schema)
-    metadata.reflect(connection, only=tables)
-    chosen = [metadata.tables[f"{schema}.{t}" if schema else t] for t in tables]
-    metadata.drop_all(connection, tables=chosen, checkfirst=False)
-
-
-def survey_database(
-    ws: Workspace,
-    *,
-    references: bool = False,
-    lock: bool = False,
-    on_wait: Callable[[], None] | None = None,
-) -> Survey:
-    """Survey the workspace's database (a run of env.py that changes nothing).
-
-    ``lock``: under the migration lock, so that it reads what a run changing the version table
-    (a ``forget`` at the same time) left; ``on_wait`` is called if it waits for it.
-    """
-    found: list[Survey] = []
-
-    def fn(rev: Any, context: MigrationContext) -> list[Any]:
-        found.append(survey(ws, context, references=references))
-        return []
-
-    ws.run(fn, None, dont_mutate=True, lock=lock, on_wait=on_wait)
-    if not found:
-        raise ConfigError("the host's env.py ran no migrations: no database to read")
-    merged = found[0]
-    for more in found[1:]:  # env.py migrating several databases (multidb)
-        merged.rows += more.rows
-        merged.unknown += more.unknown
-        merged.references += more.references
-        for prefix, table in more.owned_prefixes.items():
-            merged.owned_prefixes.setdefault(prefix, table)
-        for prefix, tables in more.strays.items():
-            merged.strays.setdefault(prefix, {}).update(tables)
-    return merged
-
-
-def try_survey(ws: Workspace) -> tuple[Survey | None, str | None]:
-    """:func:`survey_database`, or why the database could not be read (one line)."""
-    if ws.url is None:
-        return None, "no database URL (pass --url, or set sqlalchemy.url): orphans not looked for"
-    if ws.url.missing_sqlite_file is not None:
-        return Survey(), None
-    try:
-        return survey_database(ws), None
-    except ScaffoldError as exc:
-        return None, f"the database could not be read ({exc}): orphans not looked for"

@@ -479,7 +479,8 @@ class Workspace:
                 )
             elif self.unknown_rows:
                 # Refused: the error alone says it; else the warning, once, as elsewhere.
-                orphans.check_safe(self, rev, orphans.survey(self, context, count=False))
+                found = orphans.survey(context, self.known_revision, self.plugins, count=False)
+                orphans.check_safe(self.graph, rev, found)
                 if warn:
                     self.warn(orphans.warning(self.unknown_rows))
             if init is not None:
