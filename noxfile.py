@@ -17,7 +17,7 @@ nox.options.reuse_existing_virtualenvs = True
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 TEST_DEPENDENCIES = nox.project.dependency_groups(PYPROJECT, "test")
 LINT_DEPENDENCIES = nox.project.dependency_groups(PYPROJECT, "lint")
-# The servers the tests use (see plugin_scaffold.databases); passed through unchanged.
+# The servers the tests use (see plugin_scaffold.databases.servers); passed through unchanged.
 SERVER_VARIABLES = ("SCAFFOLD_POSTGRES_URL", "SCAFFOLD_MYSQL_URL", "CI")
 
 
@@ -94,11 +94,12 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    """ruff and mypy, clean."""
+    """ruff and mypy, clean; the layers of docs/architecture.md kept (import-linter)."""
     _install_project(session)
     session.install(*LINT_DEPENDENCIES)
     session.run("ruff", "check", ".")
     session.run("mypy")
+    session.run("lint-imports")
 
 
 @nox.session(python="3.11")

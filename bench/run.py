@@ -318,7 +318,7 @@ class Cases:
                 schemas.append(_reflected(path))
             path.unlink()
         if whole:
-            from plugin_scaffold.testing.schema import differences
+            from plugin_scaffold.databases.schema import differences
 
             differ = differences(schemas[0], schemas[1], gone="alembic only", new="scaffold only")
             if differ:
@@ -356,10 +356,10 @@ class Cases:
 
 
 def _reflected(path: Path) -> object:
-    """Everything plugin_scaffold.testing.schema reflects of a SQLite file."""
+    """Everything plugin_scaffold.databases.schema reflects of a SQLite file."""
     import sqlalchemy as sa
 
-    from plugin_scaffold.testing.schema import reflect
+    from plugin_scaffold.databases.schema import reflect
 
     engine = sa.create_engine(f"sqlite:///{path}")
     try:
@@ -516,7 +516,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def suite_errors() -> tuple[type[Exception], ...]:
     """What a failed run raises: the bench's own errors, the OS's and scaffold's."""
-    from plugin_scaffold.databases import ServerUnavailable
+    from plugin_scaffold.databases.servers import ServerUnavailable
     from plugin_scaffold.errors import ScaffoldError
 
     return (OSError, ScaffoldError, ServerUnavailable)

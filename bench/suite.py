@@ -76,7 +76,7 @@ class State:
 def state(url: str) -> State:
     import sqlalchemy as sa
 
-    from plugin_scaffold.databases import make_engine
+    from plugin_scaffold.databases.servers import make_engine
 
     engine = make_engine(url)
     try:
@@ -111,7 +111,7 @@ class Runs:
 
     @contextmanager
     def fresh(self) -> Iterator[str]:
-        from plugin_scaffold.databases import temporary_database
+        from plugin_scaffold.databases.servers import temporary_database
 
         with temporary_database(self.database, prefix="scaffold_bench") as url:
             yield url
@@ -125,8 +125,8 @@ class Runs:
         command.upgrade(config, "heads")
 
     def checks(self) -> object:
+        from plugin_scaffold.commands.workspace import Workspace
         from plugin_scaffold.testing import MigrationChecks
-        from plugin_scaffold.workspace import Workspace
 
         workspace = Workspace.open(config=None, url=None, cwd=self.project)
         return MigrationChecks(workspace, self.layout.chosen, self.database)
@@ -349,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             print(text, flush=True)
 
-    from plugin_scaffold.databases import ServerUnavailable, normalize_kind
+    from plugin_scaffold.databases.servers import ServerUnavailable, normalize_kind
     from plugin_scaffold.errors import ScaffoldError
 
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from forkrun import ForkServer
-from plugin_scaffold.databases import (
+from plugin_scaffold.databases.servers import (
     ServerUnavailable,
     check_server,
     server_url,

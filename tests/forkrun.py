@@ -21,8 +21,9 @@ SERVER = r"""
 import json, os, signal, sys, traceback
 
 import alembic.command, alembic.script, sqlalchemy, copier  # noqa: F401  (imported once, here)
-import plugin_scaffold.autogen, plugin_scaffold.cli, plugin_scaffold.template  # noqa: F401
-import plugin_scaffold.workspace, plugin_scaffold.wiring  # noqa: F401
+import plugin_scaffold.cli, plugin_scaffold.commands.revision  # noqa: F401
+import plugin_scaffold.commands.workspace, plugin_scaffold.host.wiring  # noqa: F401
+import plugin_scaffold.plugin.template  # noqa: F401
 import importlib
 for name in ("sqlalchemy.ext.asyncio", "psycopg", "pymysql"):  # what most commands import next
     try:

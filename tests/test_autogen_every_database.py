@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import require_server, run_scaffold, tables, versions
-from plugin_scaffold.databases import temporary_database
+from plugin_scaffold.databases.servers import temporary_database
 
 TAG_MODEL = '''
 

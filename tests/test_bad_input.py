@@ -26,9 +26,9 @@ import pytest
 
 from conftest import EXAMPLE_HOST, require_server
 from forkrun import ForkServer
-from plugin_scaffold.databases import make_engine, temporary_database
-from plugin_scaffold.template import render_plugin
-from plugin_scaffold.testing.schema import contents, reflect
+from plugin_scaffold.databases.schema import contents, reflect
+from plugin_scaffold.databases.servers import make_engine, temporary_database
+from plugin_scaffold.plugin.template import render_plugin
 
 INITIAL = "61a654dd15fe"  # the deterministic id of badin's initial revision
 MIGRATIONS = "plug/src/badin/migrations"

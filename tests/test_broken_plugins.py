@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ownsuite import CHECKS, assert_only, run_own_tests
-from plugin_scaffold.template import render_plugin
+from plugin_scaffold.plugin.template import render_plugin
 
 BROKEN = Path(__file__).parent / "broken"
 INITIAL = hashlib.sha1(b"plugin-scaffold:flawed").hexdigest()[:12]

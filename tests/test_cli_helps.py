@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE_HOST, run_alembic, run_scaffold
-from plugin_scaffold import databases
 from plugin_scaffold.cli import GLOBAL_OPTIONS, build_parser
-from plugin_scaffold.databases import ServerUnavailable, check_server
+from plugin_scaffold.databases import servers
+from plugin_scaffold.databases.servers import ServerUnavailable, check_server
+from plugin_scaffold.plugin.template import render_plugin
 from plugin_scaffold.resources import install_command
-from plugin_scaffold.template import render_plugin
 
 #: argparse wraps at $COLUMNS - 2: the same help whatever terminal runs the tests.
 WIDE = {"COLUMNS": "102"}
@@ -312,7 +312,7 @@ def test_a_skip_reason_is_cut_between_words_never_in_one(monkeypatch: pytest.Mon
     def refused(*args: object, **kwargs: object) -> None:
         raise Exception(" ".join(["abcdefghij"] * 40))
 
-    monkeypatch.setattr(databases, "make_engine", refused)
+    monkeypatch.setattr(servers, "make_engine", refused)
 
     with pytest.raises(ServerUnavailable) as raised:
         check_server("postgresql+psycopg://postgres@127.0.0.1:1/x")

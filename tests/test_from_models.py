@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from conftest import execute, require_server, run_scaffold, tables, versions
 from hostmatrix import PLUGIN as MATRIX_PLUGIN
 from hostmatrix import env_for, make_generated_host, render
-from plugin_scaffold.databases import temporary_database
-from plugin_scaffold.testing.schema import Snapshot, differences, reflect
+from plugin_scaffold.databases.schema import Snapshot, differences, reflect
+from plugin_scaffold.databases.servers import temporary_database
 from test_bad_input import dump
 
 PLUGIN = "media_tags"

@@ -24,7 +24,7 @@ import pytest
 
 from conftest import execute, require_server, rows, run_scaffold, tables, versions
 from hosts import make_mediagoblin_015, make_mediagoblin_site
-from plugin_scaffold.databases import temporary_database
+from plugin_scaffold.databases.servers import temporary_database
 
 FACTORY = "plugin_scaffold.hosts.mediagoblin:alembic_config"
 INIT = "plugin_scaffold.hosts.mediagoblin:foundations"

@@ -28,7 +28,7 @@ from conftest import (
     versions,
 )
 from hostmatrix import KINDS, PLUGIN, env_for, make_generated_host, render
-from plugin_scaffold.databases import temporary_database
+from plugin_scaffold.databases.servers import temporary_database
 
 
 def scaffold(project: Path, env: dict[str, str], *args: str, check: int | None = 0):  # type: ignore[no-untyped-def]

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from alembic import command
 
 from conftest import run_scaffold
-from plugin_scaffold.databases import DatabaseURL, temporary_database
+from plugin_scaffold.databases.servers import temporary_database
+from plugin_scaffold.databases.urls import DatabaseURL
 
 INIT = '''
 """The shop application's database package."""

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import require_server, run_scaffold
-from plugin_scaffold.databases import temporary_database
+from plugin_scaffold.databases.servers import temporary_database
 
 #: The example host's head (examples/examplehost/.../versions).
 HOST_HEAD = "3c8e0f2a1b4d"

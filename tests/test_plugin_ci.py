@@ -28,7 +28,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from conftest import ROOT, require_server, run_scaffold
-from plugin_scaffold.databases import server_url
+from plugin_scaffold.databases.servers import server_url
 from plugin_scaffold.testing import MigrationSuite
 
 WORKFLOW = ".github/workflows/migrations.yml"
@@ -49,7 +49,7 @@ SERVICES = {
     "postgresql": ("postgres:16", "pg_isready"),
     "mysql": ("mariadb:11", "healthcheck.sh --connect"),
 }
-#: The variables naming the server of each kind (plugin_scaffold.databases reads them).
+#: The variables naming the server of each kind (plugin_scaffold.databases.servers reads them).
 URL_VARIABLES = {"postgresql": "SCAFFOLD_POSTGRES_URL", "mysql": "SCAFFOLD_MYSQL_URL"}
 
 #: Every check of the migration suite, as the rendered tests/test_migrations.py inherits them.

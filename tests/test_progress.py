@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, execute, run_scaffold, tables, versions
-from plugin_scaffold.databases import make_engine
-from plugin_scaffold.locking import migration_lock
+from plugin_scaffold.databases.locking import migration_lock
+from plugin_scaffold.databases.servers import make_engine
 
 sys.path.insert(0, str(ROOT / "bench"))
 from hostgen import Layout, generate

@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from conftest import ROOT, require_server
 from conftest import uv_binary as _uv
 from docpages import DOCS, Edit, steps
-from plugin_scaffold.databases import redact_text, temporary_database
+from plugin_scaffold.databases.servers import temporary_database
+from plugin_scaffold.databases.urls import redact_text
 
 # Rattail's revisions run on PostgreSQL only: these tests belong to nox's tests(postgresql).
 pytestmark = pytest.mark.postgresql
@@ -189,7 +190,7 @@ def _conf(tmp_path: Path, url: str) -> Path:
 
 def _engine(url: str) -> sa.engine.Engine:
     # This process's own driver (psycopg 3 under SQLAlchemy 2) on the same database.
-    from plugin_scaffold.databases import make_engine
+    from plugin_scaffold.databases.servers import make_engine
 
     return make_engine(str(sa.engine.make_url(url).set(drivername="postgresql+psycopg")))
 

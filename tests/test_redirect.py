@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from conftest import Tripwire, require_server, run_scaffold, tables, versions
 from hosts import make_host, revision_id
-from plugin_scaffold.databases import DatabaseURL, temporary_database
+from plugin_scaffold.databases.servers import temporary_database
+from plugin_scaffold.databases.urls import DatabaseURL
 
 
 def _host(root: Path, online: str, *, module: str = "", url: str = "placeholder") -> Path:

@@ -102,7 +102,7 @@ def test_rev_id_longer_than_the_version_table_holds_is_refused(
     """A 33-character id passes Alembic but not alembic_version's VARCHAR(32): the upgrade would
     fail on PostgreSQL, and stop half way on MariaDB. The width is the database's own where its
     version table exists; `scaffold check` finds a revision id longer than that."""
-    from plugin_scaffold.databases import kind_of, redact
+    from plugin_scaffold.databases.urls import kind_of, redact
 
     ini = make_host(tmp_path / "host")
     project = make_plugin(tmp_path / "poser", "poser", host_ini=ini)

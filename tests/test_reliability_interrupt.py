@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from conftest import require_server, run_scaffold
 from hosts import make_host, make_plugin, revision_id
-from plugin_scaffold.databases import host_tag, server_url, temporary_database
+from plugin_scaffold.databases.servers import host_tag, server_url, temporary_database
 
 SLOW = '''
 """slow step: long enough to be interrupted"""

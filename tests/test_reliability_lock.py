@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from conftest import require_server, run_scaffold, tables, versions
 from hosts import make_host, revision_id
-from plugin_scaffold.databases import redact, temporary_database
+from plugin_scaffold.databases.servers import temporary_database
+from plugin_scaffold.databases.urls import redact
 
 PROCESSES = 8
 

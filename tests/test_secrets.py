@@ -25,15 +25,9 @@ import sqlalchemy as sa
 
 from conftest import EXAMPLE_HOST, require_server
 from forkrun import ForkServer, Result
-from plugin_scaffold.databases import (
-    DatabaseURL,
-    redact,
-    redact_text,
-    remember_secrets,
-    server_url,
-    temporary_database,
-)
-from plugin_scaffold.template import render_plugin
+from plugin_scaffold.databases.servers import server_url, temporary_database
+from plugin_scaffold.databases.urls import DatabaseURL, redact, redact_text, remember_secrets
+from plugin_scaffold.plugin.template import render_plugin
 
 TOKEN = "S3cr3tTok"
 
@@ -80,10 +74,10 @@ def with_password(base: str, password: str, place: str, *, port: str | None = No
 def own_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     """The passwords these tests make this process remember are forgotten after each: another
     test in the same worker may print ``postgres``, a password of one of these."""
-    from plugin_scaffold import databases
+    from plugin_scaffold.databases import urls
 
-    monkeypatch.setattr(databases, "_secrets", [])
-    monkeypatch.setattr(databases, "_secrets_pattern", None)
+    monkeypatch.setattr(urls, "_secrets", [])
+    monkeypatch.setattr(urls, "_secrets_pattern", None)
 
 
 @pytest.mark.parametrize("form,password,place", SPELLINGS, ids=ids)

@@ -28,7 +28,7 @@ from hostmatrix import (
     make_sqlmodel_host,
     render,
 )
-from plugin_scaffold.databases import temporary_database
+from plugin_scaffold.databases.servers import temporary_database
 
 TABLE = f"{PLUGIN}__store_extra"
 

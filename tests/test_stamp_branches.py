@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from conftest import EXAMPLE_HOST, execute, run_scaffold, tables, versions
-from plugin_scaffold.databases import redact
+from plugin_scaffold.databases.urls import redact
 
 HOST_HEAD = "3c8e0f2a1b4d"
 HOST_MIDDLE = "2b7d9e1f0a3c"

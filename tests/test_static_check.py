@@ -21,7 +21,7 @@ import pytest
 
 from conftest import EXAMPLE_HOST, uv_binary
 from forkrun import ForkServer, Result
-from plugin_scaffold.template import render_plugin
+from plugin_scaffold.plugin.template import render_plugin
 
 BROKEN = Path(__file__).parent / "broken"
 INITIAL = hashlib.sha1(b"plugin-scaffold:flawed").hexdigest()[:12]

@@ -27,7 +27,7 @@ from copier import run_copy
 
 from plugin_scaffold import resources
 from plugin_scaffold.errors import UsageError
-from plugin_scaffold.template import answer_error, render_plugin, validate_plugin_name
+from plugin_scaffold.plugin.template import answer_error, render_plugin, validate_plugin_name
 
 ROOT = resources.template_root()
 COPIER = Path(sys.executable).with_name("copier")

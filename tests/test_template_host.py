@@ -17,8 +17,8 @@ from conftest import run_scaffold, tables
 from hosts import make_host
 from plugin_scaffold import resources
 from plugin_scaffold.errors import ConfigError
-from plugin_scaffold.host import resolve_resource
-from plugin_scaffold.template import render_plugin
+from plugin_scaffold.host.host import resolve_resource
+from plugin_scaffold.plugin.template import render_plugin
 
 STRING_KEYED = {
     "host_base": "acme.models:Base",

@@ -20,7 +20,7 @@ from copier import run_copy
 
 from conftest import run_scaffold
 from plugin_scaffold import resources
-from plugin_scaffold.template import (
+from plugin_scaffold.plugin.template import (
     answer_error,
     build_type,
     sqlalchemy_type_names,

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from conftest import ROOT, run_alembic, run_scaffold, tables, versions
 from hosts import make_host, make_plugin, revision_id, write_plugin_root
-from plugin_scaffold.databases import kind_of, temporary_database
+from plugin_scaffold.databases.servers import temporary_database
+from plugin_scaffold.databases.urls import kind_of
 
 sys.path.insert(0, str(ROOT / "bench"))
 from hostgen import Layout, core_id, generate

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from .errors import ScaffoldError
 
 if TYPE_CHECKING:
-    from .workspace import RowChange, Workspace
+    from .commands.workspace import RowChange, Workspace
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
+    from .commands.workspace import Workspace
     from .errors import UsageError
-    from .workspace import Workspace
 
     if args.url is not None and not args.url.strip():
         raise UsageError("--url is empty: give a database URL, or leave --url out")
@@ -43,7 +43,7 @@ def _say(text: str) -> None:
 def cmd_new(args: argparse.Namespace) -> int:
     import shlex
 
-    from .template import host_to_install, render_plugin
+    from .plugin.template import host_to_install, render_plugin
 
     answers = dict(_pairs(args.data))
     answers["plugin_name"] = args.name
@@ -71,7 +71,7 @@ def _pairs(items: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def cmd_wire(args: argparse.Namespace) -> int:
-    from . import wiring
+    from .host import wiring
 
     ws = _workspace(args)
     plugin = ws.plugin(args.name)
@@ -109,7 +109,7 @@ def cmd_wire(args: argparse.Namespace) -> int:
 
 
 def cmd_unwire(args: argparse.Namespace) -> int:
-    from . import wiring
+    from .host import wiring
 
     ws = _workspace(args)
     known = {p.name: p.package for p in ws.plugins}
@@ -156,7 +156,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 def _orphans(ws: Workspace) -> None:
     """What removed plugins left in the database (``scaffold plugins``' second part)."""
-    from . import forget
+    from .commands import forget
 
     ws.warn_orphans = False
     found, unread = forget.try_survey(ws)
@@ -184,7 +184,7 @@ def _orphans(ws: Workspace) -> None:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from . import forget
+    from .commands import forget
     from .errors import UsageError
 
     if args.name is None and not args.revision:
@@ -227,7 +227,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_revision(args: argparse.Namespace) -> int:
-    from .autogen import revision
+    from .commands.revision import revision
     from .errors import UsageError
 
     if args.host and args.plugin:
@@ -294,7 +294,7 @@ def _plugin_or_host(ws: Workspace, args: argparse.Namespace) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     import json
 
-    from . import staticcheck
+    from .commands import check
     from .errors import UsageError
 
     if args.all and (args.plugin or args.wheel):
@@ -303,7 +303,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     plugins = list(ws.plugins) if args.all else [ws.plugin(args.plugin)]
     # The comparison needs a database: asked for with --models, or given with --url; a
     # database given is also where the version table's width is read.
-    report = staticcheck.check(
+    report = check.check(
         ws,
         plugins,
         wheel=Path(args.wheel) if args.wheel else None,
@@ -358,8 +358,8 @@ def _host_only(ws: Workspace) -> None:
 
 
 def _from_models(args: argparse.Namespace) -> int:
+    from .commands.frommodels import upgrade_from_models
     from .errors import UsageError
-    from .frommodels import upgrade_from_models
 
     options = (("TARGET", args.revision), ("--plugin", args.plugin), ("--sql", args.sql))
     given = [name for name, value in options if value]
@@ -381,7 +381,7 @@ def _from_models(args: argparse.Namespace) -> int:
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
-    from .adopt import TablesDiffer, adopt
+    from .commands.adopt import TablesDiffer, adopt
 
     ws = _workspace(args)
     try:
@@ -462,7 +462,7 @@ def cmd_branches(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
     if args.plugin is not None:
-        from .merge import branch_points
+        from .commands.merge import branch_points
 
         sys.stdout.write(branch_points(ws, args.plugin, verbose=args.verbose))
         return 0
@@ -471,7 +471,7 @@ def cmd_branches(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from .merge import merge
+    from .commands.merge import merge
 
     ws = _workspace(args)
     result = merge(
@@ -539,8 +539,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _history_graph(args: argparse.Namespace) -> int:
-    from . import picture
     from .errors import UsageError
+    from .graph import picture
 
     if args.rev_range or args.plugin:
         raise UsageError("--graph draws the whole graph: leave out -r and --plugin")
@@ -556,7 +556,7 @@ def _history_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .commands.demo import run_demo
 
     return run_demo(Path(args.dir) if args.dir else None, say=_say)
 
@@ -900,7 +900,7 @@ def _main(argv: Sequence[str] | None) -> int:
         parser.print_help(sys.stderr)
         return 2
     if args.url:
-        from .databases import remember_secrets
+        from .databases.urls import remember_secrets
 
         remember_secrets(args.url)  # before anything can print it
     previous = _interrupt_on_signals()
@@ -999,7 +999,7 @@ class _Redacting:
 
 def _safe(message: str) -> str:
     """No message leaves scaffold with a password in it, whatever produced it."""
-    from .databases import redact_text
+    from .databases.urls import redact_text
 
     return redact_text(message)
 

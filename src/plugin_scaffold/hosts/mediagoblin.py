@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, first_line
-from ..hostkinds import import_host_module
+from ..host.kinds import import_host_module
 from . import KnownHost
 
 if TYPE_CHECKING:

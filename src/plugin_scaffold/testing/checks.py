@@ -17,19 +17,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import alembic_private
-from ..databases import DatabaseURL, kind_of, make_engine, redact, temporary_database
+from ..commands.check import branch_findings, host_anchor
+from ..commands.check import relative as _relative
+from ..databases.schema import Snapshot, contents, differences, reflect, row_differences
+from ..databases.servers import make_engine, temporary_database
+from ..databases.urls import DatabaseURL, kind_of, redact
 from ..errors import ConfigError, MigrationError, ScaffoldError
-from ..staticcheck import branch_findings, host_anchor
-from ..staticcheck import relative as _relative
 from . import rows as rows_mod
-from .schema import Snapshot, contents, differences, reflect, row_differences
 
 if TYPE_CHECKING:
     from alembic.script import Script
 
-    from ..graph import Graph
-    from ..plugin import Plugin, PluginModels
-    from ..workspace import Workspace
+    from ..commands.workspace import Workspace
+    from ..graph.revisions import Graph
+    from ..plugin.plugin import Plugin, PluginModels
 
 #: Rows for the data check: revision id -> table name -> rows (column name -> value).
 RowsByRevision = Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]]
@@ -213,7 +214,7 @@ class MigrationChecks:
 
     def models_match(self) -> None:
         """Autogenerate finds no difference in the plugin's tables (types, server defaults)."""
-        from ..autogen import check
+        from ..commands.revision import check
 
         with self.scratch_database() as url:
             ws = self.bound(url)

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ..databases import KINDS, ServerUnavailable
+from ..databases.servers import KINDS, ServerUnavailable
 
 if TYPE_CHECKING:
-    from ..workspace import Workspace
+    from ..commands.workspace import Workspace
     from .checks import MigrationChecks
 
 DATABASE_VARIABLE = "SCAFFOLD_TEST_DB"
@@ -49,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def chosen_databases(config: pytest.Config) -> list[str]:
     """What ``--scaffold-db`` (else ``SCAFFOLD_TEST_DB``, else sqlite) names, as kinds or URLs."""
-    from ..databases import normalize_kind
+    from ..databases.servers import normalize_kind
     from ..errors import ConfigError
 
     given = config.getoption("scaffold_db", default=None) or [
@@ -72,7 +72,7 @@ def chosen_databases(config: pytest.Config) -> list[str]:
 
 
 def database_id(database: str) -> str:
-    from ..databases import kind_of
+    from ..databases.urls import kind_of
 
     return database if database in KINDS else kind_of(database)
 
@@ -110,7 +110,7 @@ def scaffold_database(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def scaffold_server(request: pytest.FixtureRequest, scaffold_database: str) -> str:
     """``scaffold_database`` once its server answers: skipped (failed in CI) otherwise."""
-    from ..databases import check_server, server_url
+    from ..databases.servers import check_server, server_url
 
     known = request.config.stash[_servers]
     if scaffold_database not in known:
@@ -134,8 +134,8 @@ def scaffold_workspace(pytestconfig: pytest.Config) -> Workspace:
     """The plugin project under test, its host and the combined revision graph."""
     from pathlib import Path
 
+    from ..commands.workspace import Workspace
     from ..errors import ScaffoldError
-    from ..workspace import Workspace
 
     folder = pytestconfig.getoption("scaffold_project", default=None)
     root = Path(folder).resolve() if folder else pytestconfig.rootpath

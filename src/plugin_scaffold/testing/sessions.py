@@ -30,20 +30,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..databases import (
-    DEFAULT_PORTS,
-    DEFAULT_SERVER_URLS,
-    KINDS,
-    SERVER_URL_VARIABLES,
-    DatabaseURL,
-    kind_of,
-    normalize_kind,
-    redact,
-    redact_text,
-)
+from ..commands.progress import clock
+from ..databases.servers import DEFAULT_SERVER_URLS, KINDS, SERVER_URL_VARIABLES, normalize_kind
+from ..databases.urls import DEFAULT_PORTS, DatabaseURL, kind_of, redact, redact_text
 from ..errors import ConfigError, UsageError
-from ..progress import clock
-from ..project import Project
+from ..plugin.project import Project
 
 #: nox's session results, as the lines say them.
 RESULTS = {"success": "passed", "failed": "FAILED", "aborted": "FAILED", "skipped": "skipped"}

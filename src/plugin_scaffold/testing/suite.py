@@ -2,7 +2,7 @@
 
 A plugin project switches the checks on with a test class::
 
-    from plugin_scaffold.testing import MigrationSuite
+    from . import MigrationSuite
 
     class TestMigrations(MigrationSuite):
         rows = {...}    # optional: rows that must survive every later revision
@@ -21,7 +21,7 @@ from ..errors import ScaffoldError
 from .checks import MigrationChecks, NothingToCheck, RowsByRevision
 
 if TYPE_CHECKING:
-    from ..workspace import Workspace
+    from ..commands.workspace import Workspace
 
 
 def reported(check: Callable[[], None]) -> None:

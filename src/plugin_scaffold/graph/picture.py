@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import MigrationError, UsageError
-from .files import check_output_file
-from .graph import Graph, _downs, _names
+from ..errors import MigrationError, UsageError
+from ..files import check_output_file
+from .revisions import Graph, _downs, _names
 
 if TYPE_CHECKING:
     from alembic.script import Script

@@ -3,7 +3,7 @@
 MediaGoblin's plugins of the sqlalchemy-migrate era have their tables in the database and no
 ``alembic_version`` row. Adopting compares those tables with the schema the plugin's root
 revision (or a later revision of its branch) creates — built in a scratch database of the same
-kind, reflected, compared with :mod:`plugin_scaffold.testing.schema` — and stamps that revision
+kind, reflected, compared with :mod:`plugin_scaffold.databases.schema` — and stamps that revision
 only when they match. The comparison is made again, with the stamp, under the migration lock.
 """
 
@@ -12,16 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .databases import DatabaseURL, temporary_database
-from .errors import MigrationError, UsageError
+from ..databases.servers import temporary_database
+from ..databases.urls import DatabaseURL
+from ..errors import MigrationError, UsageError
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import Script
     from sqlalchemy.engine import Connection
 
-    from .plugin import PluginModels
-    from .testing.schema import Snapshot
+    from ..databases.schema import Snapshot
+    from ..plugin.plugin import PluginModels
     from .workspace import Workspace
 
 
@@ -63,7 +64,7 @@ def adopt(ws: Workspace, name: str | None = None, *, to: str | None = None) -> A
 
     def inspect(rows: Any, context: MigrationContext) -> Snapshot:
         """Refuse what cannot be adopted; the database's tables of the plugin, reflected."""
-        from .testing.schema import reflect
+        from ..databases.schema import reflect
 
         applied = graph.applied(rows)
         installed = sorted(applied & mine)
@@ -102,7 +103,7 @@ def adopt(ws: Workspace, name: str | None = None, *, to: str | None = None) -> A
     expected = _expected(ws, target.revision, found["url"], found["models"])
 
     def compare(rows: Any, context: MigrationContext) -> None:
-        from .testing.schema import differences
+        from ..databases.schema import differences
 
         lines = differences(expected, inspect(rows, context), gone="missing", new="unexpected")
         if lines:
@@ -130,7 +131,7 @@ def _target(ws: Workspace, plugin: str, to: str | None) -> Script:
 
 
 def _models(ws: Workspace, plugin: str) -> PluginModels:
-    # Imported once env.py has run (it sets up the host's models first, see autogen.py).
+    # Imported once env.py has run (it sets up the host's models first, see revision.py).
     return ws.load_models()[plugin]
 
 
@@ -143,7 +144,7 @@ def _connection(context: MigrationContext) -> Connection:
 
 def _expected(ws: Workspace, revision: str, url: Any, models: PluginModels) -> Snapshot:
     """The plugin's tables as ``revision`` leaves them, on a scratch database of the same kind."""
-    from .testing.schema import reflect
+    from ..databases.schema import reflect
 
     # On the real database's server, with its credentials (a synchronous driver to make it).
     real = DatabaseURL.parse(url.render_as_string(hide_password=False)).twin(False)

@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import alembic_private, orphans
-from .databases import DatabaseURL, folder_prefix, sweep_folders, temporary_database
-from .environment import target_metadatas
-from .errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
-from .files import installed_file
-from .locking import revision_lock
-from .plugin import Plugin, PluginModels
+from .. import alembic_private
+from ..databases.locking import revision_lock
+from ..databases.servers import folder_prefix, sweep_folders, temporary_database
+from ..databases.urls import DatabaseURL
+from ..errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
+from ..files import installed_file
+from ..graph import orphans
+from ..host.environment import target_metadatas
+from ..plugin.plugin import Plugin, PluginModels
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrationScript

@@ -25,8 +25,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError, first_line
-from .resources import install_command, scaffold_requirement, template_root
+from ..errors import UsageError, first_line
+from ..resources import install_command, scaffold_requirement, template_root
 
 #: The extra of plugin-scaffold that brings the authoring tools, which the runtime install (what
 #: a host's environment and a plugin's tests need) leaves out.
@@ -62,7 +62,7 @@ def render_plugin(dest: Path, answers: Mapping[str, str], *, defaults: bool = Tr
     (the host as installed here, and what it needs to import) and ``host_init``. A bad answer,
     or a ``dest`` that holds anything, is a :class:`UsageError`; nothing is written then.
     """
-    from .hosts import known_host
+    from ..hosts import known_host
 
     require_authoring_tools("new")
     dest = Path(dest)
@@ -133,7 +133,7 @@ def host_to_install(dest: Path) -> list[str] | None:
     """
     import yaml
 
-    from .hosts import known_host
+    from ..hosts import known_host
 
     try:
         answers = yaml.safe_load((dest / ".copier-answers.yml").read_text(encoding="utf-8"))
@@ -577,9 +577,9 @@ def _probe_host_init(spec: str) -> None:
 def _probe_host_kind(request: Mapping[str, str]) -> None:
     """A host environment scaffold refuses (multidb), or whose env.py needs a Flask app that
     host_app does not name, is refused now rather than by the plugin's first command."""
-    from .errors import ConfigError
-    from .host import Host
-    from .hostkinds import UnsupportedHost
+    from ..errors import ConfigError
+    from ..host.host import Host
+    from ..host.kinds import UnsupportedHost
 
     spec = request["host_alembic"]
     if not _CODE_SPEC.match(spec) and not Path(os.path.expanduser(spec)).is_absolute():

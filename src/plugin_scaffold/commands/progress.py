@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from .graph import Graph
+    from ..graph.revisions import Graph
 
 #: Plans of more revisions than this show the line from their first revision on.
 LONG_PLAN = 20

@@ -8,8 +8,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ConfigError, MigrationError, UsageError, unknown_plugin
-from .plugin import Plugin
+from ..errors import ConfigError, MigrationError, UsageError, unknown_plugin
+from ..plugin.plugin import Plugin
 
 if TYPE_CHECKING:
     from alembic.script import Script, ScriptDirectory

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import MigrationError, UsageError
+from ..errors import MigrationError, UsageError
 
 PLUGIN = "flair"
 NEW_COLUMN = "    reviewed_at = sa.Column(sa.DateTime, nullable=True)  # added by the demo\n"
@@ -29,7 +29,7 @@ def run_demo(folder: Path | None, *, say: Callable[[str], None]) -> int:
     remove it); a failed step is named with its folder. Interrupted, or failing anywhere else,
     it removes what it made: nothing half-done is kept.
     """
-    from .template import require_authoring_tools
+    from ..plugin.template import require_authoring_tools
 
     require_authoring_tools("demo")
     work = folder.resolve() if folder else Path(tempfile.mkdtemp(prefix="scaffold-demo-"))
@@ -65,7 +65,7 @@ def _remove(work: Path, made: bool) -> None:
 
 
 def _demo(work: Path, say: Callable[[str], None]) -> None:
-    from .resources import example_host_dir
+    from ..resources import example_host_dir
 
     host = work / "examplehost"
     shutil.copytree(

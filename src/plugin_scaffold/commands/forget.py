@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import alembic_private
-from .errors import ConfigError, ScaffoldError, UsageError
-from .orphans import GUIDE, Survey, host_applied, plugin_prefixes, survey
+from .. import alembic_private
+from ..errors import ConfigError, ScaffoldError, UsageError
+from ..graph.orphans import GUIDE, Survey, host_applied, plugin_prefixes, survey
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, OwnershipError, PluginError, first_line
+from ..errors import ConfigError, OwnershipError, PluginError, first_line
 from .project import ENTRY_POINT_GROUP, Project, prepend_sys_path
 
 if TYPE_CHECKING:

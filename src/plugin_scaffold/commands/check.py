@@ -19,15 +19,15 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import alembic_private
-from .errors import ConfigError, OwnershipError, ScaffoldError, UsageError
-from .versiontable import VersionWidth
+from .. import alembic_private
+from ..databases.versiontable import VersionWidth
+from ..errors import ConfigError, OwnershipError, ScaffoldError, UsageError
 
 if TYPE_CHECKING:
     from alembic.script import Script
 
-    from .graph import Graph
-    from .plugin import Plugin, PluginModels
+    from ..graph.revisions import Graph
+    from ..plugin.plugin import Plugin, PluginModels
     from .workspace import Workspace
 
 ERROR = "error"
@@ -309,7 +309,7 @@ def source_findings(
     name: str, revision: Script, models: PluginModels, host_tables: Iterable[str]
 ) -> list[Finding]:
     """What a plugin revision's source does to tables it does not own, and its downgrade."""
-    from . import revision_source
+    from ..graph import sources as revision_source
 
     try:
         source = revision_source.read(Path(revision.path))
@@ -515,7 +515,7 @@ def check_plugin(
 
 def models_findings(ws: Workspace, plugin: Plugin) -> list[Finding]:
     """The models-vs-migrations comparison (autogenerate, on the database or a scratch one)."""
-    from .autogen import check
+    from .revision import check
 
     result = check(ws, plugin_name=plugin.name)
     if not result.operations:

@@ -12,15 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import alembic_private
-from .autogen import require_host_metadata
-from .environment import target_metadatas
-from .errors import ConfigError, UsageError
+from .. import alembic_private
+from ..errors import ConfigError, UsageError
+from ..host.environment import target_metadatas
+from .revision import require_host_metadata
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
 
-    from .plugin import PluginModels
+    from ..plugin.plugin import PluginModels
     from .workspace import Workspace
 
 
@@ -43,7 +43,7 @@ def upgrade_from_models(ws: Workspace) -> FromModels:
     loaded: dict[str, PluginModels] = {}
 
     def load_models() -> None:
-        # Inside env.py's configure(), as autogenerate loads them (see autogen.py): by then the
+        # Inside env.py's configure(), as autogenerate loads them (see revision.py): by then the
         # host has set up its models, and the plugins' tables land on its MetaData.
         if not loaded:
             loaded.update(ws.load_models())

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .files import ensure_writable, installed_file, newline_of, read_text, write_atomically
+from ..errors import ConfigError
+from ..files import ensure_writable, installed_file, newline_of, read_text, write_atomically
 from .host import Host, is_resource
 
 MARK = "plugin-scaffold: wired"

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 ENTRY_POINT_GROUP = "plugin_scaffold.plugins"
 
@@ -122,7 +122,7 @@ def _strings(value: object, pyproject: Path) -> list[str]:
 
 def _function_spec(value: object, key: str, pyproject: Path) -> str | None:
     """An optional ``module:function`` key of the table."""
-    from .hostkinds import is_function_spec
+    from ..host.kinds import is_function_spec
 
     if value is None or value == "":
         return None

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .autogen import (
+from ..errors import ConfigError, MigrationError, UsageError
+from ..plugin.plugin import Plugin
+from .revision import (
     check_new_rev_id,
     check_rev_id,
     host_heads_in,
@@ -27,8 +29,6 @@ from .autogen import (
     staging_folder,
     template_message,
 )
-from .errors import ConfigError, MigrationError, UsageError
-from .plugin import Plugin
 
 if TYPE_CHECKING:
     from alembic.script import Script

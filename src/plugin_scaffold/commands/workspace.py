@@ -15,10 +15,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import alembic_private, orphans
-from . import plugin as plugins_mod
-from .databases import DatabaseURL, is_placeholder, redact, remember_secrets
-from .environment import (
+from .. import alembic_private
+from ..databases.urls import DatabaseURL, is_placeholder, redact, remember_secrets
+from ..databases.versiontable import VersionTable, VersionWidth
+from ..errors import ConfigError, PluginError, ScaffoldError, UsageError, first_line, unknown_plugin
+from ..graph import orphans
+from ..graph.revisions import Graph
+from ..host.environment import (
     MigrationFn,
     handed_in,
     no_such_revision,
@@ -26,23 +29,14 @@ from .environment import (
     run_env,
     unknown_revision,
 )
-from .errors import (
-    ConfigError,
-    PluginError,
-    ScaffoldError,
-    UsageError,
-    first_line,
-    unknown_plugin,
-)
-from .graph import Graph
-from .host import Host, resolve_location
-from .hostkinds import HostInit
-from .plugin import Plugin, PluginModels
+from ..host.host import Host, resolve_location
+from ..host.kinds import HostInit
+from ..host.redirect import Redirect
+from ..host.wiring import wired_plugins
+from ..plugin import plugin as plugins_mod
+from ..plugin.plugin import Plugin, PluginModels
+from ..plugin.project import Project, prepend_sys_path
 from .progress import ProgressLine, revision_text
-from .project import Project, prepend_sys_path
-from .redirect import Redirect
-from .versiontable import VersionTable, VersionWidth
-from .wiring import wired_plugins
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -4,7 +4,7 @@ A host's Config comes from an ini file (alembic.ini, an application's own config
 Flask-Migrate's migrations/alembic.ini), from pyproject.toml's ``[tool.alembic]`` (Alembic >=
 1.16), from a ``package:path`` resource, or from the host's own code (``module:function``); how
 env.py must be run (a Flask app's context, an async engine) is read from env.py itself. The kinds
-are told apart here and in :mod:`plugin_scaffold.hostkinds`, nowhere else.
+are told apart here and in :mod:`plugin_scaffold.host.kinds`, nowhere else.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ConfigError, first_line
-from .hostkinds import ConfigFactory, EnvStyle, FlaskApp, HostInit, is_factory_spec
+from ..errors import ConfigError, first_line
+from .kinds import ConfigFactory, EnvStyle, FlaskApp, HostInit, is_factory_spec
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-    from .databases import DatabaseURL
+    from ..databases.urls import DatabaseURL
 
 _SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
 
@@ -429,7 +429,7 @@ def ini_options(parser: configparser.ConfigParser, section: str, ini: Path) -> d
 
     The URL's password is remembered as written first, so that nothing prints it later.
     """
-    from .databases import remember_secrets
+    from ..databases.urls import remember_secrets
 
     raw = parser.get(section, "sqlalchemy.url", raw=True, fallback=None)
     if raw:

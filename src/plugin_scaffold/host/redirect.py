@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .databases import DatabaseURL, make_engine, missing_driver
-from .errors import ConfigError
+from ..databases.servers import make_engine, missing_driver
+from ..databases.urls import DatabaseURL
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

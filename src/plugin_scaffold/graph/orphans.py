@@ -16,16 +16,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .environment import target_metadatas
-from .errors import ScaffoldError, UsageError
-from .versiontable import VersionTable
+from ..databases.versiontable import VersionTable
+from ..errors import ScaffoldError, UsageError
+from ..host.environment import target_metadatas
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy.engine import Connection
 
-    from .graph import Graph
-    from .plugin import Plugin
+    from ..plugin.plugin import Plugin
+    from .revisions import Graph
 
 GUIDE = "docs/orphans.md"
 

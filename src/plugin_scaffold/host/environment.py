@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import alembic_private
-from .databases import DatabaseURL, make_engine, missing_driver
-from .errors import ConfigError, MigrationError, ScaffoldError, UsageError, first_line
+from .. import alembic_private
+from ..databases.servers import make_engine, missing_driver
+from ..databases.urls import DatabaseURL
+from ..errors import ConfigError, MigrationError, ScaffoldError, UsageError, first_line
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -53,7 +54,7 @@ def handed_in(
     if url is None:
         yield None
         return
-    from .locking import client_checks
+    from ..databases.locking import client_checks
 
     with (
         client_checks(),
@@ -87,7 +88,7 @@ def _handed_in(
         raise MigrationError(f"cannot connect to {shown.redacted}: {first_line(exc)}") from None
     held = contextlib.ExitStack()
     if lock:
-        from .locking import migration_lock
+        from ..databases.locking import migration_lock
 
         try:
             held.enter_context(migration_lock(connection, url, on_wait=on_wait))

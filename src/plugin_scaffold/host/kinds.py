@@ -4,7 +4,7 @@ The one place that knows them: a Config built in the host's own code (``module:f
 a Flask application whose context Flask-Migrate's env.py needs, an env.py that migrates
 through an async engine, and Alembic's multi-database template (refused); and the rows a host
 lays down outside its migrations on a fresh database (``host-init``). The rest of the core
-asks :class:`~plugin_scaffold.host.Host`, which asks this module.
+asks :class:`~plugin_scaffold.host.host.Host`, which asks this module.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, MigrationError, ScaffoldError, first_line
+from ..errors import ConfigError, MigrationError, ScaffoldError, first_line
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -252,7 +252,7 @@ class HostInit:
 
     def run(self, connection: Connection, config: Config | None) -> None:
         """Call the function on ``connection``; a failure is one line naming it (exit 1)."""
-        from .databases import redact
+        from ..databases.urls import redact
 
         function = self.function
         declared = keyword_parameters(function)

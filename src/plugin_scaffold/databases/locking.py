@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .databases import DatabaseURL, kind_of, redact
-from .errors import ConfigError, MigrationError
+from ..errors import ConfigError, MigrationError
+from .urls import DatabaseURL, kind_of, redact
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection
