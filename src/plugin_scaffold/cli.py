@@ -14,6 +14,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -38,6 +39,19 @@ def _workspace(args: argparse.Namespace) -> Workspace:
 
 def _say(text: str) -> None:
     print(text, flush=True)
+
+
+def _new_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="plugin name: a lowercase Python identifier, also its branch label")
+    p.add_argument("dest", nargs="?", help="folder to create (default: ./NAME)")
+    p.add_argument(
+        "-d",
+        "--data",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="answer a template question, e.g. -d host_branch=core",
+    )
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -68,6 +82,10 @@ def _pairs(items: Sequence[str]) -> list[tuple[str, str]]:
             raise UsageError(f"--data takes KEY=VALUE, not {item!r}")
         pairs.append((key, value))
     return pairs
+
+
+def _wire_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", nargs="?", help="plugin name (default: this project's plugin)")
 
 
 def cmd_wire(args: argparse.Namespace) -> int:
@@ -106,6 +124,10 @@ def cmd_wire(args: argparse.Namespace) -> int:
             flush=True,
         )
     return 0
+
+
+def _unwire_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="plugin name")
 
 
 def cmd_unwire(args: argparse.Namespace) -> int:
@@ -183,6 +205,23 @@ def _orphans(ws: Workspace) -> None:
             )
 
 
+def _forget_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "name", nargs="?", metavar="NAME", help="the orphan: its table prefix (scaffold plugins)"
+    )
+    p.add_argument(
+        "--revision",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="the unknown alembic_version row to remove (repeat for several)",
+    )
+    p.add_argument(
+        "--drop-tables", action="store_true", help="drop NAME's tables too, rows and all"
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
     from .commands import forget
     from .errors import UsageError
@@ -224,6 +263,23 @@ def cmd_forget(args: argparse.Namespace) -> int:
     said = [f"removed row {r}" for r in done.revisions] + [f"dropped {t}" for t in done.tables]
     _say(f"forgot {what}: " + ", ".join(said))
     return 0
+
+
+def _revision_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--message", help="message of the revision")
+    p.add_argument(
+        "--autogenerate",
+        action="store_true",
+        help="compare the models with the migrations; only the plugin's own tables",
+    )
+    p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
+    p.add_argument(
+        "--host",
+        action="store_true",
+        help="the host's next revision instead, in the host's versions folder, with only the "
+        "tables no plugin owns (for host developers once plugins are wired)",
+    )
+    p.add_argument("--rev-id", help="revision id to use instead of a generated one")
 
 
 def cmd_revision(args: argparse.Namespace) -> int:
@@ -291,6 +347,23 @@ def _plugin_or_host(ws: Workspace, args: argparse.Namespace) -> None:
     )
 
 
+def _check_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
+    p.add_argument("--all", action="store_true", help="every plugin found")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON, only that")
+    p.add_argument(
+        "--models",
+        action="store_true",
+        help="also compare the models with the migrations (needs a database: --url, or a "
+        "scratch one; on whenever --url is given)",
+    )
+    p.add_argument(
+        "--wheel",
+        metavar="PATH",
+        help="the plugin's built wheel to check (default: the newest in the project's dist/)",
+    )
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     import json
 
@@ -328,6 +401,28 @@ def cmd_check(args: argparse.Namespace) -> int:
     for name in report.matching:
         _say(f"plugin {name}: models match migrations")
     return 1 if report.failed else 0
+
+
+def _progress_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress line (shown only on a terminal, for runs of over 20 revisions or 2s)",
+    )
+
+
+def _upgrade_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("revision", nargs="?", metavar="TARGET", help="target (default: heads)")
+    p.add_argument(
+        "--plugin", metavar="NAME", help="only this plugin's branch and its dependencies"
+    )
+    p.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
+    p.add_argument(
+        "--from-models",
+        action="store_true",
+        help="on an empty database: create every table from the models and stamp every head",
+    )
+    _progress_option(p)
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
@@ -380,6 +475,15 @@ def _from_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _adopt_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", nargs="?", metavar="NAME", help="plugin (default: this project's)")
+    p.add_argument(
+        "--to",
+        metavar="REVISION",
+        help="a later revision of the plugin's branch that the tables match (default: its root)",
+    )
+
+
 def cmd_adopt(args: argparse.Namespace) -> int:
     from .commands.adopt import TablesDiffer, adopt
 
@@ -417,6 +521,17 @@ def _moved(ws: Workspace, verb: str, target: str, count: int) -> None:
     )
 
 
+def _downgrade_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("revision", nargs="?", metavar="TARGET", help="target revision")
+    p.add_argument("--plugin", metavar="NAME", help="downgrade this plugin's branch to its base")
+    p.add_argument(
+        "--sql",
+        action="store_true",
+        help="print the SQL instead of running it (for a database at every head, or START:END)",
+    )
+    _progress_option(p)
+
+
 def cmd_downgrade(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
@@ -426,6 +541,17 @@ def cmd_downgrade(args: argparse.Namespace) -> int:
     if not args.sql:
         _moved(ws, "downgrade", target, undone)
     return 0
+
+
+def _stamp_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("revision", nargs="?", metavar="REVISION", help="revision to stamp")
+    p.add_argument("--plugin", metavar="NAME", help="stamp this plugin's branch at its head")
+    p.add_argument(
+        "--purge",
+        action="store_true",
+        help="remove the plugin's rows first (with --plugin); else empty the whole version "
+        "table first (Alembic's --purge)",
+    )
 
 
 def cmd_stamp(args: argparse.Namespace) -> int:
@@ -457,6 +583,10 @@ def _row_changes(ws: Workspace, change: RowChange) -> str:
     return ", ".join(said)
 
 
+def _branches_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plugin", metavar="NAME", help="only the branch points in this plugin")
+
+
 def cmd_branches(args: argparse.Namespace) -> int:
     from alembic import command
 
@@ -468,6 +598,23 @@ def cmd_branches(args: argparse.Namespace) -> int:
         return 0
     ws.alembic(command.branches, verbose=args.verbose)
     return 0
+
+
+def _merge_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "revisions",
+        nargs="*",
+        metavar="REVISIONS",
+        help="revisions of the branch to merge (default: every head of the branch)",
+    )
+    p.add_argument("-m", "--message", help="message of the revision (default: 'merge NAME heads')")
+    p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
+    p.add_argument(
+        "--host",
+        action="store_true",
+        help="merge the host's own heads instead, in the host's versions folder",
+    )
+    p.add_argument("--rev-id", help="revision id to use instead of a generated one")
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -512,12 +659,29 @@ def cmd_current(args: argparse.Namespace) -> int:
     return 0
 
 
+def _heads_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--resolve-dependencies", action="store_true", help="treat dependencies as down revisions"
+    )
+
+
 def cmd_heads(args: argparse.Namespace) -> int:
     from alembic import command
 
     ws = _workspace(args)
     ws.alembic(command.heads, verbose=args.verbose, resolve_dependencies=args.resolve_dependencies)
     return 0
+
+
+def _history_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-r", "--rev-range", help="range, e.g. base:head")
+    p.add_argument("--plugin", metavar="NAME", help="only this plugin's branch")
+    p.add_argument(
+        "--graph",
+        choices=["mermaid", "dot", "svg"],
+        help="draw the host and plugin branches instead (svg runs Graphviz's dot, needs -o)",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="with --graph: write to FILE")
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -555,16 +719,132 @@ def _history_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dir", nargs="?", help="folder to work in (default: a new temporary folder)")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .commands.demo import run_demo
 
     return run_demo(Path(args.dir) if args.dir else None, say=_say)
 
 
+def _test_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="sqlite, postgresql or mysql; repeat for several (default: every database)",
+    )
+    p.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="passed on to pytest")
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from .testing.sessions import run_sessions
 
     return run_sessions(Path.cwd(), args.db, args.pytest_args, server=args.url)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command: its name, its handler, its one-line help, and its own options (declared beside
+    the handler)."""
+
+    name: str
+    handler: Handler
+    help: str
+    options: Callable[[argparse.ArgumentParser], None] | None
+
+
+#: The commands, in the order ``scaffold --help`` lists them.
+COMMANDS = (
+    Command(
+        "new",
+        cmd_new,
+        "render a new plugin from the bundled template (extra [new])",
+        _new_options,
+    ),
+    Command(
+        "wire",
+        cmd_wire,
+        "make plain alembic in the host see a plugin's revisions and models",
+        _wire_options,
+    ),
+    Command("unwire", cmd_unwire, "undo `scaffold wire` exactly", _unwire_options),
+    Command("plugins", cmd_plugins, "list the plugins found and their branches, and orphans", None),
+    Command(
+        "forget",
+        cmd_forget,
+        "remove what a plugin uninstalled without downgrading left: its alembic_version rows "
+        "(and with --drop-tables its tables)",
+        _forget_options,
+    ),
+    Command(
+        "revision",
+        cmd_revision,
+        "write the next revision of a plugin's branch, in the plugin",
+        _revision_options,
+    ),
+    Command(
+        "upgrade",
+        cmd_upgrade,
+        "upgrade the database (default: to every head)",
+        _upgrade_options,
+    ),
+    Command(
+        "adopt",
+        cmd_adopt,
+        "stamp a plugin whose tables exist from before it had migrations, if they match",
+        _adopt_options,
+    ),
+    Command(
+        "downgrade",
+        cmd_downgrade,
+        "downgrade to TARGET, or remove one plugin's tables",
+        _downgrade_options,
+    ),
+    Command(
+        "stamp",
+        cmd_stamp,
+        "set the version table to REVISION without running migrations",
+        _stamp_options,
+    ),
+    Command(
+        "branches",
+        cmd_branches,
+        "show the branch points (revisions with several children)",
+        _branches_options,
+    ),
+    Command(
+        "merge",
+        cmd_merge,
+        "write a revision merging a plugin's heads, in the plugin",
+        _merge_options,
+    ),
+    Command("current", cmd_current, "show the revisions the database is at", None),
+    Command("heads", cmd_heads, "show the heads of the host and every plugin", _heads_options),
+    Command("history", cmd_history, "list revisions", _history_options),
+    Command(
+        "check",
+        cmd_check,
+        "check a plugin's branch, revision files and wheel without a database (exit 1 on an "
+        "error found)",
+        _check_options,
+    ),
+    Command(
+        "demo",
+        cmd_demo,
+        "render, wire, migrate, change a plugin for the example host (extra [new])",
+        _demo_options,
+    ),
+    Command(
+        "test",
+        cmd_test,
+        "run the plugin's test sessions (nox), one per database",
+        _test_options,
+    ),
+)
 
 
 #: The title of the global options' group, in ``scaffold --help`` and every command's help.
@@ -665,14 +945,6 @@ class _CommandHelp(argparse.HelpFormatter):
         super().add_usage(usage, actions, groups, prefix)
 
 
-def _progress_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--no-progress",
-        action="store_true",
-        help="no progress line (shown only on a terminal, for runs of over 20 revisions or 2s)",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -690,188 +962,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
+    for command in COMMANDS:
         p = sub.add_parser(
-            name,
-            help=help_,
-            description=help_,
+            command.name,
+            help=command.help,
+            description=command.help,
             parents=[common],
             formatter_class=command_help,
         )
-        p.set_defaults(handler=handler)
-        return p
-
-    p = add("new", cmd_new, "render a new plugin from the bundled template (extra [new])")
-    p.add_argument("name", help="plugin name: a lowercase Python identifier, also its branch label")
-    p.add_argument("dest", nargs="?", help="folder to create (default: ./NAME)")
-    p.add_argument(
-        "-d",
-        "--data",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="answer a template question, e.g. -d host_branch=core",
-    )
-
-    p = add("wire", cmd_wire, "make plain alembic in the host see a plugin's revisions and models")
-    p.add_argument("name", nargs="?", help="plugin name (default: this project's plugin)")
-    p = add("unwire", cmd_unwire, "undo `scaffold wire` exactly")
-    p.add_argument("name", help="plugin name")
-
-    add("plugins", cmd_plugins, "list the plugins found and their branches, and orphans")
-
-    p = add(
-        "forget",
-        cmd_forget,
-        "remove what a plugin uninstalled without downgrading left: its alembic_version rows "
-        "(and with --drop-tables its tables)",
-    )
-    p.add_argument(
-        "name", nargs="?", metavar="NAME", help="the orphan: its table prefix (scaffold plugins)"
-    )
-    p.add_argument(
-        "--revision",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="the unknown alembic_version row to remove (repeat for several)",
-    )
-    p.add_argument(
-        "--drop-tables", action="store_true", help="drop NAME's tables too, rows and all"
-    )
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-
-    p = add("revision", cmd_revision, "write the next revision of a plugin's branch, in the plugin")
-    p.add_argument("-m", "--message", help="message of the revision")
-    p.add_argument(
-        "--autogenerate",
-        action="store_true",
-        help="compare the models with the migrations; only the plugin's own tables",
-    )
-    p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
-    p.add_argument(
-        "--host",
-        action="store_true",
-        help="the host's next revision instead, in the host's versions folder, with only the "
-        "tables no plugin owns (for host developers once plugins are wired)",
-    )
-    p.add_argument("--rev-id", help="revision id to use instead of a generated one")
-
-    p = add("upgrade", cmd_upgrade, "upgrade the database (default: to every head)")
-    p.add_argument("revision", nargs="?", metavar="TARGET", help="target (default: heads)")
-    p.add_argument(
-        "--plugin", metavar="NAME", help="only this plugin's branch and its dependencies"
-    )
-    p.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
-    p.add_argument(
-        "--from-models",
-        action="store_true",
-        help="on an empty database: create every table from the models and stamp every head",
-    )
-    _progress_option(p)
-
-    p = add(
-        "adopt",
-        cmd_adopt,
-        "stamp a plugin whose tables exist from before it had migrations, if they match",
-    )
-    p.add_argument("name", nargs="?", metavar="NAME", help="plugin (default: this project's)")
-    p.add_argument(
-        "--to",
-        metavar="REVISION",
-        help="a later revision of the plugin's branch that the tables match (default: its root)",
-    )
-
-    p = add("downgrade", cmd_downgrade, "downgrade to TARGET, or remove one plugin's tables")
-    p.add_argument("revision", nargs="?", metavar="TARGET", help="target revision")
-    p.add_argument("--plugin", metavar="NAME", help="downgrade this plugin's branch to its base")
-    p.add_argument(
-        "--sql",
-        action="store_true",
-        help="print the SQL instead of running it (for a database at every head, or START:END)",
-    )
-    _progress_option(p)
-
-    p = add("stamp", cmd_stamp, "set the version table to REVISION without running migrations")
-    p.add_argument("revision", nargs="?", metavar="REVISION", help="revision to stamp")
-    p.add_argument("--plugin", metavar="NAME", help="stamp this plugin's branch at its head")
-    p.add_argument(
-        "--purge",
-        action="store_true",
-        help="remove the plugin's rows first (with --plugin); else empty the whole version "
-        "table first (Alembic's --purge)",
-    )
-
-    p = add("branches", cmd_branches, "show the branch points (revisions with several children)")
-    p.add_argument("--plugin", metavar="NAME", help="only the branch points in this plugin")
-
-    p = add("merge", cmd_merge, "write a revision merging a plugin's heads, in the plugin")
-    p.add_argument(
-        "revisions",
-        nargs="*",
-        metavar="REVISIONS",
-        help="revisions of the branch to merge (default: every head of the branch)",
-    )
-    p.add_argument("-m", "--message", help="message of the revision (default: 'merge NAME heads')")
-    p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
-    p.add_argument(
-        "--host",
-        action="store_true",
-        help="merge the host's own heads instead, in the host's versions folder",
-    )
-    p.add_argument("--rev-id", help="revision id to use instead of a generated one")
-    add("current", cmd_current, "show the revisions the database is at")
-    p = add("heads", cmd_heads, "show the heads of the host and every plugin")
-    p.add_argument(
-        "--resolve-dependencies", action="store_true", help="treat dependencies as down revisions"
-    )
-    p = add("history", cmd_history, "list revisions")
-    p.add_argument("-r", "--rev-range", help="range, e.g. base:head")
-    p.add_argument("--plugin", metavar="NAME", help="only this plugin's branch")
-    p.add_argument(
-        "--graph",
-        choices=["mermaid", "dot", "svg"],
-        help="draw the host and plugin branches instead (svg runs Graphviz's dot, needs -o)",
-    )
-    p.add_argument("-o", "--output", metavar="FILE", help="with --graph: write to FILE")
-
-    p = add(
-        "check",
-        cmd_check,
-        "check a plugin's branch, revision files and wheel without a database (exit 1 on an "
-        "error found)",
-    )
-    p.add_argument("--plugin", metavar="NAME", help="plugin (default: this project's)")
-    p.add_argument("--all", action="store_true", help="every plugin found")
-    p.add_argument("--json", action="store_true", help="print the findings as JSON, only that")
-    p.add_argument(
-        "--models",
-        action="store_true",
-        help="also compare the models with the migrations (needs a database: --url, or a "
-        "scratch one; on whenever --url is given)",
-    )
-    p.add_argument(
-        "--wheel",
-        metavar="PATH",
-        help="the plugin's built wheel to check (default: the newest in the project's dist/)",
-    )
-
-    p = add(
-        "demo",
-        cmd_demo,
-        "render, wire, migrate, change a plugin for the example host (extra [new])",
-    )
-    p.add_argument("dir", nargs="?", help="folder to work in (default: a new temporary folder)")
-
-    p = add("test", cmd_test, "run the plugin's test sessions (nox), one per database")
-    p.add_argument(
-        "--db",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="sqlite, postgresql or mysql; repeat for several (default: every database)",
-    )
-    p.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="passed on to pytest")
+        p.set_defaults(handler=command.handler)
+        if command.options is not None:
+            command.options(p)
     return parser
 
 
