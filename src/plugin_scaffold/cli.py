@@ -26,14 +26,20 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _workspace(args: argparse.Namespace) -> Workspace:
+def _workspace(args: argparse.Namespace, *, warn_orphans: bool = True) -> Workspace:
+    """The workspace of a command; ``warn_orphans=False`` for those that report orphans
+    themselves."""
     from .commands.workspace import Workspace
     from .errors import UsageError
 
     if args.url is not None and not args.url.strip():
         raise UsageError("--url is empty: give a database URL, or leave --url out")
     return Workspace.open(
-        config=args.config, url=args.url, x_args=args.x, host_config=args.host_config
+        config=args.config,
+        url=args.url,
+        x_args=args.x,
+        host_config=args.host_config,
+        warn_orphans=warn_orphans,
     )
 
 
@@ -159,7 +165,7 @@ NO_PLUGINS = "no plugins found (a plugin project, an installed entry point, or a
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    ws = _workspace(args)
+    ws = _workspace(args, warn_orphans=False)  # _orphans lists them
     if not ws.plugins:
         _say(NO_PLUGINS)
     graph = ws.graph
@@ -180,7 +186,6 @@ def _orphans(ws: Workspace) -> None:
     """What removed plugins left in the database (``scaffold plugins``' second part)."""
     from .commands import forget
 
-    ws.warn_orphans = False
     found, unread = forget.try_survey(ws)
     if found is None:
         ws.warn(unread or "the database could not be read")
@@ -228,10 +233,9 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
     if args.name is None and not args.revision:
         raise UsageError("forget needs a NAME (see scaffold plugins) or --revision ID")
-    ws = _workspace(args)
+    ws = _workspace(args, warn_orphans=False)
     if ws.url is None:
         raise UsageError("forget needs the database: pass --url or set sqlalchemy.url")
-    ws.warn_orphans = False
     what = args.name or ", ".join(args.revision)
     gone = f"nothing to forget: {what} is gone already (another run forgot it)"
     waited: list[bool] = []
@@ -433,8 +437,12 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     if args.plugin and args.revision:
         raise UsageError("give a TARGET or --plugin, not both")
     ws = _workspace(args)
-    ws.progress = not args.no_progress
-    applied = ws.upgrade(args.revision or "heads", plugin=args.plugin, sql=args.sql)
+    applied = ws.upgrade(
+        args.revision or "heads",
+        plugin=args.plugin,
+        sql=args.sql,
+        progress=not args.no_progress,
+    )
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
     if not args.sql:
         _moved(ws, "upgrade", target, applied)
@@ -535,8 +543,9 @@ def _downgrade_options(p: argparse.ArgumentParser) -> None:
 def cmd_downgrade(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
-    ws.progress = not args.no_progress
-    undone = ws.downgrade(args.revision, plugin=args.plugin, sql=args.sql)
+    undone = ws.downgrade(
+        args.revision, plugin=args.plugin, sql=args.sql, progress=not args.no_progress
+    )
     target = f"{args.plugin}@base" if args.plugin else args.revision
     if not args.sql:
         _moved(ws, "downgrade", target, undone)

@@ -105,13 +105,9 @@ def upgrade_from_models(ws: Workspace) -> FromModels:
             raise
         return alembic_private.stamp_plan(script, "heads", rows)
 
-    ws.before_configure = load_models
-    try:
-        # A quick look first (nothing written, no version table made), then the real run.
-        ws.run(look, None, dont_mutate=True)
-        ws.run(create, None, destination_rev="heads")
-    finally:
-        ws.before_configure = None
+    # A quick look first (nothing written, no version table made), then the real run.
+    ws.run(look, None, dont_mutate=True, before_configure=load_models)
+    ws.run(create, None, destination_rev="heads", before_configure=load_models)
     return FromModels(
         tuple(sorted(made)), tuple(script.get_heads()), init.spec if init is not None else None
     )

@@ -88,25 +88,26 @@ def merge(
             return MergeResult(EVERY_BRANCH, [])
         plugin = chosen if isinstance(chosen, Plugin) else None
         # The graph was read to choose; it is read again below, under the lock.
-        ws = dataclasses.replace(
-            ws, plugins=list(ws.plugins), extra_locations=list(ws.extra_locations)
-        )
+        ws = dataclasses.replace(ws, plugins=list(ws.plugins))
     whose = plugin.name if plugin is not None else HOST
     folder = plugin.migrations if plugin is not None else host_versions(ws)
-    with staging_folder(ws, folder) as staging, plugin_file(ws, plugin):
-        check_new_rev_id(ws, rev_id)
-        if revisions:
-            heads = _named(ws, plugin, revisions)
-            if len(heads) < 2:
-                raise UsageError(f"merge needs two or more revisions, not only {heads[0]}")
-            _require_heads(heads, _heads(ws, plugin, folder), whose)
-        else:
-            heads = _heads(ws, plugin, folder)
-            if len(heads) < 2:
-                return MergeResult(whose, heads)
-        default = f"merge {plugin.name if plugin is not None else 'host'} heads"
-        made = _generate(ws, staging, heads, message or default, rev_id)
-        return MergeResult(whose, heads, publish(Path(made.path), staging, folder), made.revision)
+    with staging_folder(folder) as staging:
+        ws = ws.with_versions(staging)
+        with plugin_file(ws, plugin):
+            check_new_rev_id(ws, rev_id)
+            if revisions:
+                heads = _named(ws, plugin, revisions)
+                if len(heads) < 2:
+                    raise UsageError(f"merge needs two or more revisions, not only {heads[0]}")
+                _require_heads(heads, _heads(ws, plugin, folder), whose)
+            else:
+                heads = _heads(ws, plugin, folder)
+                if len(heads) < 2:
+                    return MergeResult(whose, heads)
+            default = f"merge {plugin.name if plugin is not None else 'host'} heads"
+            made = _generate(ws, staging, heads, message or default, rev_id)
+            published = publish(Path(made.path), staging, folder)
+            return MergeResult(whose, heads, published, made.revision)
 
 
 def _the_branch_with_several_heads(ws: Workspace) -> Plugin | str | None:

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,8 +304,10 @@ def revision(
         check_rev_id(rev_id)
     scope = Scope(None if host else ws.plugin(plugin_name))
     folder = scope.plugin.migrations if scope.plugin is not None else host_versions(ws)
-    with staging_folder(ws, folder, write=write) as staging, plugin_file(ws, scope.plugin):
-        return _revision(ws, scope, folder, staging, message, autogenerate, rev_id, write)
+    with staging_folder(folder, write=write) as staging:
+        staged = ws.with_versions(staging)
+        with plugin_file(staged, scope.plugin):
+            return _revision(staged, scope, folder, staging, message, autogenerate, rev_id, write)
 
 
 def plugin_file(ws: Workspace, plugin: Plugin | None) -> AbstractContextManager[None]:
@@ -317,24 +319,22 @@ def plugin_file(ws: Workspace, plugin: Plugin | None) -> AbstractContextManager[
 
 
 @contextlib.contextmanager
-def staging_folder(ws: Workspace, folder: Path, *, write: bool = True) -> Iterator[Path]:
-    """A staging folder among ``ws``'s version locations, for a revision to be published into
-    ``folder`` (see :func:`publish`), held under ``folder``'s revision lock.
+def staging_folder(folder: Path, *, write: bool = True) -> Iterator[Path]:
+    """A staging folder, for a revision to be published into ``folder`` (see :func:`publish`),
+    held under ``folder``'s revision lock; a workspace reads it as one of its version locations
+    (:meth:`Workspace.with_versions`).
 
     Two runs writing in one folder would both build on the same head(s): the second waits, from
     before the graph is read until the first has published its file, and builds on it. Alembic
     writes the file into the staging folder; it is published only when complete. The folder is
-    added before the graph is first read (so that the graph is read once): call this before
-    anything reads ``ws.script``. Its name carries this process's pid, so that the next run
-    removes what a killed one left. ``write=False``: no lock, a staging folder in the temporary
-    directory.
+    added before the graph is first read (so that the graph is read once). Its name carries
+    this process's pid, so that the next run removes what a killed one left. ``write=False``:
+    no lock, a staging folder in the temporary directory.
     """
     with revision_lock(folder) if write else contextlib.nullcontext():
         parent = folder if write else Path(tempfile.gettempdir())
         sweep_folders(parent)
         staging = Path(tempfile.mkdtemp(prefix=folder_prefix(".scaffold"), dir=parent))
-        ws.extra_locations.append(staging)
-        ws.quiet = True
         try:
             yield staging
         finally:
@@ -513,30 +513,30 @@ def _autogenerate(
             scripts[:] = []
 
     url = ws.url
-    ws.before_configure = load_models
-    try:
-        # With no URL, env.py's own database (named in its own config or settings) may be at
-        # heads; else a scratch database of its kind, on its server, is brought there.
-        at_heads, own = _at_heads(ws, url)
-        if at_heads:
-            result = _generate(ws, staging, message, rev_id, placement, url, keep_own_tables)
-            result.compared_with = "database"
-        else:
-            server = url or (DatabaseURL.parse(own).twin(False) if own else None)
-            with temporary_database(server.text if server else "sqlite") as made:
-                tmp = DatabaseURL.parse(made)
-                try:
-                    ws.upgrade("heads", url=tmp)
-                except ScaffoldError as exc:
-                    raise type(exc)(
-                        f"{exc}; the database is behind its heads, so autogenerate compares "
-                        f"with a scratch database ({tmp.kind}): bring the database to every "
-                        "head (scaffold upgrade) and run revision again"
-                    ) from None
-                result = _generate(ws, staging, message, rev_id, placement, tmp, keep_own_tables)
-                result.compared_with = "scratch database"
-    finally:
-        ws.before_configure = None
+    # With no URL, env.py's own database (named in its own config or settings) may be at
+    # heads; else a scratch database of its kind, on its server, is brought there.
+    at_heads, own = _at_heads(ws, url, load_models)
+    if at_heads:
+        result = _generate(
+            ws, staging, message, rev_id, placement, url, keep_own_tables, load_models
+        )
+        result.compared_with = "database"
+    else:
+        server = url or (DatabaseURL.parse(own).twin(False) if own else None)
+        with temporary_database(server.text if server else "sqlite") as made:
+            tmp = DatabaseURL.parse(made)
+            try:
+                ws.upgrade("heads", url=tmp, before_configure=load_models)
+            except ScaffoldError as exc:
+                raise type(exc)(
+                    f"{exc}; the database is behind its heads, so autogenerate compares "
+                    f"with a scratch database ({tmp.kind}): bring the database to every "
+                    "head (scaffold upgrade) and run revision again"
+                ) from None
+            result = _generate(
+                ws, staging, message, rev_id, placement, tmp, keep_own_tables, load_models
+            )
+            result.compared_with = "scratch database"
     result.left_out = left_out
     result.operations = operations
     result.dropped = dropped
@@ -569,13 +569,15 @@ def drops(context: MigrationContext, script: MigrationScript) -> list[Dropped]:
     return found
 
 
-def _at_heads(ws: Workspace, url: DatabaseURL | None) -> tuple[bool, str | None]:
+def _at_heads(
+    ws: Workspace, url: DatabaseURL | None, load_models: Callable[[], None]
+) -> tuple[bool, str | None]:
     """Whether the database is at every head, and (with no ``url``) the database env.py chose,
     for a scratch database of the same kind on the same server."""
     if url is not None and url.missing_sqlite_file is not None:
         return False, None  # reading would create an empty file: compare with a scratch database
     try:
-        current, own = ws.where(url)
+        current, own = ws.where(url, before_configure=load_models)
     except MigrationError:
         return False, None  # unreachable database: compare against a scratch one instead
     except ConfigError:
@@ -593,8 +595,10 @@ def _generate(
     placement: dict[str, Any],
     url: DatabaseURL | None,
     directives: Any,
+    load_models: Callable[[], None] | None = None,
 ) -> RevisionResult:
-    """``alembic.command.revision`` over the workspace's own script directory (read once)."""
+    """``alembic.command.revision`` over the workspace's own script directory (read once);
+    ``load_models`` is called when env.py configures its context."""
     from alembic.autogenerate import RevisionContext
     from alembic.util import CommandError
 
@@ -625,6 +629,7 @@ def _generate(
                 retrieve,
                 url,
                 config=config,
+                before_configure=load_models,
                 template_args=context.template_args,
                 revision_context=context,
             )

@@ -7,6 +7,8 @@ small migration callback, run the host's env.py.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -44,6 +46,10 @@ if TYPE_CHECKING:
     from alembic.script import Script, ScriptDirectory
 
 
+#: The workspace's cached properties: what it reads of the host and its plugins, once.
+_READ_ONCE = ("config", "script", "graph", "_revision_ids")
+
+
 def _print_warning(text: str) -> None:
     print(f"scaffold: warning: {text}", file=sys.stderr, flush=True)
 
@@ -61,16 +67,12 @@ class Workspace:
     x_args: list[str] = field(default_factory=list)
     #: Silence Alembic's own "Generating ..." lines (revision prints what it wrote itself).
     quiet: bool = False
-    #: Called when env.py configures its context, in every run (see :func:`run_env`).
-    before_configure: Callable[[], None] | None = None
     #: Where a warning goes, one line each (an installed plugin left out).
     warn: Callable[[str], None] = field(default=_print_warning, repr=False)
     #: Rows of the version table that no revision of the graph has (orphans.py), as read.
     unknown_rows: list[str] = field(default_factory=list)
     #: Warn of them (once); off for the commands that report them themselves.
     warn_orphans: bool = True
-    #: Show the progress line of a long upgrade/downgrade on a terminal (progress.py).
-    progress: bool = False
     #: The databases (as they may be printed) on which the host's ``host-init`` ran.
     initialised: list[str] = field(default_factory=list)
 
@@ -83,6 +85,7 @@ class Workspace:
         cwd: Path | None = None,
         x_args: list[str] | None = None,
         host_config: str | None = None,
+        warn_orphans: bool = True,
     ) -> Workspace:
         """Find the host (``-c``, the plugin project's ``host-alembic``, or ``./alembic.ini``)."""
         cwd = cwd or Path.cwd()
@@ -133,7 +136,19 @@ class Workspace:
             url=DatabaseURL.parse(chosen_url) if chosen_url else None,
             url_named_by=named_by,
             x_args=list(x_args or []),
+            warn_orphans=warn_orphans,
         )
+
+    def with_versions(self, folder: Path) -> Workspace:
+        """This workspace with ``folder`` (a staging folder) among its version locations, and
+        Alembic's own "Generating ..." lines silenced (the command says what it wrote). Made
+        before anything reads the graph, the new workspace reads it with the folder in; what
+        this one has read already stays read (the graph is read once; the folder is empty)."""
+        staged = dataclasses.replace(
+            self, extra_locations=[*self.extra_locations, folder], quiet=True
+        )
+        staged.__dict__.update({k: v for k, v in self.__dict__.items() if k in _READ_ONCE})
+        return staged
 
     # --- core objects -------------------------------------------------------------------------
 
@@ -253,6 +268,8 @@ class Workspace:
         plugin: str | None = None,
         sql: bool = False,
         url: DatabaseURL | None = None,
+        progress: bool = False,
+        before_configure: Callable[[], None] | None = None,
     ) -> int:
         """Upgrade to ``target`` (Alembic's words: ``heads``, ``NAME@head``, a revision...; or
         several revisions at once, a tuple).
@@ -267,6 +284,9 @@ class Workspace:
         are to run, the host branches they depend on are brought to their heads first (see
         :meth:`Graph.host_branches_needed`): ``NAME@head`` on an empty database installs the
         host as the plugin's models know it, then the plugin.
+
+        ``progress``: show the progress line of a long run on a terminal (progress.py).
+        ``before_configure``: see :meth:`run`.
 
         With ``sql``, the SQL is printed for a database at the start of ``START:END``, else,
         for ``plugin``, at every head but that plugin's (it is being installed), else empty.
@@ -303,7 +323,15 @@ class Workspace:
 
         offline_start = graph.rows_at_heads(without=plugin) if plugin is not None else ()
         return self._migrate(
-            steps, target, sql, url, offline_start=offline_start, verb="upgrading", init=init
+            steps,
+            target,
+            sql,
+            url,
+            offline_start=offline_start,
+            verb="upgrading",
+            init=init,
+            progress=progress,
+            before_configure=before_configure,
         )
 
     def downgrade(
@@ -313,6 +341,7 @@ class Workspace:
         plugin: str | None = None,
         sql: bool = False,
         url: DatabaseURL | None = None,
+        progress: bool = False,
     ) -> int:
         """Downgrade to ``target``, or remove ``plugin`` (its branch to ``NAME@base``).
 
@@ -332,6 +361,7 @@ class Workspace:
             url,
             offline_start=self.graph.rows_at_heads() if sql else (),
             verb="downgrading",
+            progress=progress,
         )
 
     def stamp(
@@ -441,6 +471,8 @@ class Workspace:
         offline_start: tuple[str, ...],
         verb: str,
         init: HostInitRun | None = None,
+        progress: bool = False,
+        before_configure: Callable[[], None] | None = None,
     ) -> int:
         """Run env.py with ``steps`` towards ``target`` (``START:END`` only with --sql).
 
@@ -454,7 +486,7 @@ class Workspace:
         hold (``offline_start``, or the range's START: several revisions, comma-separated, or
         ``heads``), and the printed SQL says which.
 
-        ``verb`` (``upgrading``) begins the progress line (see :attr:`progress`). ``init``:
+        ``verb`` (``upgrading``) begins the progress line (shown with ``progress``). ``init``:
         the host's ``host-init``, run when the database starts empty (see :class:`HostInitRun`).
         """
         starting = offline_start
@@ -487,7 +519,7 @@ class Workspace:
         line = ProgressLine(
             verb,
             lambda revision: revision_text(self.graph, revision),
-            enabled=self.progress and not sql,
+            enabled=progress and not sql,
         )
 
         def applied(**kw: Any) -> None:
@@ -496,19 +528,18 @@ class Workspace:
             if init is not None and init.applied(**kw):
                 self.initialised.append(redact(kw["ctx"].connection.engine.url))
 
-        warn, self.warn_orphans = self.warn_orphans, False
-        try:
-            with line:
-                self.run(
-                    fn,
-                    url,
-                    as_sql=sql,
-                    starting_rev=(starting or None) if sql else None,
-                    destination_rev=target,
-                    on_applied=applied if line.enabled or init is not None else None,
-                )
-        finally:
-            self.warn_orphans = warn
+        warn = self.warn_orphans
+        with line:
+            self.run(
+                fn,
+                url,
+                as_sql=sql,
+                starting_rev=(starting or None) if sql else None,
+                destination_rev=target,
+                on_applied=applied if line.enabled or init is not None else None,
+                before_configure=before_configure,
+                warn_orphans=False,  # fn says it, once
+            )
         return counted[0]
 
     def _rows_for(self, start: str) -> tuple[str, ...]:
@@ -531,14 +562,17 @@ class Workspace:
         config: Config | None = None,
         lock: bool | None = None,
         on_wait: Callable[[], None] | None = None,
+        before_configure: Callable[[], None] | None = None,
+        warn_orphans: bool = True,
         **kwargs: Any,
     ) -> None:
         """Run the host's env.py on ``url`` (default: the workspace's) with ``fn`` as callback.
 
         Alembic is shown only the version rows of revisions the graph has (see
-        :meth:`known_heads`). ``lock``: hold the migration lock (default: when the run moves
-        the version table, i.e. has a ``destination_rev``); ``on_wait``: called when the run
-        has to wait for it.
+        :meth:`known_heads`; ``warn_orphans``: False when the caller says it itself). ``lock``:
+        hold the migration lock (default: when the run moves the version table, i.e. has a
+        ``destination_rev``); ``on_wait``: called when the run has to wait for it.
+        ``before_configure``: called when env.py configures its context (see :func:`run_env`).
         """
         url = url or self.url
         if config is None:
@@ -563,8 +597,8 @@ class Workspace:
                 connection=connection,
                 url=opened,
                 as_sql=as_sql,
-                before_configure=self.before_configure,
-                heads_filter=self.known_heads,
+                before_configure=before_configure,
+                heads_filter=functools.partial(self.known_heads, warn=warn_orphans),
                 redirect=redirect,
                 **kwargs,
             )
@@ -598,13 +632,13 @@ class Workspace:
     def _revision_ids(self) -> frozenset[str]:
         return frozenset(r.revision for r in self.graph.revisions)
 
-    def known_heads(self, rows: tuple[str, ...]) -> tuple[str, ...]:
+    def known_heads(self, rows: tuple[str, ...], *, warn: bool = True) -> tuple[str, ...]:
         """The version rows Alembic is shown: those the graph knows. The others (a plugin
         removed without being downgraded) stay in the table untouched, with one warning."""
         kept, unknown = orphans.split(rows, self.known_revision)
         new = [r for r in unknown if r not in self.unknown_rows]
         self.unknown_rows += new
-        if new and self.warn_orphans:
+        if new and warn and self.warn_orphans:
             self.warn(orphans.warning(self.unknown_rows))
         return kept
 
@@ -612,9 +646,15 @@ class Workspace:
         """The revisions the database is at (its rows in the version table)."""
         return self.where(url)[0]
 
-    def where(self, url: DatabaseURL | None = None) -> tuple[list[Script], str | None]:
+    def where(
+        self,
+        url: DatabaseURL | None = None,
+        *,
+        before_configure: Callable[[], None] | None = None,
+    ) -> tuple[list[Script], str | None]:
         """The revisions the database is at, and the URL of the database env.py is on (with
-        its password: for scratch databases on the same server), None if it has no engine."""
+        its password: for scratch databases on the same server), None if it has no engine.
+        ``before_configure``: see :meth:`run`."""
         found: list[str] = []
         engine_url: list[str] = []
 
@@ -624,7 +664,7 @@ class Workspace:
                 engine_url.append(context.connection.engine.url.render_as_string(False))
             return []
 
-        self.run(fn, url, dont_mutate=True)
+        self.run(fn, url, dont_mutate=True, before_configure=before_configure)
         from alembic.util import CommandError
 
         try:
