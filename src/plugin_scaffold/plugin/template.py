@@ -461,7 +461,7 @@ def _pyproject_error(host_alembic: str, dest: Path) -> str:
 def _probe_host(values: Mapping[str, str], dest: Path, *, given_type: bool) -> dict[str, Any]:
     """Run :func:`_probe` in a child process; {} when the host cannot be probed at all."""
     # plugin_scaffold itself last, so that it does not put a host installed beside it first
-    package_parent = str(Path(__file__).resolve().parents[1])
+    package_parent = str(Path(__file__).resolve().parents[2])
     # host_path, taken from the plugin's folder (which does not exist yet), first
     host_path = values.get("host_path", "")
     folder = str((dest / os.path.expanduser(host_path)).resolve()) if host_path else ""
@@ -477,7 +477,7 @@ def _probe_host(values: Mapping[str, str], dest: Path, *, given_type: bool) -> d
         "extends": values["extends"],
         "extends_type": values.get("extends_type", "") if given_type else "",
     }
-    code = "from plugin_scaffold.template import _probe_main; _probe_main()"
+    code = "from plugin_scaffold.plugin.template import _probe_main; _probe_main()"
     try:
         result = subprocess.run(
             [sys.executable, "-c", code, json.dumps(request)],
