@@ -6,9 +6,11 @@ supported): an Alembic release that renames a private name fails here first.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -26,6 +28,10 @@ def _revision(folder: Path, rev: str, down: object, **fields: object) -> None:
 
 @pytest.fixture
 def script(tmp_path: Path) -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config(tmp_path))
+
+
+def _config(tmp_path: Path) -> Config:
     """host: h1 (label core) <- h2; plugin: p1 (label poser, depends on core) <- p2a, p2b <- m."""
     host = tmp_path / "host" / "versions"
     plugin = tmp_path / "poser" / "migrations"
@@ -41,7 +47,7 @@ def script(tmp_path: Path) -> ScriptDirectory:
     config.set_main_option("script_location", str(tmp_path / "host"))
     config.set_main_option("version_locations", f"{host} {plugin}")
     config.set_main_option("path_separator", "space")
-    return ScriptDirectory.from_config(config)
+    return config
 
 
 def test_revision_files_reads_every_file(script: ScriptDirectory) -> None:
@@ -155,3 +161,20 @@ def test_step_transaction_commits_a_change_made_in_a_callback(tmp_path: Path) ->
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT id FROM kept").scalar() == 1
     engine.dispose()
+
+
+def test_alembic_commands_take_the_script_already_read(tmp_path: Path) -> None:
+    """Inside the block ``command.heads`` reads no revision file: one written after the script
+    was read is not seen; outside it (or for another config) it is, and from_config is back."""
+    config = _config(tmp_path)
+    script = ScriptDirectory.from_config(config)
+    assert sorted(script.get_heads()) == ["h2", "m"]  # the files read now
+    _revision(tmp_path / "host" / "versions", "h3", "h2")
+    config.stdout = inside = io.StringIO()
+    with alembic_private.commands_reading(script, config):
+        command.heads(config)
+        assert ScriptDirectory.from_config(_config(tmp_path / "other")) is not script
+    config.stdout = outside = io.StringIO()
+    command.heads(config)
+    assert "h2 (core) (head)" in inside.getvalue() and "h3" not in inside.getvalue()
+    assert "h3 (core) (head)" in outside.getvalue() and "h2" not in outside.getvalue()

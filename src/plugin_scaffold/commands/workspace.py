@@ -247,9 +247,10 @@ class Workspace:
 
         # The graph first, read as every command reads it: a revision id used twice or a name
         # pointing nowhere is refused in one line, without Alembic's warnings about it.
-        self.script  # noqa: B018
+        script = self.script
         try:
-            command(self.config, **kwargs)
+            with alembic_private.commands_reading(script, self.config):
+                command(self.config, **kwargs)
         except CommandError as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
         except (KeyError, ValueError, LookupError) as exc:
