@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,25 +24,57 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_HOST = ROOT / "examples" / "examplehost"
 
 
+#: One fork server per test process (tests/forkrun.py) for run_scaffold, started at first use
+#: and closed at the end of the session; the lock keeps a second thread to a process of its own.
+_FORKED: list[ForkServer] = []
+_FORK_LOCK = threading.Lock()
+
+
 def run_scaffold(
     *args: str, cwd: Path, env: dict[str, str] | None = None, check: int | None = 0
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``scaffold`` as a user would, in its own process (plugin models are process-wide)."""
+    """Run ``scaffold`` as a user would, in its own process (plugin models are process-wide).
+
+    The process is forked from one that imported scaffold, Alembic and SQLAlchemy once: the
+    suite runs scaffold a thousand times, and the imports were most of each run. A command whose
+    environment sets a ``PYTHON*`` variable (a PYTHONPATH that hides a module, say) starts
+    Python afresh, since those act when Python starts.
+    """
     full_env = {**os.environ, **(env or {})}
-    result = subprocess.run(
-        [sys.executable, "-m", "plugin_scaffold", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    fresh = any(name.startswith("PYTHON") for name in env or {})
+    if not fresh and _FORK_LOCK.acquire(blocking=False):
+        try:
+            if not _FORKED:
+                _FORKED.append(ForkServer())
+            done = _FORKED[0].run(*args, cwd=cwd, env=full_env, timeout=300, whole_env=True)
+        finally:
+            _FORK_LOCK.release()
+        result = subprocess.CompletedProcess(
+            ["scaffold", *args], done.returncode, done.stdout, done.stderr
+        )
+    else:
+        result = subprocess.run(
+            [sys.executable, "-m", "plugin_scaffold", *args],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     if check is not None and result.returncode != check:
         raise AssertionError(
             f"scaffold {' '.join(args)} exited {result.returncode}, expected {check}\n"
             f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         )
     return result
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_forked() -> Iterator[None]:
+    """The fork server of run_scaffold, closed when the test process is done with it."""
+    yield
+    while _FORKED:
+        _FORKED.pop().close()
 
 
 def scaffold_lines(stderr: str) -> list[str]:

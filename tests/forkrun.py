@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SERVER = r"""
-import json, os, signal, sys, traceback
+import json, os, signal, sys, tempfile, traceback
 
 import alembic.command, alembic.script, sqlalchemy, copier  # noqa: F401  (imported once, here)
 import plugin_scaffold.cli, plugin_scaffold.commands.revision  # noqa: F401
@@ -56,6 +56,7 @@ for line in sys.stdin:
                 path = request["env"].get("PYTHONPATH", "")
                 sys.path[:0] = [p for p in path.split(os.pathsep) if p]
             os.environ.update(request["env"])
+            tempfile.tempdir = None  # TMPDIR as the command's environment says, not as cached
             code = plugin_scaffold.cli.main(request["argv"])
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
