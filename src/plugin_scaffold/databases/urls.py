@@ -107,7 +107,7 @@ class DatabaseURL:
     @property
     def is_async(self) -> bool:
         """True for a dialect+driver that only an async engine can use (asyncpg, aiosqlite...)."""
-        return is_async_driver(self.driver)
+        return self.driver in _SYNC_DRIVERS or "async" in self.driver
 
     @property
     def is_placeholder(self) -> bool:
@@ -350,11 +350,6 @@ _SYNC_DRIVERS = {
     "mariadb+aiomysql": "mariadb+pymysql",
     "mariadb+asyncmy": "mariadb+pymysql",
 }
-
-
-def is_async_driver(drivername: str) -> bool:
-    """True for a dialect+driver that only an async engine can use (asyncpg, aiosqlite...)."""
-    return drivername in _SYNC_DRIVERS or "async" in drivername
 
 
 #: The URL ``alembic init`` writes into alembic.ini, for the user to replace.
