@@ -383,6 +383,56 @@ def source_findings(
     return found
 
 
+def production_findings(
+    ws: Workspace,
+    plugin: Plugin,
+    models: PluginModels,
+    host_tables: Iterable[str],
+    revisions: Sequence[Script],
+    found: list[Finding],
+) -> list[Finding]:
+    """``found`` and the production-safety findings of the plugin's revisions
+    (:mod:`..graph.production`). A ``foreign-ddl`` error replaces the ``foreign-sql`` warning
+    of its statement."""
+    from ..graph import production
+    from ..plugin.project import DATABASES
+
+    project = ws.project
+    databases = (
+        project.databases
+        if project is not None and project.plugin == plugin.name
+        else DATABASES
+    )
+    context = production.Context(
+        owns=models.owns,
+        host=tuple(host_tables),
+        declared={t.name: frozenset(c.name for c in t.columns) for t in models.tables},
+        databases=databases,
+    )
+    by_path = {Path(r.path): r for r in revisions}
+    ddl: set[tuple[str, int]] = set()
+    more = []
+    for path, hazards in production.lint(list(by_path), context).items():
+        revision = by_path[path]
+        for hazard in hazards:
+            if hazard.severity == WARNING and _allowed(revision, hazard.line, hazard.code):
+                continue
+            if hazard.code == production.FOREIGN_DDL:
+                ddl.add((revision.revision, hazard.line))
+            more.append(
+                _at(
+                    plugin.name,
+                    hazard.code,
+                    f"{describe(revision, hazard.line)}: {hazard.message}",
+                    revision,
+                    severity=hazard.severity,
+                    line=hazard.line,
+                )
+            )
+    kept = [f for f in found if f.code != "foreign-sql" or (f.revision, f.line) not in ddl]
+    return kept + more
+
+
 def _prefixed(table: str) -> bool:
     """``table`` carries an owner's prefix (``core__users``, ``other__x``): when the plugin
     does not own it, making it is making someone else's table, whether or not the plugin's
@@ -505,8 +555,10 @@ def check_plugin(
                 inspected.setdefault(revision.revision, revision)
     metadata = models.metadata
     host_tables = list(metadata.tables) if metadata is not None else []
-    for revision in sorted(inspected.values(), key=lambda r: str(r.path)):
+    ordered = sorted(inspected.values(), key=lambda r: str(r.path))
+    for revision in ordered:
         found += source_findings(plugin.name, revision, models, host_tables)
+    found = production_findings(ws, plugin, models, host_tables, ordered, found)
     chosen = wheel or project_wheel(ws, plugin)
     if chosen is not None:
         found += wheel_findings(plugin, chosen, sorted(mine, key=lambda r: str(r.path)))

@@ -12,6 +12,8 @@ from pathlib import Path
 from ..errors import ConfigError
 
 ENTRY_POINT_GROUP = "plugin_scaffold.plugins"
+#: The databases a plugin may run on (``databases``; ``mariadb`` is ``mysql``): all by default.
+DATABASES = ("sqlite", "postgresql", "mysql")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,9 @@ class Project:
     #: ``module:function`` run on a fresh database once the host is at its heads: the rows the
     #: host lays down outside its migrations (MediaGoblin's default privileges).
     host_init: str | None = None
+    #: The databases the plugin runs on in production (``databases``): the safety rules of
+    #: ``scaffold check`` that apply are theirs.
+    databases: tuple[str, ...] = DATABASES
 
     @property
     def pyproject(self) -> Path:
@@ -80,6 +85,7 @@ class Project:
             host_config=table.get("host-config") or None,
             host_path=_host_path(table.get("host-path"), pyproject),
             host_init=_function_spec(table.get("host-init"), "host-init", pyproject),
+            databases=_databases(table.get("databases", list(DATABASES)), pyproject),
         )
 
     def source_dirs(self) -> list[Path]:
@@ -112,6 +118,20 @@ def _host_path(value: object, pyproject: Path) -> tuple[Path, ...]:
             )
         folders.append(folder)
     return tuple(folders)
+
+
+def _databases(value: object, pyproject: Path) -> tuple[str, ...]:
+    """``databases``: a list of sqlite, postgresql, mysql (or mariadb)."""
+    names = {"mariadb": "mysql", **{kind: kind for kind in DATABASES}}
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and v.lower() in names for v in value)
+    ):
+        raise ConfigError(
+            f"{pyproject}: databases must be a list of {', '.join(DATABASES)} (or mariadb)"
+        )
+    return tuple(sorted({names[v.lower()] for v in value}, key=DATABASES.index))
 
 
 def _strings(value: object, pyproject: Path) -> list[str]:
