@@ -1,0 +1,23 @@
+"""Added NOT VALID, validated after a commit in the same revision.
+
+expect: nothing
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "check_valida"
+down_revision = "corp0initial"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_check_constraint("ck_corp__events_at", "corp__events", "at IS NOT NULL", postgresql_not_valid=True)
+    with op.get_context().autocommit_block():
+        op.execute("ALTER TABLE corp__events VALIDATE CONSTRAINT ck_corp__events_at")
+
+
+def downgrade() -> None:
+    pass
+

@@ -1,0 +1,23 @@
+"""A Core update() with no .where().
+
+expect: sql-without-where
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "core_update_"
+down_revision = "corp0initial"
+branch_labels = None
+depends_on = None
+
+ITEMS = sa.table("corp__items", sa.column("id", sa.Integer), sa.column("status", sa.String))
+
+
+def upgrade() -> None:
+    op.execute(ITEMS.update().values(status="active"))
+
+
+def downgrade() -> None:
+    pass
+

@@ -1,0 +1,21 @@
+"""A table dropped in the release that stops using it.
+
+expect: drop-in-use
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "drop_table"
+down_revision = "corp0initial"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.drop_table("corp__drafts")
+
+
+def downgrade() -> None:
+    pass
+

@@ -1,0 +1,21 @@
+"""Integer to BigInteger rewrites the table.
+
+expect: type-rewrite
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "type_int_to_"
+down_revision = "corp0initial"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.alter_column("corp__items", "id", existing_type=sa.Integer(), type_=sa.BigInteger())
+
+
+def downgrade() -> None:
+    pass
+
