@@ -207,13 +207,18 @@ def test_every_op_on_a_table_the_plugin_does_not_own(
     project = copy(pristine, tmp_path)
     revision(project, "rogue0000001", ROGUE)  # ROGUE's first line is the file's 11th
     found = findings(server, project, code=1)
+    # The plugin's own table gets the production-safety warnings (an index built and a foreign
+    # key checked under a lock, every row deleted); the host's get foreign-table only.
     assert codes(found) == [
+        ("constraint-not-valid", "warning", "rogue0000001", 18),
         ("foreign-sql", "warning", "rogue0000001", 24),
         ("foreign-table", "error", "rogue0000001", 19),
         ("foreign-table", "error", "rogue0000001", 20),
         ("foreign-table", "error", "rogue0000001", 21),
         ("foreign-table", "error", "rogue0000001", 23),
+        ("index-not-concurrent", "warning", "rogue0000001", 17),
         ("no-downgrade", "error", "rogue0000001", 28),
+        ("sql-without-where", "warning", "rogue0000001", 25),
         ("unprefixed-table", "error", "rogue0000001", 16),
     ]
     assert {f["file"] for f in found} == {f"{MIGRATIONS}/rogue0000001_step.py"}
@@ -461,3 +466,100 @@ def test_models_compared_with_a_database_given(
     revision(project, "reviewed0001", body)
     out = run_scaffold(server, "--url", db_url, "check", cwd=project).stdout
     assert out == "plugin flawed: no findings\nplugin flawed: models match migrations\n"
+
+
+INDEXED = """
+def upgrade():
+    op.create_index("ix_flawed_note", "flawed__media_security", ["note"])
+
+
+def downgrade():
+    op.drop_index("ix_flawed_note", table_name="flawed__media_security")
+"""
+
+
+def test_a_production_safety_warning_until_acknowledged(
+    server: ForkServer, pristine: Path, tmp_path: Path
+) -> None:
+    """An index built on the plugin's existing table, in the migration's transaction: a warning
+    that fails the check until the line says it was looked at, or the plugin says it does not
+    run on PostgreSQL."""
+    project = copy(pristine, tmp_path)
+    path = revision(project, "index0000001", INDEXED)  # INDEXED's op is the file's 12th line
+    said = run_scaffold(server, "check", cwd=project, check=1)
+    assert said.stderr == ""
+    assert said.stdout.splitlines() == [
+        f"warning: plugin flawed: revision index0000001 ({MIGRATIONS}/index0000001_step.py:12): "
+        "op.create_index on flawed__media_security without CONCURRENTLY blocks its writes on "
+        "PostgreSQL while the index is built: pass postgresql_concurrently=True inside "
+        "`with op.get_context().autocommit_block():` [index-not-concurrent]"
+    ]
+    found = findings(server, project, code=1)
+    assert found == [
+        {
+            "plugin": "flawed",
+            "code": "index-not-concurrent",
+            "message": said.stdout.split("plugin flawed: ", 1)[1].rsplit(" [", 1)[0],
+            "severity": "warning",
+            "file": f"{MIGRATIONS}/index0000001_step.py",
+            "line": 12,
+            "revision": "index0000001",
+        }
+    ]
+    # Another code on the line does not acknowledge it; its own does.
+    text = path.read_text()
+    op_line = '    op.create_index("ix_flawed_note"'
+    path.write_text(text.replace(op_line, "    # scaffold: allow foreign-sql\n" + op_line))
+    assert codes(findings(server, project, code=1)) == [
+        ("index-not-concurrent", "warning", "index0000001", 13)
+    ]
+    path.write_text(
+        text.replace(
+            op_line, "    # scaffold: allow index-not-concurrent  (tiny table)\n" + op_line
+        )
+    )
+    assert run_scaffold(server, "check", cwd=project).stdout == "plugin flawed: no findings\n"
+    assert findings(server, project, code=0) == []
+
+    # A plugin that says it runs on SQLite and MariaDB only gets no PostgreSQL rule.
+    path.write_text(text)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.plugin-scaffold]\n",
+            '[tool.plugin-scaffold]\ndatabases = ["sqlite", "mariadb"]\n',
+        )
+    )
+    assert findings(server, project, code=0) == []
+    pyproject.write_text(pyproject.read_text().replace('"mariadb"]', '"oracle"]'))
+    bad = run_scaffold(server, "check", cwd=project, check=2)
+    assert "databases must be a list of sqlite, postgresql, mysql (or mariadb)" in bad.stderr
+
+
+HOST_DDL = """
+def upgrade():
+    # scaffold: allow foreign-sql
+    op.execute("ALTER TABLE core__users ADD COLUMN flawed_karma integer")
+    op.execute("UPDATE core__users SET bio = '' WHERE bio IS NULL")
+
+
+def downgrade():
+    pass
+"""
+
+
+def test_sql_altering_a_host_table_is_an_error(
+    server: ForkServer, pristine: Path, tmp_path: Path
+) -> None:
+    """DDL on a host table in raw SQL is foreign-ddl, an error no comment acknowledges (it
+    replaces the foreign-sql warning of its statement); DML naming a host table stays
+    foreign-sql."""
+    project = copy(pristine, tmp_path)
+    revision(project, "hostddl00001", HOST_DDL, extra="irreversible = True")
+    found = findings(server, project, code=1)
+    assert codes(found) == [
+        ("foreign-ddl", "error", "hostddl00001", 13),
+        ("foreign-sql", "warning", "hostddl00001", 14),
+    ]
+    [ddl] = [f["message"] for f in found if f["code"] == "foreign-ddl"]
+    assert "changes the structure of host table(s) core__users" in ddl

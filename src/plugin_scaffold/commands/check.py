@@ -399,9 +399,7 @@ def production_findings(
 
     project = ws.project
     databases = (
-        project.databases
-        if project is not None and project.plugin == plugin.name
-        else DATABASES
+        project.databases if project is not None and project.plugin == plugin.name else DATABASES
     )
     context = production.Context(
         owns=models.owns,

@@ -242,6 +242,10 @@ class _Revision:
                 continue
             if table is not None and not context.owns(table):
                 continue  # check's foreign-table error says it
+            if op.name == "rename_table":
+                target = _literal_str(op.argument("new_table_name"), self.constants)
+                if target is not None and not context.owns(target):
+                    continue  # renamed into a table it does not own: foreign-table too
             yield from self._op_hazards(op, table, context, validated)
         yield from self._sql_hazards(context, new)
         yield from self._reads()
