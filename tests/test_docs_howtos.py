@@ -111,7 +111,7 @@ def test_deploy_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
 
 
 def test_check_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
-    assert Reader(tmp_path, server=server).follow("check.md") == 7
+    assert Reader(tmp_path, server=server).follow("check.md") == 10
 
 
 def _versions(database: Path, statement: str) -> None:
