@@ -96,6 +96,25 @@ _SQL_INDEX = re.compile(
 _ON = re.compile(rf"\bON\s+(?:ONLY\s+)?{_NAME}", re.I)
 _PARENTHESES = re.compile(r"\([^()]*\)")
 _VALIDATE = re.compile(rf"\bVALIDATE\s+CONSTRAINT\s+{_NAME}", re.I)
+_CREATE_TABLE = re.compile(rf"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?{_NAME}", re.I)
+_ALTER_TABLE = re.compile(
+    rf"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_NAME}\s+(.*)$", re.I | re.S
+)
+_DROP_TABLE = re.compile(rf"^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?{_NAME}", re.I)
+_RENAME_TABLE = re.compile(rf"^\s*RENAME\s+TABLE\s+{_NAME}", re.I)
+_ADD_CONSTRAINT = re.compile(
+    rf"^ADD\s+(?:CONSTRAINT\s+{_NAME}\s+)?(FOREIGN\s+KEY|CHECK|UNIQUE|PRIMARY\s+KEY)\b", re.I
+)
+_ADD_COLUMN = re.compile(rf"^ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?{_NAME}\s", re.I)
+_ALTER_TYPE = re.compile(
+    rf"^(?:ALTER\s+(?:COLUMN\s+)?{_NAME}\s+(?:SET\s+DATA\s+)?TYPE\b|MODIFY\b|CHANGE\b)", re.I
+)
+_SET_NOT_NULL = re.compile(rf"^ALTER\s+(?:COLUMN\s+)?{_NAME}\s+SET\s+NOT\s+NULL\b", re.I)
+_RENAME = re.compile(r"^RENAME\b", re.I)
+_DROP_COLUMN = re.compile(rf"^DROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?{_NAME}", re.I)
+_DROP_NOT_COLUMN = re.compile(
+    r"^DROP\s+(CONSTRAINT|INDEX|KEY|FOREIGN|PRIMARY|CHECK|DEFAULT)\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -236,6 +255,9 @@ class _Revision:
 
     def hazards(self, context: Context, validated: Mapping[str, set[Path]]) -> Iterator[Hazard]:
         new = {o.table for o in self.ops if o.name == "create_table" and o.table}
+        for text, _, _ in self.sql:
+            if made := _CREATE_TABLE.match(_QUOTED.sub("''", text)):
+                new.add(_table_of(made))
         for op in self.ops:
             table = op.table
             if op.name == "create_table" or (table is not None and table in new):
@@ -247,7 +269,7 @@ class _Revision:
                 if target is not None and not context.owns(target):
                     continue  # renamed into a table it does not own: foreign-table too
             yield from self._op_hazards(op, table, context, validated)
-        yield from self._sql_hazards(context, new)
+        yield from self._sql_hazards(context, new, validated)
         yield from self._reads()
 
     def _op_hazards(
@@ -308,10 +330,10 @@ class _Revision:
                 f"drop the old one a release later",
             )
         elif name == "drop_table" and table is not None:
-            yield Hazard(DROP, op.line, _drop_message(op, table, None, context))
+            yield Hazard(DROP, op.line, _drop_message(op.shown, table, None, context))
         elif name == "drop_column":
             column_name = _literal_str(op.argument("column_name"), self.constants)
-            yield Hazard(DROP, op.line, _drop_message(op, shown, column_name, context))
+            yield Hazard(DROP, op.line, _drop_message(op.shown, shown, column_name, context))
 
     def _alter(self, op: _Op, table: str, context: Context) -> Iterator[Hazard]:
         column = _literal_str(op.argument("column_name"), self.constants) or "a column"
@@ -370,12 +392,24 @@ class _Revision:
                 f"VALIDATE CONSTRAINT it in a later revision",
             )
             return
-        here = [(line, inside) for n, line, inside in self.validations if n.lower() == name.lower()]
+        yield from self._validation(name, kind, table, op.line, op.shown, validated)
+
+    def _validation(
+        self,
+        name: str,
+        kind: str,
+        table: str,
+        line: int,
+        shown: str,
+        validated: Mapping[str, set[Path]],
+    ) -> Iterator[Hazard]:
+        """A constraint added NOT VALID: validated, and not under the lock that added it."""
+        here = [(at, inside) for n, at, inside in self.validations if n.lower() == name.lower()]
         elsewhere = validated.get(name.lower(), set()) - {self.path}
         if any(not inside for _, inside in here):
             yield Hazard(
                 CONSTRAINT,
-                min(line for line, inside in here if not inside),
+                min(at for at, inside in here if not inside),
                 f"VALIDATE CONSTRAINT {name} on {table} in the transaction that added it keeps "
                 f"the writes blocked while every row is checked: validate it in a later "
                 f"revision or inside `with op.get_context().autocommit_block():`",
@@ -383,13 +417,103 @@ class _Revision:
         elif not here and not elsewhere:
             yield Hazard(
                 UNVALIDATED,
-                op.line,
-                f"{op.shown} adds {kind} {name} to {table} NOT VALID, and no revision validates "
+                line,
+                f"{shown} adds {kind} {name} to {table} NOT VALID, and no revision validates "
                 f"it: op.execute('ALTER TABLE {table} VALIDATE CONSTRAINT {name}') in a later "
                 f"revision",
             )
 
-    def _sql_hazards(self, context: Context, new: set[str]) -> Iterator[Hazard]:
+    def _sql_structure(
+        self,
+        bare: str,
+        line: int,
+        context: Context,
+        new: set[str],
+        validated: Mapping[str, set[Path]],
+    ) -> Iterator[Hazard]:
+        """ALTER TABLE, DROP TABLE and RENAME TABLE written as SQL, on the plugin's live tables."""
+        for pattern in (_DROP_TABLE, _RENAME_TABLE):
+            if (match := pattern.match(bare)) is not None:
+                table = _table_of(match)
+                if table in new or not context.owns(table):
+                    return
+                if pattern is _DROP_TABLE:
+                    yield Hazard(DROP, line, _drop_message("SQL DROP TABLE", table, None, context))
+                else:
+                    yield Hazard(RENAME, line, _rename_message("SQL RENAME TABLE", table))
+                return
+        altered = _ALTER_TABLE.match(bare)
+        if altered is None:
+            return
+        table = _table_of(altered)
+        if table in new or not context.owns(table):
+            return
+        shown = "SQL ALTER TABLE"
+        for action in _actions(altered.group(3)):
+            if constraint := _ADD_CONSTRAINT.match(action):
+                kind = " ".join(constraint.group(3).upper().split())
+                name = _table_of(constraint) if constraint.group(1) else None
+                if kind in ("UNIQUE", "PRIMARY KEY"):
+                    if context.postgresql and not re.search(r"\bUSING\s+INDEX\b", action, re.I):
+                        yield Hazard(
+                            INDEX,
+                            line,
+                            f"{shown} {table} ADD {kind} builds its index while blocking writes "
+                            f"on PostgreSQL: build a unique index CONCURRENTLY in an "
+                            f"autocommit_block, then ADD CONSTRAINT ... {kind} USING INDEX",
+                        )
+                elif context.postgresql:
+                    label = "foreign key" if kind == "FOREIGN KEY" else "check constraint"
+                    if not re.search(r"\bNOT\s+VALID\b", action, re.I):
+                        yield Hazard(
+                            CONSTRAINT,
+                            line,
+                            f"{shown} {table} adds a {label}: PostgreSQL checks every row while "
+                            f"blocking writes: add it NOT VALID, then VALIDATE CONSTRAINT in a "
+                            f"later revision",
+                        )
+                    elif name is not None:
+                        yield from self._validation(name, label, table, line, shown, validated)
+            elif added := _ADD_COLUMN.match(action):
+                outside = _outside_parentheses(action)
+                if re.search(r"\bNOT\s+NULL\b", outside, re.I) and not re.search(
+                    r"\b(DEFAULT|GENERATED|AUTO_INCREMENT|SERIAL|BIGSERIAL)\b", outside, re.I
+                ):
+                    column = _table_of(added)
+                    yield Hazard(
+                        NOT_NULL,
+                        line,
+                        f"{shown} adds NOT NULL column {column} to {table} without a default: "
+                        f"the rows already there make it fail; give it a DEFAULT, or add it "
+                        f"nullable, fill it, then set NOT NULL",
+                    )
+            elif (changed := _ALTER_TYPE.match(action)) and (context.postgresql or context.mysql):
+                column = _table_of(changed) if changed.group(1) else "a column"
+                yield Hazard(
+                    REWRITE,
+                    line,
+                    f"{shown} {table} changes the type of {column}, which may rewrite the table "
+                    f"under an exclusive lock: add a column of the new type, fill it in batches, "
+                    f"switch the code, drop the old one (mark the line for a VARCHAR widened)",
+                )
+            elif (required := _SET_NOT_NULL.match(action)) and context.postgresql:
+                column = _table_of(required)
+                yield Hazard(
+                    SET_NOT_NULL,
+                    line,
+                    f"{shown} {table} sets {column} NOT NULL: PostgreSQL scans the table under "
+                    f"an exclusive lock: add CHECK ({column} IS NOT NULL) NOT VALID, VALIDATE it "
+                    f"later, then set NOT NULL (PostgreSQL 12+ skips the scan)",
+                )
+            elif _RENAME.match(action):
+                yield Hazard(RENAME, line, _rename_message(shown, table))
+            elif (dropped := _DROP_COLUMN.match(action)) and not _DROP_NOT_COLUMN.match(action):
+                column = _table_of(dropped)
+                yield Hazard(DROP, line, _drop_message(shown, table, column, context))
+
+    def _sql_hazards(
+        self, context: Context, new: set[str], validated: Mapping[str, set[Path]]
+    ) -> Iterator[Hazard]:
         host = {t.lower() for t in context.host if not context.owns(t)}
         for text, line, inside in self.sql:
             bare = _QUOTED.sub("''", text)
@@ -422,6 +546,7 @@ class _Revision:
                         f"transaction, locking them all: work in batches by key range (WHERE id "
                         f"BETWEEN ...), or mark the line if the table is small",
                     )
+            yield from self._sql_structure(bare, line, context, new, validated)
             index = _SQL_INDEX.match(bare)
             if index and context.postgresql:
                 on = _ON.search(bare)
@@ -771,7 +896,15 @@ def _rewrites(old: ast.expr | None, new: ast.expr, context: Context) -> list[str
     return found
 
 
-def _drop_message(op: _Op, table: str, column: str | None, context: Context) -> str:
+def _rename_message(shown: str, table: str) -> str:
+    return (
+        f"{shown} renames {table} or one of its columns: the running release's code still uses "
+        f"the old name and fails: add the new one, write both, move the readers, drop the old "
+        f"one a release later"
+    )
+
+
+def _drop_message(shown: str, table: str, column: str | None, context: Context) -> str:
     declared = context.declared.get(table)
     if column is None:
         what = f"table {table}"
@@ -781,11 +914,26 @@ def _drop_message(op: _Op, table: str, column: str | None, context: Context) -> 
         used = declared is not None and column in declared
     if used:
         return (
-            f"{op.shown} drops {what}, which the plugin's models still declare: the code fails "
+            f"{shown} drops {what}, which the plugin's models still declare: the code fails "
             f"once it is gone: remove it from the models, release that, and drop it in a later "
             f"release"
         )
     return (
-        f"{op.shown} drops {what}: the release running during the upgrade may still use it: "
+        f"{shown} drops {what}: the release running during the upgrade may still use it: "
         f"drop it one release after the code stopped using it, then mark the line"
     )
+
+
+def _actions(sql: str) -> list[str]:
+    """The comma-separated actions of an ALTER TABLE (commas inside parentheses kept)."""
+    actions, depth, start = [], 0, 0
+    for at, char in enumerate(sql):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            actions.append(sql[start:at])
+            start = at + 1
+    actions.append(sql[start:])
+    return [a.strip() for a in actions if a.strip()]
