@@ -4,9 +4,11 @@ docstring's ``expect:`` line names) and tests/safety_corpus/safe/ (nothing found
 ``databases:`` line names the databases its plugin runs on (all three without one).
 
 The plugin of the corpora is ``corp`` (tables ``corp__*``) on the example host (``core__users``,
-``core__media_entries``). The revisions the template renders are linted here too; those
-autogenerate writes are checked by the tests that autogenerate them and run `scaffold check`
-(test_demo, test_foreign_hosts, test_autogen_every_database, ...).
+``core__media_entries``). The ``autogen_*`` files are what `scaffold revision --autogenerate`
+wrote, on SQLite and on PostgreSQL, for the model changes the existing tests make (the demo's
+column, test_autogen_every_database's tables, ...): safe, but for the indexed foreign key added
+to an existing table. The revisions the template renders are linted here too. The tests that
+autogenerate run `scaffold check` on what they wrote as well.
 """
 
 from __future__ import annotations
