@@ -1,10 +1,11 @@
 """``scaffold check``: the faults of a plugin found without a database, as structured findings.
 
 The rules read the revision graph (Alembic's ``ScriptDirectory``: no env.py, no connection), the
-source of each revision file (:mod:`.revision_source`), the plugin's models (for its table
-prefix) and its built wheel. The branch rules are shared with the MigrationSuite's branch check
-(:mod:`.testing.checks`). ``--models`` adds the models-vs-migrations comparison, which needs a
-database (:func:`models_findings`).
+source of each revision file (:mod:`.revision_source`, and the production-safety rules of
+:mod:`..graph.production`), the plugin's models (for its table prefix) and its built wheel.
+The branch rules are shared with the MigrationSuite's branch check (:mod:`.testing.checks`).
+``--models`` adds the models-vs-migrations comparison, which needs a database
+(:func:`models_findings`).
 """
 
 from __future__ import annotations

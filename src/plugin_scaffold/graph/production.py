@@ -1,11 +1,14 @@
 """Production-safety rules of ``scaffold check``: what a plugin revision's ``upgrade()`` does to a
 live table, read from its ``op.*`` calls with :mod:`ast` (nothing runs).
 
-A table is *new* when the same revision creates it (``op.create_table``); every other table is
-taken to exist in production with rows and readers. The rules look at everything in the file but
-``downgrade()``, and only at the plugin's own tables (an ``op.*`` call on a host table is check's
-``foreign-table`` error already). Which rules apply depends on the databases the plugin runs on
-(``databases`` in ``[tool.plugin-scaffold]``; all three by default).
+A table is *new* when the same revision creates it (``op.create_table``, or ``CREATE TABLE`` in
+SQL); every other table is taken to exist in production, with rows and with the previous
+release's code reading it. The rules look at everything in the file but ``downgrade()``: the
+``op.*`` and ``batch_op.*`` calls, the literal SQL handed to any ``.execute()``, and the reads of
+a data migration. They judge only the plugin's own tables (an ``op.*`` call on a host table is
+check's ``foreign-table`` error already), but for SQL that changes a host table's structure
+(``foreign-ddl``). Which rules apply depends on the databases the plugin runs on (``databases``
+in ``[tool.plugin-scaffold]``; all three by default).
 """
 
 from __future__ import annotations
@@ -203,7 +206,6 @@ class _Op:
 @dataclass
 class _Revision:
     path: Path
-    tree: ast.Module
     constants: dict[str, object]
     ops: list[_Op]
     #: ``(constraint name, line, inside an autocommit_block)`` of each VALIDATE CONSTRAINT.
@@ -249,7 +251,7 @@ class _Revision:
             for text, line, inside in sql
             for match in _VALIDATE.finditer(text)
         ]
-        return cls(path, tree, constants, ops, validations, sql, nodes, assigned)
+        return cls(path, constants, ops, validations, sql, nodes, assigned)
 
     # --- the rules --------------------------------------------------------------------------
 
