@@ -91,13 +91,34 @@ def test_safe_revisions_pass(path: Path) -> None:
     assert lint(path, SAFE) == []
 
 
-def test_a_constraint_validated_in_a_later_revision_only_counts_when_that_revision_exists() -> None:
-    added = CORPUS / "safe/fk_not_valid.py"
-    validated = CORPUS / "safe/fk_validated.py"
-    assert production.lint([added, validated], context())[added] == []
-    alone = production.lint([added], context())[added]
-    assert [h.code for h in alone] == [production.UNVALIDATED] * 2
-    assert "ALTER TABLE corp__items VALIDATE CONSTRAINT fk_corp__items_owner" in alone[0].message
+def test_a_drop_is_unsafe_while_the_models_still_declare_it() -> None:
+    """The contract step of expand/contract passes once the models stopped using the column; the
+    same revision is caught while they still declare it."""
+    path = CORPUS / "safe/drop_column_no_longer_declared.py"
+    assert production.lint([path], context())[path] == []
+    declaring = production.Context(
+        owns=lambda table: table.startswith("corp__"),
+        declared={"corp__items": frozenset({"id", "retired"})},
+    )
+    [found] = production.lint([path], declaring)[path]
+    assert found.code == production.DROP
+    assert "drops column corp__items.retired, which the plugin's models still declare" in (
+        found.message
+    )
+
+
+def test_a_constraint_validated_under_the_lock_that_added_it() -> None:
+    """NOT VALID then VALIDATE in one transaction is the scan under the lock again; after an
+    autocommit_block's commit, or in a later revision, it is not."""
+    unsafe = CORPUS / "unsafe/check_validated_in_same_transaction.py"
+    [found] = production.lint([unsafe], context())[unsafe]
+    assert (found.code, found.line) == (production.CONSTRAINT, 19)
+    assert "VALIDATE CONSTRAINT ck_corp__events_at on corp__events in the transaction" in (
+        found.message
+    )
+    for name in ["check_validated_autocommit", "fk_not_valid", "fk_validated"]:
+        path = CORPUS / f"safe/{name}.py"
+        assert production.lint([path], context())[path] == [], name
 
 
 def test_postgresql_rules_need_postgresql() -> None:

@@ -27,7 +27,6 @@ NOT_NULL = "not-null-no-default"
 SET_NOT_NULL = "set-not-null"
 REWRITE = "type-rewrite"
 CONSTRAINT = "constraint-not-valid"
-UNVALIDATED = "constraint-not-validated"
 RENAME = "rename-in-use"
 DROP = "drop-in-use"
 NO_WHERE = "sql-without-where"
@@ -41,7 +40,6 @@ CODES = (
     SET_NOT_NULL,
     REWRITE,
     CONSTRAINT,
-    UNVALIDATED,
     RENAME,
     DROP,
     NO_WHERE,
@@ -153,16 +151,10 @@ class Context:
 
 
 def lint(paths: Sequence[Path], context: Context) -> dict[Path, list[Hazard]]:
-    """The hazards of each of a plugin's revision files ``paths`` (all of its branch: a
-    constraint added ``NOT VALID`` in one may be validated in another)."""
-    revisions = {path: _Revision.read(path) for path in paths}
-    validated: dict[str, set[Path]] = {}
-    for path, revision in revisions.items():
-        for name, _, _ in revision.validations:
-            validated.setdefault(name.lower(), set()).add(path)
+    """The hazards of each of a plugin's revision files ``paths``, by line."""
     return {
-        path: sorted(revision.hazards(context, validated), key=lambda h: (h.line, h.code))
-        for path, revision in revisions.items()
+        path: sorted(_Revision.read(path).hazards(context), key=lambda h: (h.line, h.code))
+        for path in paths
     }
 
 
@@ -255,7 +247,7 @@ class _Revision:
 
     # --- the rules --------------------------------------------------------------------------
 
-    def hazards(self, context: Context, validated: Mapping[str, set[Path]]) -> Iterator[Hazard]:
+    def hazards(self, context: Context) -> Iterator[Hazard]:
         new = {o.table for o in self.ops if o.name == "create_table" and o.table}
         for text, _, _ in self.sql:
             if made := _CREATE_TABLE.match(_QUOTED.sub("''", text)):
@@ -270,13 +262,11 @@ class _Revision:
                 target = _literal_str(op.argument("new_table_name"), self.constants)
                 if target is not None and not context.owns(target):
                     continue  # renamed into a table it does not own: foreign-table too
-            yield from self._op_hazards(op, table, context, validated)
-        yield from self._sql_hazards(context, new, validated)
+            yield from self._op_hazards(op, table, context)
+        yield from self._sql_hazards(context, new)
         yield from self._reads()
 
-    def _op_hazards(
-        self, op: _Op, table: str | None, context: Context, validated: Mapping[str, set[Path]]
-    ) -> Iterator[Hazard]:
+    def _op_hazards(self, op: _Op, table: str | None, context: Context) -> Iterator[Hazard]:
         shown = table or "its table"
         name = op.name
         if name in ("create_index", "drop_index") and context.postgresql:
@@ -321,7 +311,7 @@ class _Revision:
         elif name == "alter_column":
             yield from self._alter(op, shown, context)
         elif name in ("create_foreign_key", "create_check_constraint") and context.postgresql:
-            yield from self._constraint(op, shown, validated)
+            yield from self._constraint(op, shown)
         elif name == "rename_table":
             new = _literal_str(op.argument("new_table_name"), self.constants)
             yield Hazard(
@@ -332,10 +322,11 @@ class _Revision:
                 f"drop the old one a release later",
             )
         elif name == "drop_table" and table is not None:
-            yield Hazard(DROP, op.line, _drop_message(op.shown, table, None, context))
-        elif name == "drop_column":
+            yield from _dropped(op.shown, op.line, table, None, context)
+        elif name == "drop_column" and table is not None:
             column_name = _literal_str(op.argument("column_name"), self.constants)
-            yield Hazard(DROP, op.line, _drop_message(op.shown, shown, column_name, context))
+            if column_name is not None:
+                yield from _dropped(op.shown, op.line, table, column_name, context)
 
     def _alter(self, op: _Op, table: str, context: Context) -> Iterator[Hazard]:
         column = _literal_str(op.argument("column_name"), self.constants) or "a column"
@@ -368,9 +359,7 @@ class _Revision:
                 f"later, then set NOT NULL (PostgreSQL 12+ skips the scan) and drop the check",
             )
 
-    def _constraint(
-        self, op: _Op, table: str, validated: Mapping[str, set[Path]]
-    ) -> Iterator[Hazard]:
+    def _constraint(self, op: _Op, table: str) -> Iterator[Hazard]:
         kind = "foreign key" if op.name == "create_foreign_key" else "check constraint"
         name = _literal_str(_unwrap_f(op.argument("constraint_name")), self.constants)
         also = ""
@@ -385,53 +374,25 @@ class _Revision:
                 f"every row while blocking writes to {table}{also}: pass "
                 f"postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later revision",
             )
-            return
-        if name is None:
-            yield Hazard(
-                UNVALIDATED,
-                op.line,
-                f"{op.shown} adds a NOT VALID {kind} to {table} without a name: name it, and "
-                f"VALIDATE CONSTRAINT it in a later revision",
-            )
-            return
-        yield from self._validation(name, kind, table, op.line, op.shown, validated)
+        elif name is not None:
+            yield from self._validated_under_lock(name, table)
 
-    def _validation(
-        self,
-        name: str,
-        kind: str,
-        table: str,
-        line: int,
-        shown: str,
-        validated: Mapping[str, set[Path]],
-    ) -> Iterator[Hazard]:
-        """A constraint added NOT VALID: validated, and not under the lock that added it."""
-        here = [(at, inside) for n, at, inside in self.validations if n.lower() == name.lower()]
-        elsewhere = validated.get(name.lower(), set()) - {self.path}
-        if any(not inside for _, inside in here):
+    def _validated_under_lock(self, name: str, table: str) -> Iterator[Hazard]:
+        """A constraint added NOT VALID, then validated in the same transaction."""
+        under_lock = [
+            at for n, at, inside in self.validations if n.lower() == name.lower() and not inside
+        ]
+        if under_lock:
             yield Hazard(
                 CONSTRAINT,
-                min(at for at, inside in here if not inside),
+                min(under_lock),
                 f"VALIDATE CONSTRAINT {name} on {table} in the transaction that added it keeps "
                 f"the writes blocked while every row is checked: validate it in a later "
                 f"revision or inside `with op.get_context().autocommit_block():`",
             )
-        elif not here and not elsewhere:
-            yield Hazard(
-                UNVALIDATED,
-                line,
-                f"{shown} adds {kind} {name} to {table} NOT VALID, and no revision validates "
-                f"it: op.execute('ALTER TABLE {table} VALIDATE CONSTRAINT {name}') in a later "
-                f"revision",
-            )
 
     def _sql_structure(
-        self,
-        bare: str,
-        line: int,
-        context: Context,
-        new: set[str],
-        validated: Mapping[str, set[Path]],
+        self, bare: str, line: int, context: Context, new: set[str]
     ) -> Iterator[Hazard]:
         """ALTER TABLE, DROP TABLE and RENAME TABLE written as SQL, on the plugin's live tables."""
         for pattern in (_DROP_TABLE, _RENAME_TABLE):
@@ -440,7 +401,7 @@ class _Revision:
                 if table in new or not context.owns(table):
                     return
                 if pattern is _DROP_TABLE:
-                    yield Hazard(DROP, line, _drop_message("SQL DROP TABLE", table, None, context))
+                    yield from _dropped("SQL DROP TABLE", line, table, None, context)
                 else:
                     yield Hazard(RENAME, line, _rename_message("SQL RENAME TABLE", table))
                 return
@@ -475,7 +436,7 @@ class _Revision:
                             f"later revision",
                         )
                     elif name is not None:
-                        yield from self._validation(name, label, table, line, shown, validated)
+                        yield from self._validated_under_lock(name, table)
             elif added := _ADD_COLUMN.match(action):
                 outside = _outside_parentheses(action)
                 if re.search(r"\bNOT\s+NULL\b", outside, re.I) and not re.search(
@@ -511,11 +472,9 @@ class _Revision:
                 yield Hazard(RENAME, line, _rename_message(shown, table))
             elif (dropped := _DROP_COLUMN.match(action)) and not _DROP_NOT_COLUMN.match(action):
                 column = _table_of(dropped)
-                yield Hazard(DROP, line, _drop_message(shown, table, column, context))
+                yield from _dropped(shown, line, table, column, context)
 
-    def _sql_hazards(
-        self, context: Context, new: set[str], validated: Mapping[str, set[Path]]
-    ) -> Iterator[Hazard]:
+    def _sql_hazards(self, context: Context, new: set[str]) -> Iterator[Hazard]:
         host = {t.lower() for t in context.host if not context.owns(t)}
         for text, line, inside in self.sql:
             bare = _QUOTED.sub("''", text)
@@ -548,7 +507,7 @@ class _Revision:
                         f"transaction, locking them all: work in batches by key range (WHERE id "
                         f"BETWEEN ...), or mark the line if the table is small",
                     )
-            yield from self._sql_structure(bare, line, context, new, validated)
+            yield from self._sql_structure(bare, line, context, new)
             index = _SQL_INDEX.match(bare)
             if index and context.postgresql:
                 on = _ON.search(bare)
@@ -906,23 +865,26 @@ def _rename_message(shown: str, table: str) -> str:
     )
 
 
-def _drop_message(shown: str, table: str, column: str | None, context: Context) -> str:
+def _dropped(
+    shown: str, line: int, table: str, column: str | None, context: Context
+) -> Iterator[Hazard]:
+    """A table or column dropped that the plugin's current models still declare.
+
+    The previous release's code is not there to read: the rule knows only that code which
+    still declares the column fails once it is gone. A drop of what the models no longer
+    declare is the contract step of expand/contract, safe once the release that stopped using
+    it runs everywhere (the docs say to ship it a release later).
+    """
     declared = context.declared.get(table)
-    if column is None:
-        what = f"table {table}"
-        used = declared is not None
-    else:
-        what = f"column {table}.{column}"
-        used = declared is not None and column in declared
-    if used:
-        return (
-            f"{shown} drops {what}, which the plugin's models still declare: the code fails "
-            f"once it is gone: remove it from the models, release that, and drop it in a later "
-            f"release"
-        )
-    return (
-        f"{shown} drops {what}: the release running during the upgrade may still use it: "
-        f"drop it one release after the code stopped using it, then mark the line"
+    if declared is None or (column is not None and column not in declared):
+        return
+    what = f"table {table}" if column is None else f"column {table}.{column}"
+    yield Hazard(
+        DROP,
+        line,
+        f"{shown} drops {what}, which the plugin's models still declare: the running code "
+        f"fails once it is gone: remove it from the models, release that, and drop it in the "
+        f"release after",
     )
 
 

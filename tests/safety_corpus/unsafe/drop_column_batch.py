@@ -1,4 +1,4 @@
-"""A column dropped in batch mode; the previous release may read it.
+"""A column dropped in batch mode while the models still declare it.
 
 expect: drop-in-use
 """
@@ -14,7 +14,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("corp__items", schema=None) as batch_op:
-        batch_op.drop_column("retired")
+        batch_op.drop_column("legacy")
 
 
 def downgrade() -> None:

@@ -1,4 +1,4 @@
-"""A table dropped in the release that stops using it.
+"""A table dropped while the models still declare it.
 
 expect: drop-in-use
 """
@@ -13,7 +13,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_table("corp__drafts")
+    op.drop_table("corp__events")
 
 
 def downgrade() -> None:

@@ -1,4 +1,4 @@
-"""A table dropped in SQL.
+"""A table the models still declare, dropped in SQL.
 
 expect: drop-in-use
 """
@@ -13,7 +13,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute("DROP TABLE IF EXISTS corp__drafts")
+    op.execute("DROP TABLE IF EXISTS corp__events")
 
 
 def downgrade() -> None:

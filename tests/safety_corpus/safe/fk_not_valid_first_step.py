@@ -1,12 +1,12 @@
-"""NOT VALID, and no revision validates it.
+"""Step one: a foreign key added NOT VALID; a later release validates it.
 
-expect: constraint-not-validated
+expect: nothing
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "fk_never_val"
+revision = "fk_not_valid"
 down_revision = "corp0initial"
 branch_labels = None
 depends_on = None

@@ -1,6 +1,6 @@
-"""NOT VALID in SQL, never validated.
+"""Step one in SQL: NOT VALID; a later release validates it.
 
-expect: constraint-not-validated
+expect: nothing
 """
 
 import sqlalchemy as sa
