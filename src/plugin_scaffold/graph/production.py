@@ -75,8 +75,23 @@ TABLE_PARAMETER = {
 _STRING_TYPES = {"String", "VARCHAR", "Unicode", "NVARCHAR"}
 _TEXT_TYPES = {"Text", "TEXT", "UnicodeText", "CLOB"}
 _WHOLE_READS = {"read_sql", "read_sql_query", "read_sql_table"}
-_STREAMING = {"limit", "yield_per", "stream_results", "fetchmany", "partitions", "slice"}
-_LIMIT = re.compile(r"\b(LIMIT|FETCH\s+FIRST|TOP)\b", re.I)
+#: What bounds a query's rows (a filter, a limit) or streams them.
+_BOUNDED = {
+    "limit",
+    "yield_per",
+    "stream_results",
+    "fetchmany",
+    "partitions",
+    "slice",
+    "where",
+    "filter",
+    "filter_by",
+    "get",
+    "first",
+    "one",
+    "scalar",
+}
+_LIMIT = re.compile(r"\b(LIMIT|FETCH\s+FIRST|TOP|WHERE)\b", re.I)
 _QUOTED = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
 _NAME = r"[`\"\[]?([A-Za-z_][\w$]*)[`\"\]]?(?:\s*\.\s*[`\"\[]?([A-Za-z_][\w$]*)[`\"\]]?)?"
 _DML = re.compile(
@@ -233,7 +248,7 @@ class _Revision:
                     argument = next((k.value for k in node.keywords if k.arg == "sqltext"), None)
                 if isinstance(argument, ast.Name) and argument.id in assigned:
                     argument = assigned[argument.id]
-                text = _sql_text(argument, constants)
+                text = _sql_of(argument, constants)
                 if text:
                     inside = _in_autocommit(node, nodes)
                     for statement_sql in _statements(text):
@@ -570,7 +585,7 @@ class _Revision:
                     continue
             if isinstance(node, ast.Call) and (_attr(node) or _callee(node)) in _WHOLE_READS:
                 if not any(k.arg == "chunksize" for k in node.keywords) and not (
-                    node.args and self._bounded(node)
+                    node.args and self._bounded(node.args[0])
                 ):
                     yield self._read(node.lineno, f"{_attr(node) or _callee(node)}()")
             elif isinstance(node, ast.Call) and _callee(node) == "list" and node.args:
@@ -601,26 +616,40 @@ class _Revision:
         )
 
     def _executes(self, expression: ast.expr) -> bool:
-        return any(
-            (_attr(c) or _callee(c)) in ("execute", "query", "scalars")
-            for c in _chain(expression, self.assigned)
-        )
+        """``expression`` reads a query's result (``conn.execute(...)``, ``session.query(X)``,
+        ``Model.query``)."""
+        return bool({"execute", "query", "scalars", "exec_driver_sql"} & self._names(expression, 0))
 
-    def _bounded(self, expression: ast.expr, depth: int = 0) -> bool:
-        """The query has a LIMIT, or its rows are streamed."""
-        for call in _chain(expression, self.assigned):
-            if (_attr(call) or _callee(call)) in _STREAMING:
+    def _names(self, expression: ast.expr, depth: int) -> set[str]:
+        """The attribute and function names in ``expression``, through the names bound in the
+        file."""
+        found: set[str] = set()
+        for node in ast.walk(expression):
+            if isinstance(node, ast.Attribute):
+                found.add(node.attr)
+            elif isinstance(node, ast.Name):
+                found.add(node.id)
+                if node.id in self.assigned and depth < 5:
+                    found |= self._names(self.assigned[node.id], depth + 1)
+        return found
+
+    def _bounded(self, expression: ast.expr) -> bool:
+        """The query has a filter or a limit, or its rows are streamed."""
+        if _BOUNDED & self._names(expression, 0):
+            return True
+        for node in self._nodes(expression, 0):
+            if isinstance(node, ast.Call) and any(k.arg in _BOUNDED for k in node.keywords):
                 return True
-            if any(keyword.arg in _STREAMING for keyword in call.keywords):
+            text = _sql_of(node, self.constants) if isinstance(node, ast.expr) else None
+            if text and _LIMIT.search(_QUOTED.sub("''", text)):
                 return True
-            for argument in call.args:
-                text = _sql_text(argument, self.constants)
-                if text and _LIMIT.search(text):
-                    return True
-                nested = isinstance(argument, ast.Call | ast.Name) and depth < 3
-                if nested and self._bounded(argument, depth + 1):
-                    return True
         return False
+
+    def _nodes(self, expression: ast.expr, depth: int) -> Iterator[ast.AST]:
+        for node in ast.walk(expression):
+            yield node
+            if isinstance(node, ast.Name) and node.id in self.assigned and depth < 5:
+                yield from self._nodes(self.assigned[node.id], depth + 1)
 
 
 def _walk(
@@ -694,6 +723,23 @@ def _statements(sql: str) -> list[str]:
             start = match.end()
     parts.append(sql[start:])
     return [p.strip() for p in parts if p.strip()]
+
+
+def _sql_of(node: ast.expr | None, constants: dict[str, object]) -> str | None:
+    """The SQL written in ``node``: a string, ``sa.text(...)``, or an f-string whose fields are
+    names bound to literals or tables (``f"UPDATE {TABLE} SET ..."``)."""
+    if isinstance(node, ast.Call) and (_attr(node) or _callee(node)) == "text" and node.args:
+        node = node.args[0]
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for value in node.values:
+            if isinstance(value, ast.Constant):
+                parts.append(str(value.value))
+            elif isinstance(value, ast.FormattedValue):
+                named = _table_name(value.value, constants)
+                parts.append(named if named is not None else "?")
+        return "".join(parts)
+    return _sql_text(node, constants)
 
 
 def _outside_parentheses(sql: str) -> str:
@@ -839,8 +885,8 @@ def _rewrites(old: ast.expr | None, new: ast.expr, context: Context) -> list[str
         if not safe:
             found.append("PostgreSQL")
     if context.mysql:
-        # VARCHAR widened in place while its length prefix stays one byte, or stays two
-        # (utf8mb4: 4 bytes a character, so up to 63 characters, or from 64 on).
+        # MariaDB (10.4+) widens a VARCHAR in place unless it grows from at most 127 bytes to
+        # over 255 (utf8mb4: 4 bytes a character, so from under 32 characters to over 63).
         safe = (
             strings
             and before is not None
@@ -850,7 +896,7 @@ def _rewrites(old: ast.expr | None, new: ast.expr, context: Context) -> list[str
             and before[1] is not None
             and after[1] is not None
             and after[1] >= before[1]
-            and (before[1] >= 64 or after[1] <= 63)
+            and (before[1] >= 32 or after[1] <= 63)
         )
         if not safe:
             found.append("MariaDB/MySQL")

@@ -1,4 +1,4 @@
-"""MariaDB copies the table when a VARCHAR's length prefix grows to two bytes.
+"""MariaDB copies the table when a VARCHAR grows from under 32 characters to over 63.
 
 expect: type-rewrite
 databases: mysql
@@ -14,7 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.alter_column("corp__items", "name", existing_type=sa.VARCHAR(length=50), type_=sa.String(length=100))
+    op.alter_column("corp__items", "name", existing_type=sa.VARCHAR(length=20), type_=sa.String(length=100))
 
 
 def downgrade() -> None:
