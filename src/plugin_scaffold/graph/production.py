@@ -91,6 +91,7 @@ _BOUNDED = {
     "one",
     "scalar",
 }
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _LIMIT = re.compile(r"\b(LIMIT|FETCH\s+FIRST|TOP|WHERE)\b", re.I)
 _QUOTED = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
 _NAME = r"[`\"\[]?([A-Za-z_][\w$]*)[`\"\]]?(?:\s*\.\s*[`\"\[]?([A-Za-z_][\w$]*)[`\"\]]?)?"
@@ -593,6 +594,10 @@ class _Revision:
                     yield self._read(node.lineno, "list() of a result")
             elif isinstance(node, ast.For) and self._unbounded_result(node.iter):
                 yield self._read(node.lineno, "a loop over a result")
+            elif isinstance(node, _COMPREHENSIONS) and any(
+                self._unbounded_result(g.iter) for g in node.generators
+            ):
+                yield self._read(node.lineno, "a comprehension over a result")
 
     def _unbounded_result(self, expression: ast.expr) -> bool:
         """A query's result read whole (not already reported at its ``.fetchall()``)."""
