@@ -109,7 +109,7 @@ def test_a_drop_is_unsafe_while_the_models_still_declare_it() -> None:
 
 def test_a_constraint_validated_under_the_lock_that_added_it() -> None:
     """NOT VALID then VALIDATE in one transaction is the scan under the lock again; after an
-    autocommit_block's commit, or in a later revision, it is not."""
+    autocommit_block's commit, or in a later release's revision, it is not."""
     unsafe = CORPUS / "unsafe/check_validated_in_same_transaction.py"
     [found] = production.lint([unsafe], context())[unsafe]
     assert (found.code, found.line) == (production.CONSTRAINT, 19)

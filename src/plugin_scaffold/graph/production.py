@@ -388,7 +388,7 @@ class _Revision:
                 op.line,
                 f"{op.shown} adds {kind} {name or '(unnamed)'} to {table}: PostgreSQL checks "
                 f"every row while blocking writes to {table}{also}: pass "
-                f"postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later revision",
+                f"postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later release",
             )
         elif name is not None:
             yield from self._validated_under_lock(name, table)
@@ -404,7 +404,7 @@ class _Revision:
                 min(under_lock),
                 f"VALIDATE CONSTRAINT {name} on {table} in the transaction that added it keeps "
                 f"the writes blocked while every row is checked: validate it in a later "
-                f"revision or inside `with op.get_context().autocommit_block():`",
+                f"release, or inside `with op.get_context().autocommit_block():`",
             )
 
     def _sql_structure(
@@ -449,7 +449,7 @@ class _Revision:
                             line,
                             f"{shown} {table} adds a {label}: PostgreSQL checks every row while "
                             f"blocking writes: add it NOT VALID, then VALIDATE CONSTRAINT in a "
-                            f"later revision",
+                            f"later release",
                         )
                     elif name is not None:
                         yield from self._validated_under_lock(name, table)
