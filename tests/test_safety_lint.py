@@ -82,6 +82,8 @@ def test_unsafe_revisions_are_caught(path: Path) -> None:
         assert hazard.line > 1 and hazard.message and "\n" not in hazard.message
         expected_severity = "error" if hazard.code == production.FOREIGN_DDL else "warning"
         assert hazard.severity == expected_severity
+        # ...and the message names the table (or model) at fault.
+        assert re.search(r"\b(corp__\w+|core__\w+|Item)\b", hazard.message), hazard
 
 
 @pytest.mark.parametrize("path", SAFE, ids=[p.stem for p in SAFE])

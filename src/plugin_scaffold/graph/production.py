@@ -91,10 +91,13 @@ _BOUNDED = {
     "one",
     "scalar",
 }
+#: The calls whose arguments name what a query reads.
+_READERS = {"query", "select", "table", "read_sql_table", "scalars"}
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _LIMIT = re.compile(r"\b(LIMIT|FETCH\s+FIRST|TOP|WHERE)\b", re.I)
 _QUOTED = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
 _NAME = r"[`\"\[]?([A-Za-z_][\w$]*)[`\"\]]?(?:\s*\.\s*[`\"\[]?([A-Za-z_][\w$]*)[`\"\]]?)?"
+_FROM = re.compile(rf"\bFROM\s+{_NAME}", re.I)
 _DML = re.compile(
     rf"^\s*(?:WITH\b.*?\)\s*)?(UPDATE|DELETE\s+FROM)\s+(?:ONLY\s+)?{_NAME}", re.I | re.S
 )
@@ -128,6 +131,7 @@ _ALTER_TYPE = re.compile(
 )
 _SET_NOT_NULL = re.compile(rf"^ALTER\s+(?:COLUMN\s+)?{_NAME}\s+SET\s+NOT\s+NULL\b", re.I)
 _RENAME = re.compile(r"^RENAME\b", re.I)
+_RENAME_COLUMN = re.compile(rf"^RENAME\s+(?:COLUMN\s+)?(?!TO\b){_NAME}\s+TO\b", re.I)
 _DROP_COLUMN = re.compile(rf"^DROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?{_NAME}", re.I)
 _DROP_NOT_COLUMN = re.compile(
     r"^DROP\s+(CONSTRAINT|INDEX|KEY|FOREIGN|PRIMARY|CHECK|DEFAULT)\b", re.I
@@ -485,7 +489,9 @@ class _Revision:
                     f"later, then set NOT NULL (PostgreSQL 12+ skips the scan)",
                 )
             elif _RENAME.match(action):
-                yield Hazard(RENAME, line, _rename_message(shown, table))
+                renamed = _RENAME_COLUMN.match(action)
+                what = f"{table}.{_table_of(renamed)}" if renamed else table
+                yield Hazard(RENAME, line, _rename_message(shown, what))
             elif (dropped := _DROP_COLUMN.match(action)) and not _DROP_NOT_COLUMN.match(action):
                 column = _table_of(dropped)
                 yield from _dropped(shown, line, table, column, context)
@@ -582,22 +588,45 @@ class _Revision:
                 receiver = node.func.value
                 if name == "fetchall" or (name == "all" and self._executes(receiver)):
                     if not node.args and not self._bounded(receiver):
-                        yield self._read(node.lineno, f".{name}()")
+                        yield self._read(node.lineno, f".{name}()", receiver)
                     continue
             if isinstance(node, ast.Call) and (_attr(node) or _callee(node)) in _WHOLE_READS:
                 if not any(k.arg == "chunksize" for k in node.keywords) and not (
                     node.args and self._bounded(node.args[0])
                 ):
-                    yield self._read(node.lineno, f"{_attr(node) or _callee(node)}()")
+                    yield self._read(node.lineno, f"{_attr(node) or _callee(node)}()", node)
             elif isinstance(node, ast.Call) and _callee(node) == "list" and node.args:
                 if self._unbounded_result(node.args[0]):
-                    yield self._read(node.lineno, "list() of a result")
+                    yield self._read(node.lineno, "list() of a result", node.args[0])
             elif isinstance(node, ast.For) and self._unbounded_result(node.iter):
-                yield self._read(node.lineno, "a loop over a result")
-            elif isinstance(node, _COMPREHENSIONS) and any(
-                self._unbounded_result(g.iter) for g in node.generators
+                yield self._read(node.lineno, "a loop over a result", node.iter)
+            elif isinstance(node, _COMPREHENSIONS):
+                for generator in node.generators:
+                    if self._unbounded_result(generator.iter):
+                        what = "a comprehension over a result"
+                        yield self._read(node.lineno, what, generator.iter)
+                        break
+
+    def _read_table(self, expression: ast.expr) -> str | None:
+        """The table (or model) a query reads, where the file says it."""
+        for node in self._nodes(expression, 0):
+            text = _sql_of(node, self.constants) if isinstance(node, ast.expr) else None
+            if text and (found := _FROM.search(_QUOTED.sub("''", text))):
+                return _table_of(found)
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "query"
+                and isinstance(node.value, ast.Name)
             ):
-                yield self._read(node.lineno, "a comprehension over a result")
+                return node.value.id  # Flask-SQLAlchemy's Model.query
+            if isinstance(node, ast.Call) and (_attr(node) or _callee(node)) in _READERS:
+                for argument in node.args:
+                    named = _table_name(argument, self.constants)
+                    if named is not None:
+                        return named
+                    if isinstance(argument, ast.Name):
+                        return argument.id
+        return None
 
     def _unbounded_result(self, expression: ast.expr) -> bool:
         """A query's result read whole (not already reported at its ``.fetchall()``)."""
@@ -611,13 +640,14 @@ class _Revision:
         """The rows were already read with ``.fetchall()`` / ``.all()`` (reported there)."""
         return any(_attr(c) in ("fetchall", "all") for c in _chain(expression, self.assigned))
 
-    def _read(self, line: int, what: str) -> Hazard:
+    def _read(self, line: int, what: str, query: ast.expr) -> Hazard:
+        table = self._read_table(query)
         return Hazard(
             WHOLE_TABLE,
             line,
-            f"{what} loads every row of the query into memory at once: read in batches "
-            f"(.execution_options(yield_per=1000), or WHERE id > :last ORDER BY id LIMIT 1000), "
-            f"or do it in SQL (UPDATE ... FROM)",
+            f"{what} loads every row of {table or 'the query'} into memory at once: read in "
+            f"batches (.execution_options(yield_per=1000), or WHERE id > :last ORDER BY id "
+            f"LIMIT 1000), or do it in SQL (UPDATE ... FROM)",
         )
 
     def _executes(self, expression: ast.expr) -> bool:
@@ -908,11 +938,10 @@ def _rewrites(old: ast.expr | None, new: ast.expr, context: Context) -> list[str
     return found
 
 
-def _rename_message(shown: str, table: str) -> str:
+def _rename_message(shown: str, what: str) -> str:
     return (
-        f"{shown} renames {table} or one of its columns: the running release's code still uses "
-        f"the old name and fails: add the new one, write both, move the readers, drop the old "
-        f"one a release later"
+        f"{shown} renames {what}: the running release's code still uses the old name and "
+        f"fails: add the new one, write both, move the readers, drop the old one a release later"
     )
 
 
