@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from .errors import ScaffoldError
 
 if TYPE_CHECKING:
-    from .commands.workspace import RowChange, Workspace
+    from .commands.migrate import RowChange
+    from .commands.workspace import Workspace
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -436,8 +437,11 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         return _from_models(args)
     if args.plugin and args.revision:
         raise UsageError("give a TARGET or --plugin, not both")
+    from .commands import migrate
+
     ws = _workspace(args)
-    applied = ws.upgrade(
+    applied = migrate.upgrade(
+        ws,
         args.revision or "heads",
         plugin=args.plugin,
         sql=args.sql,
@@ -445,9 +449,9 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     )
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
     if not args.sql:
-        _moved(ws, "upgrade", target, applied)
+        _moved(ws, "upgrade", target, applied.count)
     _host_only(ws)
-    if ws.initialised and ws.host.init is not None:
+    if applied.initialised and ws.host.init is not None:
         _say(f"ran host-init {ws.host.init.spec} on the new database")
     return 0
 
@@ -541,14 +545,15 @@ def _downgrade_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_downgrade(args: argparse.Namespace) -> int:
+    from .commands import migrate
 
     ws = _workspace(args)
-    undone = ws.downgrade(
-        args.revision, plugin=args.plugin, sql=args.sql, progress=not args.no_progress
+    undone = migrate.downgrade(
+        ws, args.revision, plugin=args.plugin, sql=args.sql, progress=not args.no_progress
     )
     target = f"{args.plugin}@base" if args.plugin else args.revision
     if not args.sql:
-        _moved(ws, "downgrade", target, undone)
+        _moved(ws, "downgrade", target, undone.count)
     return 0
 
 
@@ -564,9 +569,10 @@ def _stamp_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_stamp(args: argparse.Namespace) -> int:
+    from .commands import migrate
 
     ws = _workspace(args)
-    change = ws.stamp(args.revision, plugin=args.plugin, purge=args.purge)
+    change = migrate.stamp(ws, args.revision, plugin=args.plugin, purge=args.purge)
     target = f"{args.plugin}@head" if args.plugin else args.revision
     if not change.removed and not change.added:
         _say(f"{_database(ws)} is already at {target}: no row changed")
@@ -652,7 +658,8 @@ def cmd_current(args: argparse.Namespace) -> int:
     if missing is not None:  # reading it would create an empty file
         _say(f"the database has no revision applied ({missing} does not exist yet)")
         return 0
-    revisions = ws.current()
+    position = ws.where()
+    revisions = position.revisions
     heads = set(ws.script.get_heads())
     for rev in revisions:
         owner = ws.graph.owner(rev) or "host"
@@ -662,7 +669,7 @@ def cmd_current(args: argparse.Namespace) -> int:
     if not revisions:
         _say(
             "the database has no revision applied"
-            if not ws.unknown_rows
+            if not position.unknown
             else "the database is at no revision found here (see the warning)"
         )
     return 0
