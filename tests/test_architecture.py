@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import run_scaffold
 
 CALLFLOW = Path(__file__).with_name("callflow.py")

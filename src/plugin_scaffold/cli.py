@@ -428,11 +428,65 @@ def _upgrade_options(p: argparse.ArgumentParser) -> None:
         help="on an empty database: create every table from the models and stamp every head",
     )
     _progress_option(p)
+    _plan_options(p)
+
+
+def _plan_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the revisions it would run, in order, with their owners and transactions; "
+        "run nothing",
+    )
+    p.add_argument("--json", action="store_true", help="with --plan: print the plan as JSON")
+
+
+def _planned(args: argparse.Namespace, command: str) -> int | None:
+    """Print the plan of ``upgrade`` or ``downgrade`` with ``--plan``; None without it."""
+    import json
+
+    from .commands.plan import TRANSACTIONS, plan
+    from .errors import UsageError
+
+    if args.json and not args.plan:
+        raise UsageError("--json goes with --plan")
+    if not args.plan:
+        return None
+    if args.sql:
+        raise UsageError("give --plan or --sql, not both")
+    if getattr(args, "from_models", False):
+        raise UsageError("--from-models runs no revision: it has no plan")
+    ws = _workspace(args)
+    found = plan(ws, command, args.revision, plugin=args.plugin)
+    if args.json:
+        sys.stdout.write(json.dumps(found.as_json(), indent=2) + "\n")
+        return 0
+    owners = {r: ws.graph.owner(ws.script.get_revision(r)) for r in found.rows}  # type: ignore[arg-type]
+    held = ", ".join(f"{r} ({'plugin ' + o if o else 'host'})" for r, o in owners.items())
+    _say(f"plan: {command} {found.database} to {found.target}")
+    _say(f"the database holds: {held or 'no row (an empty database)'}")
+    width = max((len(step.owner) for step in found.steps), default=0)
+    for number, step in enumerate(found.steps, 1):
+        note = "  [outside the transaction: autocommit_block]" if step.outside_transaction else ""
+        _say(f"{number:4}  {step.owner:<{width}}  {step.revision}  {step.message}{note}")
+        if found.host_init_after == number:
+            _say(f"      host-init {found.host_init} runs here")
+    if not found.steps:
+        _say(f"nothing to run: the database is already at {found.target}")
+        return 0
+    _say(f"transactions: {TRANSACTIONS[found.transaction]}")
+    _say(
+        f"{len(found.steps)} revision{'s' if len(found.steps) != 1 else ''} to run; nothing was run"
+    )
+    return 0
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
     from .errors import UsageError
 
+    planned = _planned(args, "upgrade")
+    if planned is not None:
+        return planned
     if args.from_models:
         return _from_models(args)
     if args.plugin and args.revision:
@@ -542,10 +596,15 @@ def _downgrade_options(p: argparse.ArgumentParser) -> None:
         help="print the SQL instead of running it (for a database at every head, or START:END)",
     )
     _progress_option(p)
+    _plan_options(p)
 
 
 def cmd_downgrade(args: argparse.Namespace) -> int:
     from .commands import migrate
+
+    planned = _planned(args, "downgrade")
+    if planned is not None:
+        return planned
 
     ws = _workspace(args)
     undone = migrate.downgrade(

@@ -71,13 +71,32 @@ def upgrade(
     after it (see :class:`HostInitRun`); a plan that installs a plugin then brings every
     host head, so that the function finds the host it was written for.
     """
-    script = ws.script
     graph = ws.graph
     if plugin is not None:
         graph.require_branch(plugin)
         target = f"{plugin}@head"
     init = HostInitRun(ws.host.init, graph) if ws.host.init is not None else None
+    steps = upgrade_steps(ws, init)
+    offline_start = graph.rows_at_heads(without=plugin) if plugin is not None else ()
+    return _migrate(
+        ws,
+        steps,
+        target,
+        sql,
+        url,
+        offline_start=offline_start,
+        verb="upgrading",
+        init=init,
+        progress=progress,
+        before_configure=before_configure,
+    )
 
+
+def upgrade_steps(ws: Workspace, init: HostInitRun | None) -> Callable[[Any, Any], list[Any]]:
+    """The steps of an upgrade towards a destination from the rows Alembic is shown, in the
+    order they run (see :func:`upgrade`)."""
+    script = ws.script
+    graph = ws.graph
     run = alembic_private.step_revision
 
     def steps(destination: str | tuple[str, ...], rev: Any) -> list[Any]:
@@ -96,19 +115,12 @@ def upgrade(
         by_id = {run(step).revision: step for step in planned}
         return [by_id[r.revision] for r in graph.host_first([run(s) for s in planned])]
 
-    offline_start = graph.rows_at_heads(without=plugin) if plugin is not None else ()
-    return _migrate(
-        ws,
-        steps,
-        target,
-        sql,
-        url,
-        offline_start=offline_start,
-        verb="upgrading",
-        init=init,
-        progress=progress,
-        before_configure=before_configure,
-    )
+    return steps
+
+
+def downgrade_steps(ws: Workspace) -> Callable[[Any, Any], list[Any]]:
+    script = ws.script
+    return lambda destination, rev: alembic_private.downgrade_plan(script, destination, rev)
 
 
 def downgrade(
@@ -127,13 +139,12 @@ def downgrade(
     With ``sql``, the SQL is printed for a database at the start of ``START:END``, else at
     every head (what ``scaffold upgrade`` leaves).
     """
-    target = _target(
+    target = command_target(
         ws, target, plugin, "base", noun="TARGET", missing="downgrade needs a TARGET revision"
     )
-    script = ws.script
     return _migrate(
         ws,
-        lambda destination, rev: alembic_private.downgrade_plan(script, destination, rev),
+        downgrade_steps(ws),
         target,
         sql,
         url,
@@ -164,7 +175,9 @@ def stamp(
 
     Returns the rows removed and added, under the migration lock, in one transaction.
     """
-    target = _target(ws, target, plugin, "head", noun="REVISION", missing="stamp needs a REVISION")
+    target = command_target(
+        ws, target, plugin, "head", noun="REVISION", missing="stamp needs a REVISION"
+    )
     graph = ws.graph
     targets, cleared = _stamp_targets(ws, target)
     if purge and plugin is not None:
@@ -225,7 +238,7 @@ def _stamp_targets(ws: Workspace, target: str) -> tuple[list[str], set[str]]:
     return found, set()
 
 
-def _target(
+def command_target(
     ws: Workspace, target: str | None, plugin: str | None, end: str, *, noun: str, missing: str
 ) -> str:
     """A command's target: the one given, or ``NAME@<end>`` of ``--plugin NAME``."""
