@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from .errors import ScaffoldError
 
 if TYPE_CHECKING:
-    from .commands.migrate import RowChange
+    from .commands.migrate import Migrated, RowChange
     from .commands.workspace import Workspace
 
 Handler = Callable[[argparse.Namespace], int]
@@ -429,6 +429,12 @@ def _upgrade_options(p: argparse.ArgumentParser) -> None:
     )
     _progress_option(p)
     _plan_options(p)
+    p.add_argument(
+        "--trace-locks",
+        action="store_true",
+        help="PostgreSQL: run the upgrade in a transaction that is rolled back, and print the "
+        "locks each revision takes",
+    )
 
 
 def _plan_options(p: argparse.ArgumentParser) -> None:
@@ -439,6 +445,12 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
         "run nothing",
     )
     p.add_argument("--json", action="store_true", help="with --plan: print the plan as JSON")
+    p.add_argument(
+        "--lock-timeout",
+        metavar="DURATION",
+        help="fail a statement that waits longer than DURATION (5s, 500ms) for a lock, "
+        "instead of queueing the site's queries behind it",
+    )
 
 
 def _planned(args: argparse.Namespace, command: str) -> int | None:
@@ -454,6 +466,8 @@ def _planned(args: argparse.Namespace, command: str) -> int | None:
         return None
     if args.sql:
         raise UsageError("give --plan or --sql, not both")
+    if getattr(args, "trace_locks", False) or args.lock_timeout:
+        raise UsageError("--plan runs nothing: no --trace-locks or --lock-timeout with it")
     if getattr(args, "from_models", False):
         raise UsageError("--from-models runs no revision: it has no plan")
     ws = _workspace(args)
@@ -488,11 +502,16 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     if planned is not None:
         return planned
     if args.from_models:
+        if args.lock_timeout or args.trace_locks:
+            raise UsageError("--from-models runs no revision: no --lock-timeout or --trace-locks")
         return _from_models(args)
     if args.plugin and args.revision:
         raise UsageError("give a TARGET or --plugin, not both")
+    if args.trace_locks and args.sql:
+        raise UsageError("give --trace-locks or --sql, not both")
     from .commands import migrate
 
+    timeout = _lock_timeout(args)
     ws = _workspace(args)
     applied = migrate.upgrade(
         ws,
@@ -500,14 +519,70 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         plugin=args.plugin,
         sql=args.sql,
         progress=not args.no_progress,
+        lock_timeout=timeout,
+        trace_locks=args.trace_locks,
     )
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
+    if args.trace_locks:
+        return _lock_report(ws, applied)
     if not args.sql:
         _moved(ws, "upgrade", target, applied.count)
     _host_only(ws)
     if applied.initialised and ws.host.init is not None:
         _say(f"ran host-init {ws.host.init.spec} on the new database")
     return 0
+
+
+def _lock_timeout(args: argparse.Namespace) -> float | None:
+    from .databases.waits import parse_duration
+    from .errors import UsageError
+
+    if args.lock_timeout is None:
+        return None
+    if args.sql:
+        raise UsageError("--lock-timeout is for a run on a database: not with --sql")
+    return parse_duration(args.lock_timeout)
+
+
+def _lock_report(ws: Workspace, done: Migrated) -> int:
+    """Print what ``upgrade --trace-locks`` read: exit 1 when a revision takes ACCESS
+    EXCLUSIVE on a host table."""
+    from .commands.progress import revision_text
+    from .databases.waits import strongest
+
+    count = len(done.traced)
+    _say(
+        f"traced {count} revision{'s' if count != 1 else ''} on {_database(ws)}: rolled back, "
+        "nothing changed"
+    )
+    for traced in done.traced:
+        _say(revision_text(ws.graph, traced.revision))
+        if not traced.locks:
+            _say("  no new table lock")
+        locks = strongest(traced.locks)
+        width = max((len(lock.table) for lock in locks), default=0)
+        mode_width = max((len(lock.sql_mode) for lock in locks), default=0)
+        for lock in locks:
+            note = (
+                "created by this run: nobody else sees it yet"
+                if lock.table in done.new_tables
+                else f"host table: {lock.blocks}"
+                if lock.table in done.host_tables
+                else lock.blocks
+            )
+            _say(f"  {lock.table:<{width}}  {lock.sql_mode:<{mode_width}}  {note}")
+    if done.stopped_before is not None:
+        _say(
+            f"stopped before {revision_text(ws.graph, done.stopped_before)}: it commits midway "
+            "(autocommit_block), and a run that commits cannot be rolled back"
+        )
+    findings = done.lock_findings()
+    for revision, table in findings:
+        _say(
+            f"finding: revision {revision} takes ACCESS EXCLUSIVE on host table {table}: every "
+            "query of the site on it waits until the upgrade commits (docs/production.md)"
+        )
+    return 1 if findings else 0
 
 
 def _host_only(ws: Workspace) -> None:
@@ -606,9 +681,15 @@ def cmd_downgrade(args: argparse.Namespace) -> int:
     if planned is not None:
         return planned
 
+    timeout = _lock_timeout(args)
     ws = _workspace(args)
     undone = migrate.downgrade(
-        ws, args.revision, plugin=args.plugin, sql=args.sql, progress=not args.no_progress
+        ws,
+        args.revision,
+        plugin=args.plugin,
+        sql=args.sql,
+        progress=not args.no_progress,
+        lock_timeout=timeout,
     )
     target = f"{args.plugin}@base" if args.plugin else args.revision
     if not args.sql:

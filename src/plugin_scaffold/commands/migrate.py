@@ -8,16 +8,21 @@ left as they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import alembic_private
+from ..databases import waits
 from ..databases.urls import DatabaseURL, redact
 from ..databases.versiontable import VersionTable
-from ..errors import UsageError
+from ..databases.waits import LockTrace, TracedRevision
+from ..errors import ScaffoldError, UsageError
 from ..graph import orphans
 from ..graph.revisions import Graph
+from ..graph.sources import commits_midway
 from ..host.environment import no_such_revision, unknown_revision
 from ..host.kinds import HostInit
 from .progress import ProgressLine, revision_text
@@ -30,10 +35,26 @@ if TYPE_CHECKING:
 @dataclass
 class Migrated:
     """What an upgrade or downgrade did: how many revisions ran, and the databases (as they
-    may be printed) on which the host's ``host-init`` ran."""
+    may be printed) on which the host's ``host-init`` ran. With ``trace_locks``: the locks
+    each revision took, the tables that existed before and belong to no plugin (the host's),
+    the tables the run created, and the revision the trace stopped before (it commits)."""
 
     count: int
     initialised: list[str] = field(default_factory=list)
+    traced: list[TracedRevision] = field(default_factory=list)
+    host_tables: set[str] = field(default_factory=set)
+    new_tables: set[str] = field(default_factory=set)
+    stopped_before: str | None = None
+
+    def lock_findings(self) -> list[tuple[str, str]]:
+        """(revision, table) where a revision takes ACCESS EXCLUSIVE on a host table: every
+        query of the site on that table waits for the rest of the run."""
+        return [
+            (traced.revision, lock.table)
+            for traced in self.traced
+            for lock in traced.locks
+            if lock.mode == "AccessExclusiveLock" and lock.table in self.host_tables
+        ]
 
 
 def upgrade(
@@ -45,6 +66,8 @@ def upgrade(
     url: DatabaseURL | None = None,
     progress: bool = False,
     before_configure: Callable[[], None] | None = None,
+    lock_timeout: float | None = None,
+    trace_locks: bool = False,
 ) -> Migrated:
     """Upgrade to ``target`` (Alembic's words: ``heads``, ``NAME@head``, a revision...; or
     several revisions at once, a tuple).
@@ -61,7 +84,9 @@ def upgrade(
     host as the plugin's models know it, then the plugin.
 
     ``progress``: show the progress line of a long run on a terminal (progress.py).
-    ``before_configure``: see :meth:`Workspace.run`.
+    ``before_configure``: see :meth:`Workspace.run`. ``lock_timeout``: seconds a statement
+    may wait for a lock (waits.py). ``trace_locks``: run the upgrade on PostgreSQL in a
+    transaction that is rolled back, reading the locks each revision takes (``traced``).
 
     With ``sql``, the SQL is printed for a database at the start of ``START:END``, else,
     for ``plugin``, at every head but that plugin's (it is being installed), else empty.
@@ -89,6 +114,8 @@ def upgrade(
         init=init,
         progress=progress,
         before_configure=before_configure,
+        lock_timeout=lock_timeout,
+        trace=LockTrace() if trace_locks else None,
     )
 
 
@@ -131,6 +158,7 @@ def downgrade(
     sql: bool = False,
     url: DatabaseURL | None = None,
     progress: bool = False,
+    lock_timeout: float | None = None,
 ) -> Migrated:
     """Downgrade to ``target``, or remove ``plugin`` (its branch to ``NAME@base``).
 
@@ -151,6 +179,7 @@ def downgrade(
         offline_start=ws.graph.rows_at_heads() if sql else (),
         verb="downgrading",
         progress=progress,
+        lock_timeout=lock_timeout,
     )
 
 
@@ -264,6 +293,8 @@ def _migrate(
     init: HostInitRun | None = None,
     progress: bool = False,
     before_configure: Callable[[], None] | None = None,
+    lock_timeout: float | None = None,
+    trace: LockTrace | None = None,
 ) -> Migrated:
     """Run env.py with ``steps`` towards ``target`` (``START:END`` only with --sql).
 
@@ -280,6 +311,7 @@ def _migrate(
 
     ``verb`` (``upgrading``) begins the progress line (shown with ``progress``). ``init``:
     the host's ``host-init``, run when the database starts empty (see :class:`HostInitRun`).
+    ``trace``: read the locks of each revision, and roll the run back (see :func:`_traced`).
     """
     starting = offline_start
     if isinstance(target, str) and ":" in target:
@@ -289,6 +321,7 @@ def _migrate(
         starting = _rows_for(ws, start)
     counted = [0]
     initialised: list[str] = []
+    result = Migrated(0, initialised)
 
     def fn(rev: Any, context: MigrationContext) -> Any:
         if sql:
@@ -305,6 +338,8 @@ def _migrate(
         if init is not None:
             init.start(rev, context)
         planned = list(steps(target, rev))
+        if trace is not None:
+            planned = _traced(ws, context, trace, planned, result)
         counted[0] += len(planned)  # env.py may migrate several databases (multidb)
         line.planned(len(planned))
         return planned
@@ -320,20 +355,87 @@ def _migrate(
             line.applied(**kw)
         if init is not None and init.applied(**kw):
             initialised.append(redact(kw["ctx"].connection.engine.url))
+        if trace is not None:
+            trace.applied(**kw)
 
     warn = ws.warn_orphans
-    with line:
+    with line, _lock_timeout_explained(ws, url, lock_timeout):
         ws.run(
             fn,
             url,
             as_sql=sql,
             starting_rev=(starting or None) if sql else None,
             destination_rev=target,
-            on_applied=applied if line.enabled or init is not None else None,
+            on_applied=applied if line.enabled or init or trace else None,
             before_configure=before_configure,
             warn_orphans=False,  # fn says it, once
+            lock_timeout=lock_timeout,
+            commit=trace is None,
         )
-    return Migrated(counted[0], initialised)
+    result.count = counted[0]
+    if trace is not None:
+        result.traced = trace.revisions or []
+        result.new_tables = {
+            lock.table for r in result.traced for lock in r.locks if trace.is_new(lock.table)
+        }
+    return result
+
+
+@contextlib.contextmanager
+def _lock_timeout_explained(
+    ws: Workspace, url: DatabaseURL | None, lock_timeout: float | None
+) -> Iterator[None]:
+    """A run that gave up waiting for a lock says for which table, and who held it."""
+    try:
+        yield
+    except ScaffoldError as exc:
+        url = url or ws.url
+        if lock_timeout is None or url is None or not waits.is_lock_timeout(exc):
+            raise
+        why = waits.explain(exc, ws.host.connection_url(url), lock_timeout)
+        raise type(exc)(f"{exc}{why}") from exc
+
+
+def _traced(
+    ws: Workspace,
+    context: MigrationContext,
+    trace: LockTrace,
+    planned: list[Any],
+    result: Migrated,
+) -> list[Any]:
+    """Start reading locks on the run's connection; the steps that can be traced.
+
+    The run is rolled back at its end, so it must be the connection scaffold handed env.py,
+    on PostgreSQL (MariaDB commits each DDL statement). A revision that commits midway
+    (``autocommit_block``) cannot be traced: the trace stops before it.
+    """
+    handed = context.config.attributes.get("connection") if context.config else None
+    if context.dialect.name != "postgresql":
+        raise UsageError(
+            "--trace-locks reads PostgreSQL's pg_locks in a run that is rolled back: on "
+            f"{context.dialect.name}, use --plan and --sql instead"
+        )
+    connection = context.connection
+    if connection is None or handed is not connection:
+        raise UsageError(
+            "--trace-locks: host env.py migrates on a connection of its own, which scaffold "
+            "cannot roll back; nothing was run (env.py should use "
+            "config.attributes['connection'] when it is there)"
+        )
+    assert connection is not None  # for mypy, which does not narrow through "is not"
+    trace.start(connection)
+    models = ws.load_models()
+    result.host_tables = {
+        table
+        for table in trace.before or ()
+        if table != trace.ignored and not any(m.owns(table) for m in models.values())
+    }
+    for number, step in enumerate(planned):
+        revision = alembic_private.step_revision(step)
+        if commits_midway(Path(revision.path)):
+            result.stopped_before = revision.revision
+            return planned[:number]
+    return planned
 
 
 def _rows_for(ws: Workspace, start: str) -> tuple[str, ...]:

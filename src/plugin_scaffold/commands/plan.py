@@ -8,7 +8,6 @@ rows do not change in between (another upgrade running meanwhile).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,15 +16,13 @@ from .. import alembic_private
 from ..databases.urls import DatabaseURL
 from ..errors import UsageError
 from ..graph.revisions import Graph
+from ..graph.sources import commits_midway
 from .migrate import HostInitRun, command_target, downgrade_steps, upgrade_steps
 from .workspace import Workspace
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import Script
-
-#: A revision that commits the run's transaction before its statements and runs them outside.
-_AUTOCOMMIT = re.compile(r"\.\s*autocommit_block\s*\(")
 
 #: How a failing step leaves the database, by the run's transactions.
 TRANSACTIONS = {
@@ -157,17 +154,13 @@ def plan(
 
 def _step(graph: Graph, revision: Script) -> Step:
     path = Path(revision.path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except OSError:
-        source = ""
     lines = (revision.doc or "").strip().splitlines()
     return Step(
         revision.revision,
         graph.owner(revision),
         lines[0] if lines else "",
         str(path),
-        bool(_AUTOCOMMIT.search(source)),
+        commits_midway(path),
     )
 
 

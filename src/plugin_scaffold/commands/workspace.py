@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .. import alembic_private
 from ..databases.urls import DatabaseURL, is_placeholder, remember_secrets
 from ..databases.versiontable import VersionTable, VersionWidth
+from ..databases.waits import every_connection
 from ..errors import ConfigError, PluginError, ScaffoldError, UsageError, first_line, unknown_plugin
 from ..graph import orphans
 from ..graph.revisions import Graph
@@ -265,6 +266,8 @@ class Workspace:
         on_wait: Callable[[], None] | None = None,
         before_configure: Callable[[], None] | None = None,
         warn_orphans: bool = True,
+        lock_timeout: float | None = None,
+        commit: bool = True,
         **kwargs: Any,
     ) -> None:
         """Run the host's env.py on ``url`` (default: the workspace's) with ``fn`` as callback.
@@ -274,6 +277,8 @@ class Workspace:
         hold the migration lock (default: when the run moves the version table, i.e. has a
         ``destination_rev``); ``on_wait``: called when the run has to wait for it.
         ``before_configure``: called when env.py configures its context (see :func:`run_env`).
+        ``lock_timeout``, ``commit``: see :func:`handed_in`; the lock timeout is also set on
+        every connection env.py opens itself.
         """
         url = url or self.url
         if config is None:
@@ -289,8 +294,16 @@ class Workspace:
         # Runs that move the version table (upgrade, downgrade, stamp) hold the migration lock.
         if lock is None:
             lock = "destination_rev" in kwargs
-        held = handed_in(config, opened, lock=lock, on_wait=on_wait, shown=url)
-        with self.host.running(), held as connection:
+        held = handed_in(
+            config,
+            opened,
+            lock=lock,
+            on_wait=on_wait,
+            shown=url,
+            lock_timeout=lock_timeout,
+            commit=commit,
+        )
+        with self.host.running(), held as connection, every_connection(lock_timeout):
             run_env(
                 config,
                 self.script,
