@@ -52,8 +52,9 @@ def test_a_commands_help_shows_its_own_options_first_and_the_global_ones_once(
     assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert lines[:3] == [
-        "usage: scaffold upgrade [-h] [--plugin NAME] [--sql] [--from-models] [--no-progress]",
-        "                        [--plan] [--json] [--lock-timeout DURATION] [--trace-locks]",
+        "usage: scaffold upgrade [-h] [--plugin NAME] [--sql] [--from-models] [--no-progress] "
+        "[--plan]",
+        "                        [--json] [--lock-timeout DURATION] [--trace-locks]",
         "                        [TARGET] [global options]",
     ]
     assert sections(result.stdout) == ["positional arguments", "options", GLOBAL_OPTIONS]
