@@ -269,10 +269,7 @@ def held_locks(connection: Connection) -> set[HeldLock]:
             "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
         )
     ).all()
-    return {
-        HeldLock(name if schema == "public" else f"{schema}.{name}", mode)
-        for schema, name, mode in rows
-    }
+    return {HeldLock(_qualified(schema, name), mode) for schema, name, mode in rows}
 
 
 def existing_tables(connection: Connection) -> set[str]:
@@ -286,7 +283,12 @@ def existing_tables(connection: Connection) -> set[str]:
             "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
         )
     ).all()
-    return {name if schema == "public" else f"{schema}.{name}" for schema, name in rows}
+    return {_qualified(schema, name) for schema, name in rows}
+
+
+def _qualified(schema: str, name: str) -> str:
+    """A table's name as a revision names it: with its schema unless it is ``public``."""
+    return name if schema == "public" else f"{schema}.{name}"
 
 
 @dataclass
