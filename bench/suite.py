@@ -135,10 +135,12 @@ class Runs:
         self.checks().upgrade_empty_to_heads(url)  # type: ignore[attr-defined]
 
     def stepwise(self, url: str) -> None:
+        from plugin_scaffold.commands import migrate
+
         checks = self.checks()
         workspace = checks.bound(url)  # type: ignore[attr-defined]
         for script in reversed(list(workspace.script.walk_revisions("base", "heads"))):
-            workspace.upgrade(script.revision)
+            migrate.upgrade(workspace, script.revision)
 
     def timed(self, run: Callable[[str], None]) -> float:
         with self.fresh() as url:

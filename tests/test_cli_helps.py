@@ -51,13 +51,15 @@ def test_a_commands_help_shows_its_own_options_first_and_the_global_ones_once(
 
     assert result.stderr == ""
     lines = result.stdout.splitlines()
-    assert lines[:2] == [
-        "usage: scaffold upgrade [-h] [--plugin NAME] [--sql] [--from-models] [--no-progress]",
+    assert lines[:3] == [
+        "usage: scaffold upgrade [-h] [--plugin NAME] [--sql] [--from-models] [--no-progress] "
+        "[--plan]",
+        "                        [--json] [--lock-timeout DURATION] [--trace-locks]",
         "                        [TARGET] [global options]",
     ]
     assert sections(result.stdout) == ["positional arguments", "options", GLOBAL_OPTIONS]
     own, global_ = result.stdout.split(f"\n{GLOBAL_OPTIONS}:")
-    for option in ("--plugin NAME", "--sql", "--from-models", "--no-progress"):
+    for option in ("--plugin NAME", "--sql", "--from-models", "--no-progress", "--plan"):
         assert f"\n  {option} " in own and option not in global_
     for option in ("-c PATH, --config PATH", "--host-config PATH", "--url URL", "-x KEY=VALUE"):
         assert result.stdout.count(option) == 1 and f"\n  {option}" in global_

@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import EXAMPLE_HOST, run_scaffold, uv_binary
+import pytest
+
+from conftest import EXAMPLE_HOST, require_server, run_scaffold, uv_binary
 from docpages import ROOT, Reader
 from forkrun import ForkServer
+from plugin_scaffold.databases.servers import temporary_database
 
 
 def test_data_migrations_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> None:
@@ -223,3 +226,21 @@ def test_lifecycle_page_runs_as_shown(tmp_path: Path, server: ForkServer) -> Non
     with sqlite3.connect(project / "dev.db") as db:
         db.executescript(OLD_TABLE)
     reader.follow("lifecycle.md", sections=("When the tables differ", "A fresh install"))
+
+
+@pytest.mark.postgresql
+def test_production_page_runs_as_shown(tmp_path: Path) -> None:
+    """The page's site: the host at its head on PostgreSQL, the plugin installed."""
+    require_server("postgresql")
+    with temporary_database("postgresql") as url:
+        reader = site(tmp_path)
+        reader.replace["postgresql+psycopg://deploy@db.example/site"] = url
+        reader.pip("install", "-e", "./media_tags", "psycopg[binary]>=3.1")
+        host = tmp_path / "host" / "alembic.ini"
+        done = reader.shell(["scaffold", "-c", str(host), "--url", url, "upgrade", "core@head"])
+        assert done.returncode == 0, done.stdout
+        assert reader.follow("production.md") == 3
+        assert (
+            "b5b0e08529a8"
+            in reader.shell(["scaffold", "-c", str(host), "--url", url, "current"]).stdout
+        )

@@ -175,6 +175,14 @@ def test_the_host_rows_are_there_after_every_path(
     project, env = rendered
     on = ["--url", db_url]
 
+    # the plan says where host-init runs: once the host is at its heads, before the plugin
+    planned = run_scaffold(*on, "upgrade", "--plan", cwd=project, env=env).stdout.splitlines()
+    steps = [line.split() for line in planned if line[:4].strip().isdigit()]
+    last_host = max(int(s[0]) for s in steps if s[1] == "host")
+    at = planned.index(f"      host-init {INIT} runs here")
+    assert planned[at - 1].split()[0] == str(last_host) and last_host < len(steps)
+    assert tables(db_url) == set()
+
     made = run_scaffold(*on, "upgrade", cwd=project, env=env)
     assert f"ran host-init {INIT} on the new database" in made.stdout
     assert [r[0] for r in rows(db_url, NAMES)] == PRIVILEGES

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from .errors import ScaffoldError
 
 if TYPE_CHECKING:
-    from .commands.workspace import RowChange, Workspace
+    from .commands.migrate import Migrated, RowChange
+    from .commands.workspace import Workspace
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -427,29 +428,161 @@ def _upgrade_options(p: argparse.ArgumentParser) -> None:
         help="on an empty database: create every table from the models and stamp every head",
     )
     _progress_option(p)
+    _plan_options(p)
+    p.add_argument(
+        "--trace-locks",
+        action="store_true",
+        help="PostgreSQL: run the upgrade in a transaction that is rolled back, and print the "
+        "locks each revision takes",
+    )
+
+
+def _plan_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the revisions it would run, in order, with their owners and transactions; "
+        "run nothing",
+    )
+    p.add_argument("--json", action="store_true", help="with --plan: print the plan as JSON")
+    p.add_argument(
+        "--lock-timeout",
+        metavar="DURATION",
+        help="fail a statement that waits longer than DURATION (5s, 500ms) for a lock, "
+        "instead of queueing the site's queries behind it",
+    )
+
+
+def _planned(args: argparse.Namespace, command: str) -> int | None:
+    """Print the plan of ``upgrade`` or ``downgrade`` with ``--plan``; None without it."""
+    import json
+
+    from .commands.plan import TRANSACTIONS, plan
+    from .errors import UsageError
+
+    if args.json and not args.plan:
+        raise UsageError("--json goes with --plan")
+    if not args.plan:
+        return None
+    if args.sql:
+        raise UsageError("give --plan or --sql, not both")
+    if getattr(args, "trace_locks", False) or args.lock_timeout:
+        raise UsageError("--plan runs nothing: no --trace-locks or --lock-timeout with it")
+    if getattr(args, "from_models", False):
+        raise UsageError("--from-models runs no revision: it has no plan")
+    ws = _workspace(args)
+    found = plan(ws, command, args.revision, plugin=args.plugin)
+    if args.json:
+        sys.stdout.write(json.dumps(found.as_json(), indent=2) + "\n")
+        return 0
+    owners = {r: ws.graph.owner(ws.script.get_revision(r)) for r in found.rows}  # type: ignore[arg-type]
+    held = ", ".join(f"{r} ({'plugin ' + o if o else 'host'})" for r, o in owners.items())
+    _say(f"plan: {command} {found.database} to {found.target}")
+    _say(f"the database holds: {held or 'no row (an empty database)'}")
+    width = max((len(step.owner) for step in found.steps), default=0)
+    for number, step in enumerate(found.steps, 1):
+        note = "  [outside the transaction: autocommit_block]" if step.outside_transaction else ""
+        _say(f"{number:4}  {step.owner:<{width}}  {step.revision}  {step.message}{note}")
+        if found.host_init_after == number:
+            _say(f"      host-init {found.host_init} runs here")
+    if not found.steps:
+        _say(f"nothing to run: the database is already at {found.target}")
+        return 0
+    _say(f"transactions: {TRANSACTIONS[found.transaction]}")
+    _say(
+        f"{len(found.steps)} revision{'s' if len(found.steps) != 1 else ''} to run; nothing was run"
+    )
+    return 0
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
     from .errors import UsageError
 
+    planned = _planned(args, "upgrade")
+    if planned is not None:
+        return planned
     if args.from_models:
+        if args.lock_timeout or args.trace_locks:
+            raise UsageError("--from-models runs no revision: no --lock-timeout or --trace-locks")
         return _from_models(args)
     if args.plugin and args.revision:
         raise UsageError("give a TARGET or --plugin, not both")
+    if args.trace_locks and args.sql:
+        raise UsageError("give --trace-locks or --sql, not both")
+    from .commands import migrate
+
+    timeout = _lock_timeout(args)
     ws = _workspace(args)
-    applied = ws.upgrade(
+    applied = migrate.upgrade(
+        ws,
         args.revision or "heads",
         plugin=args.plugin,
         sql=args.sql,
         progress=not args.no_progress,
+        lock_timeout=timeout,
+        trace_locks=args.trace_locks,
     )
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
+    if args.trace_locks:
+        return _lock_report(ws, applied)
     if not args.sql:
-        _moved(ws, "upgrade", target, applied)
+        _moved(ws, "upgrade", target, applied.count)
     _host_only(ws)
-    if ws.initialised and ws.host.init is not None:
+    if applied.initialised and ws.host.init is not None:
         _say(f"ran host-init {ws.host.init.spec} on the new database")
     return 0
+
+
+def _lock_timeout(args: argparse.Namespace) -> float | None:
+    from .databases.waits import parse_duration
+    from .errors import UsageError
+
+    if args.lock_timeout is None:
+        return None
+    if args.sql:
+        raise UsageError("--lock-timeout is for a run on a database: not with --sql")
+    return parse_duration(args.lock_timeout)
+
+
+def _lock_report(ws: Workspace, done: Migrated) -> int:
+    """Print what ``upgrade --trace-locks`` read: exit 1 when a revision takes ACCESS
+    EXCLUSIVE on a host table."""
+    from .commands.progress import revision_text
+    from .databases.waits import strongest
+
+    count = len(done.traced)
+    _say(
+        f"traced {count} revision{'s' if count != 1 else ''} on {_database(ws)}: rolled back, "
+        "nothing changed"
+    )
+    for traced in done.traced:
+        _say(revision_text(ws.graph, traced.revision))
+        if not traced.locks:
+            _say("  no new table lock")
+        locks = strongest(traced.locks)
+        width = max((len(lock.table) for lock in locks), default=0)
+        mode_width = max((len(lock.sql_mode) for lock in locks), default=0)
+        for lock in locks:
+            note = (
+                "created by this run: nobody else sees it yet"
+                if lock.table in done.new_tables
+                else f"host table: {lock.blocks}"
+                if lock.table in done.host_tables
+                else lock.blocks
+            )
+            _say(f"  {lock.table:<{width}}  {lock.sql_mode:<{mode_width}}  {note}")
+    if done.stopped_before is not None:
+        _say(
+            f"stopped before {revision_text(ws.graph, done.stopped_before)}: it commits midway "
+            "(autocommit_block), and a run that commits cannot be rolled back"
+        )
+    findings = done.lock_findings()
+    for revision, table in findings:
+        _say(
+            f"finding: revision {revision} takes ACCESS EXCLUSIVE on host table {table}: every "
+            "query of the site on it waits until the upgrade commits (docs/production.md)"
+        )
+    return 1 if findings else 0
 
 
 def _host_only(ws: Workspace) -> None:
@@ -538,17 +671,29 @@ def _downgrade_options(p: argparse.ArgumentParser) -> None:
         help="print the SQL instead of running it (for a database at every head, or START:END)",
     )
     _progress_option(p)
+    _plan_options(p)
 
 
 def cmd_downgrade(args: argparse.Namespace) -> int:
+    from .commands import migrate
 
+    planned = _planned(args, "downgrade")
+    if planned is not None:
+        return planned
+
+    timeout = _lock_timeout(args)
     ws = _workspace(args)
-    undone = ws.downgrade(
-        args.revision, plugin=args.plugin, sql=args.sql, progress=not args.no_progress
+    undone = migrate.downgrade(
+        ws,
+        args.revision,
+        plugin=args.plugin,
+        sql=args.sql,
+        progress=not args.no_progress,
+        lock_timeout=timeout,
     )
     target = f"{args.plugin}@base" if args.plugin else args.revision
     if not args.sql:
-        _moved(ws, "downgrade", target, undone)
+        _moved(ws, "downgrade", target, undone.count)
     return 0
 
 
@@ -564,9 +709,10 @@ def _stamp_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_stamp(args: argparse.Namespace) -> int:
+    from .commands import migrate
 
     ws = _workspace(args)
-    change = ws.stamp(args.revision, plugin=args.plugin, purge=args.purge)
+    change = migrate.stamp(ws, args.revision, plugin=args.plugin, purge=args.purge)
     target = f"{args.plugin}@head" if args.plugin else args.revision
     if not change.removed and not change.added:
         _say(f"{_database(ws)} is already at {target}: no row changed")
@@ -652,7 +798,8 @@ def cmd_current(args: argparse.Namespace) -> int:
     if missing is not None:  # reading it would create an empty file
         _say(f"the database has no revision applied ({missing} does not exist yet)")
         return 0
-    revisions = ws.current()
+    position = ws.where()
+    revisions = position.revisions
     heads = set(ws.script.get_heads())
     for rev in revisions:
         owner = ws.graph.owner(rev) or "host"
@@ -662,7 +809,7 @@ def cmd_current(args: argparse.Namespace) -> int:
     if not revisions:
         _say(
             "the database has no revision applied"
-            if not ws.unknown_rows
+            if not position.unknown
             else "the database is at no revision found here (see the warning)"
         )
     return 0

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..databases.servers import temporary_database
 from ..databases.urls import DatabaseURL
 from ..errors import MigrationError, UsageError
+from . import migrate
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
@@ -109,7 +110,7 @@ def adopt(ws: Workspace, name: str | None = None, *, to: str | None = None) -> A
         if lines:
             raise TablesDiffer(target.revision, lines)
 
-    ws.stamp(target.revision, before=compare)
+    migrate.stamp(ws, target.revision, before=compare)
     return Adopted(plugin.name, target.revision, tuple(expected.tables))
 
 
@@ -151,7 +152,7 @@ def _expected(ws: Workspace, revision: str, url: Any, models: PluginModels) -> S
     made: list[Snapshot] = []
     with temporary_database(real.text if real.kind != "sqlite" else "sqlite") as made_url:
         scratch = DatabaseURL.parse(made_url)
-        ws.upgrade(revision, url=scratch)
+        migrate.upgrade(ws, revision, url=scratch)
 
         def fn(rev: Any, context: MigrationContext) -> list[Any]:
             made.append(reflect(_connection(context)).only(models.owns))

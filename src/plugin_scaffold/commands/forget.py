@@ -57,7 +57,7 @@ def plan(
             f"downgrade --plugin {name}` before uninstalling it, not with forget"
         )
     for revision in revisions:
-        if ws.known_revision(revision):
+        if revision in ws.revision_ids:
             owner = ws.graph.owner(ws.script.get_revision(revision)) or "the host"  # type: ignore[arg-type]
             raise UsageError(
                 f"revision {revision} belongs to {owner}, whose code is found: use "
@@ -167,7 +167,7 @@ def _keep_host_placed(ws: Workspace, found: Survey, revisions: Sequence[str]) ->
     graph = ws.graph
     if not revisions or not graph.host_heads:
         return
-    kept = [r for r in found.rows if r not in revisions and ws.known_revision(r)]
+    kept = [r for r in found.rows if r not in revisions and r in ws.revision_ids]
     if host_applied(graph, kept):
         return
     heads = ", ".join(graph.host_heads)
@@ -190,7 +190,7 @@ def forget(ws: Workspace, wanted: Plan, *, drop: bool) -> Plan:
     done = Plan(wanted.name, [], {})
 
     def fn(rev: Any, context: MigrationContext) -> list[Any]:
-        found = survey(context, ws.known_revision, ws.plugins, count=False, references=drop)
+        found = survey(context, ws.revision_ids, ws.plugins, count=False, references=drop)
         connection = context.connection
         assert connection is not None
         done.revisions = [r for r in wanted.revisions if r in found.rows]
@@ -234,7 +234,7 @@ def survey_database(
     found: list[Survey] = []
 
     def fn(rev: Any, context: MigrationContext) -> list[Any]:
-        found.append(survey(context, ws.known_revision, ws.plugins, references=references))
+        found.append(survey(context, ws.revision_ids, ws.plugins, references=references))
         return []
 
     ws.run(fn, None, dont_mutate=True, lock=lock, on_wait=on_wait)

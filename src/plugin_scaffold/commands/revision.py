@@ -28,6 +28,7 @@ from ..files import installed_file
 from ..graph import orphans
 from ..host.environment import target_metadatas
 from ..plugin.plugin import Plugin, PluginModels
+from . import migrate
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrationScript
@@ -494,7 +495,7 @@ def _autogenerate(
     ) -> None:
         scope.check(context)
         if scope.plugin is None:
-            scope.strays = orphans.stray_tables(context, ws.known_revision, ws.plugins)
+            scope.strays = orphans.stray_tables(context, ws.revision_ids, ws.plugins)
         # Batch operations run on SQLite and are plain ALTERs elsewhere.
         context.opts["render_as_batch"] = True
         script = scripts[0]
@@ -526,7 +527,7 @@ def _autogenerate(
         with temporary_database(server.text if server else "sqlite") as made:
             tmp = DatabaseURL.parse(made)
             try:
-                ws.upgrade("heads", url=tmp, before_configure=load_models)
+                migrate.upgrade(ws, "heads", url=tmp, before_configure=load_models)
             except ScaffoldError as exc:
                 raise type(exc)(
                     f"{exc}; the database is behind its heads, so autogenerate compares "
@@ -577,14 +578,14 @@ def _at_heads(
     if url is not None and url.missing_sqlite_file is not None:
         return False, None  # reading would create an empty file: compare with a scratch database
     try:
-        current, own = ws.where(url, before_configure=load_models)
+        position = ws.where(url, before_configure=load_models)
     except MigrationError:
         return False, None  # unreachable database: compare against a scratch one instead
     except ConfigError:
         if url is None:
             return False, None  # env.py needs a database handed in: a scratch one, then
         raise
-    return ws.graph.at_heads(r.revision for r in current), own
+    return ws.graph.at_heads(r.revision for r in position.revisions), position.engine_url
 
 
 def _generate(

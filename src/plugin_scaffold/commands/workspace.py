@@ -1,7 +1,9 @@
 """What a command works on: the host, the plugins found for it, and the database named.
 
-Each method is one command as ``alembic.command`` would write it: build the objects, define the
-small migration callback, run the host's env.py.
+A :class:`Workspace` is to scaffold's commands what Alembic's ``Config`` is to
+``alembic.command``: each command is a function over one (migrate.py, revision.py, ...). It
+reads the graph once, and runs the host's env.py with a command's migration callback
+(:meth:`Workspace.run`).
 """
 
 from __future__ import annotations
@@ -18,27 +20,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import alembic_private
-from ..databases.urls import DatabaseURL, is_placeholder, redact, remember_secrets
+from ..databases.urls import DatabaseURL, is_placeholder, remember_secrets
 from ..databases.versiontable import VersionTable, VersionWidth
+from ..databases.waits import every_connection
 from ..errors import ConfigError, PluginError, ScaffoldError, UsageError, first_line, unknown_plugin
 from ..graph import orphans
 from ..graph.revisions import Graph
 from ..host.environment import (
     MigrationFn,
     handed_in,
-    no_such_revision,
     not_configured,
     run_env,
     unknown_revision,
 )
 from ..host.host import Host, resolve_location
-from ..host.kinds import HostInit
 from ..host.redirect import Redirect
 from ..host.wiring import wired_plugins
 from ..plugin import plugin as plugins_mod
 from ..plugin.plugin import Plugin, PluginModels
 from ..plugin.project import Project, prepend_sys_path
-from .progress import ProgressLine, revision_text
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 
 #: The workspace's cached properties: what it reads of the host and its plugins, once.
-_READ_ONCE = ("config", "script", "graph", "_revision_ids")
+_READ_ONCE = ("config", "script", "graph", "revision_ids", "unknown")
 
 
 def _print_warning(text: str) -> None:
@@ -69,12 +69,8 @@ class Workspace:
     quiet: bool = False
     #: Where a warning goes, one line each (an installed plugin left out).
     warn: Callable[[str], None] = field(default=_print_warning, repr=False)
-    #: Rows of the version table that no revision of the graph has (orphans.py), as read.
-    unknown_rows: list[str] = field(default_factory=list)
-    #: Warn of them (once); off for the commands that report them themselves.
+    #: Warn of version rows no revision has (once); off for the commands that report them.
     warn_orphans: bool = True
-    #: The databases (as they may be printed) on which the host's ``host-init`` ran.
-    initialised: list[str] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -260,301 +256,6 @@ class Workspace:
                 return
             raise ConfigError(_graph_error(script, exc)) from None
 
-    # --- commands on a database ---------------------------------------------------------------
-
-    def upgrade(
-        self,
-        target: str | tuple[str, ...] = "heads",
-        *,
-        plugin: str | None = None,
-        sql: bool = False,
-        url: DatabaseURL | None = None,
-        progress: bool = False,
-        before_configure: Callable[[], None] | None = None,
-    ) -> int:
-        """Upgrade to ``target`` (Alembic's words: ``heads``, ``NAME@head``, a revision...; or
-        several revisions at once, a tuple).
-
-        Returns how many revisions were applied (0: the database was already there, e.g. a
-        concurrent run that held the migration lock applied them).
-
-        ``plugin``: install that plugin, target ``NAME@head``.
-
-        The steps are the ones Alembic plans for ``target``, in an order that runs host
-        revisions before plugin revisions (see :meth:`Graph.host_first`). When plugin revisions
-        are to run, the host branches they depend on are brought to their heads first (see
-        :meth:`Graph.host_branches_needed`): ``NAME@head`` on an empty database installs the
-        host as the plugin's models know it, then the plugin.
-
-        ``progress``: show the progress line of a long run on a terminal (progress.py).
-        ``before_configure``: see :meth:`run`.
-
-        With ``sql``, the SQL is printed for a database at the start of ``START:END``, else,
-        for ``plugin``, at every head but that plugin's (it is being installed), else empty.
-
-        On an empty database (no row in the version table) the host's ``host-init`` runs once
-        every host head is applied, in the run's transaction, before any plugin revision planned
-        after it (see :class:`HostInitRun`); a plan that installs a plugin then brings every
-        host head, so that the function finds the host it was written for.
-        """
-        script = self.script
-        graph = self.graph
-        if plugin is not None:
-            graph.require_branch(plugin)
-            target = f"{plugin}@head"
-        init = HostInitRun(self.host.init, graph) if self.host.init is not None else None
-
-        run = alembic_private.step_revision
-
-        def steps(destination: str | tuple[str, ...], rev: Any) -> list[Any]:
-            planned = alembic_private.upgrade_plan(script, destination, rev)
-            # "heads" already plans every head; any other target may stop a host branch short.
-            if destination != "heads":
-                needed = graph.host_branches_needed(run(step) for step in planned)
-                if init is not None and init.armed and needed:
-                    needed = graph.host_heads  # a fresh host gets its init: all of the host
-                planned_ids = {run(step).revision for step in planned}
-                for head in needed:
-                    if head not in planned_ids:
-                        more = alembic_private.upgrade_plan(script, head, rev)
-                        planned += [s for s in more if run(s).revision not in planned_ids]
-                        planned_ids |= {run(s).revision for s in more}
-            by_id = {run(step).revision: step for step in planned}
-            return [by_id[r.revision] for r in graph.host_first([run(s) for s in planned])]
-
-        offline_start = graph.rows_at_heads(without=plugin) if plugin is not None else ()
-        return self._migrate(
-            steps,
-            target,
-            sql,
-            url,
-            offline_start=offline_start,
-            verb="upgrading",
-            init=init,
-            progress=progress,
-            before_configure=before_configure,
-        )
-
-    def downgrade(
-        self,
-        target: str | None = None,
-        *,
-        plugin: str | None = None,
-        sql: bool = False,
-        url: DatabaseURL | None = None,
-        progress: bool = False,
-    ) -> int:
-        """Downgrade to ``target``, or remove ``plugin`` (its branch to ``NAME@base``).
-
-        Returns how many revisions were undone.
-
-        With ``sql``, the SQL is printed for a database at the start of ``START:END``, else at
-        every head (what ``scaffold upgrade`` leaves).
-        """
-        target = self._target(
-            target, plugin, "base", noun="TARGET", missing="downgrade needs a TARGET revision"
-        )
-        script = self.script
-        return self._migrate(
-            lambda destination, rev: alembic_private.downgrade_plan(script, destination, rev),
-            target,
-            sql,
-            url,
-            offline_start=self.graph.rows_at_heads() if sql else (),
-            verb="downgrading",
-            progress=progress,
-        )
-
-    def stamp(
-        self,
-        target: str | None = None,
-        *,
-        plugin: str | None = None,
-        purge: bool = False,
-        url: DatabaseURL | None = None,
-        before: Callable[[Any, MigrationContext], None] | None = None,
-    ) -> RowChange:
-        """Alembic's ``stamp``: set the version rows to ``target`` without running a revision.
-
-        Only the rows of the branches ``target`` names or moves change (see
-        :meth:`Graph.stamped`); rows no revision here has (orphans) are never touched.
-        ``plugin``: stamp that plugin's branch at its head (``NAME@head``). ``purge``: with
-        ``plugin``, that plugin's rows are removed first; else the whole table is emptied
-        first, as Alembic's ``--purge`` does (rows of unknown revisions included).
-        ``before``: called with the database's rows and the context once the migration lock
-        is held, before anything is written; it raises to stamp nothing.
-
-        Returns the rows removed and added, under the migration lock, in one transaction.
-        """
-        target = self._target(
-            target, plugin, "head", noun="REVISION", missing="stamp needs a REVISION"
-        )
-        graph = self.graph
-        targets, cleared = self._stamp_targets(target)
-        if purge and plugin is not None:
-            cleared |= {r.revision for r in graph.revisions_of(plugin)}
-        change = RowChange()
-
-        def fn(rev: Any, context: MigrationContext) -> list[Any]:
-            if before is not None:
-                before(rev, context)
-            connection = context.connection
-            assert connection is not None  # stamp never runs offline
-            table = VersionTable.of(context)
-            known = tuple(rev)
-            removed: list[str] = []
-            if purge and plugin is None:  # Alembic's --purge: every row goes, unknown ones too
-                removed = table.rows(connection)
-                known = ()
-            try:
-                rows = graph.stamped(known, targets, cleared=cleared)
-            except UsageError as exc:
-                raise UsageError(f"stamp {target}: {exc}; nothing changed") from None
-            removed += [r for r in known if r not in rows]
-            added = [r for r in rows if r not in known]
-            with alembic_private.step_transaction(context):
-                table.delete(connection, removed)
-                table.insert(connection, added)
-            change.removed += [r for r in removed if r not in added]
-            change.added += [r for r in added if r not in removed]
-            return []
-
-        # Under the migration lock, like an upgrade.
-        self.run(fn, url, destination_rev=target)
-        return change
-
-    def _stamp_targets(self, target: str) -> tuple[list[str], set[str]]:
-        """The revisions ``target`` names, and the revisions it unrecords (``base``: every
-        revision; ``LABEL@base``: that branch's)."""
-        from alembic.script.revision import RevisionError
-        from alembic.util import CommandError
-
-        graph = self.graph
-        if target == "base":
-            return [], {r.revision for r in graph.revisions}
-        if target.endswith("@base"):
-            label = target.removesuffix("@base")
-            members = graph.branch_members(label)
-            if not members:
-                raise UsageError(
-                    f"stamp {target}: no branch labelled {label!r} (scaffold branches)"
-                )
-            return [], set(members)
-        try:
-            found = [r.revision for r in self.script.get_revisions(target) if r is not None]
-        except (CommandError, RevisionError) as exc:
-            missing = unknown_revision(exc)
-            if missing is not None:
-                raise UsageError(no_such_revision(missing)) from None
-            raise UsageError(str(exc).splitlines()[0]) from None
-        return found, set()
-
-    def _target(
-        self, target: str | None, plugin: str | None, end: str, *, noun: str, missing: str
-    ) -> str:
-        """A command's target: the one given, or ``NAME@<end>`` of ``--plugin NAME``."""
-        if plugin is not None:
-            if target is not None:
-                raise UsageError(f"give a {noun} or --plugin, not both")
-            self.graph.require_branch(plugin)
-            return f"{plugin}@{end}"
-        if target is None:
-            raise UsageError(f"{missing} or --plugin NAME")
-        return target
-
-    def _migrate(
-        self,
-        steps: Callable[[Any, Any], Any],
-        target: str | tuple[str, ...],
-        sql: bool,
-        url: DatabaseURL | None,
-        *,
-        offline_start: tuple[str, ...],
-        verb: str,
-        init: HostInitRun | None = None,
-        progress: bool = False,
-        before_configure: Callable[[], None] | None = None,
-    ) -> int:
-        """Run env.py with ``steps`` towards ``target`` (``START:END`` only with --sql).
-
-        Returns how many steps ran: the steps are planned from the version rows read once the
-        migration lock is held, so a run that waited for another finds nothing left to do.
-
-        Offline, Alembic knows of the database only the revisions it is told to start from, and
-        writes its ``alembic_version`` statements for a database holding exactly those rows.
-        Told only the start of one branch, it UPDATEs a host row where the online command
-        INSERTs or DELETEs a plugin's row. So it is told every row the database is taken to
-        hold (``offline_start``, or the range's START: several revisions, comma-separated, or
-        ``heads``), and the printed SQL says which.
-
-        ``verb`` (``upgrading``) begins the progress line (shown with ``progress``). ``init``:
-        the host's ``host-init``, run when the database starts empty (see :class:`HostInitRun`).
-        """
-        starting = offline_start
-        if isinstance(target, str) and ":" in target:
-            if not sql:
-                raise UsageError("a range start:end is only allowed with --sql")
-            start, target = target.split(":", 1)
-            starting = self._rows_for(start)
-        counted = [0]
-
-        def fn(rev: Any, context: MigrationContext) -> Any:
-            if sql:
-                held = ", ".join(starting) if starting else "no row (an empty database)"
-                context.impl.static_output(
-                    f"-- scaffold: SQL for a database whose alembic_version holds {held}"
-                )
-            elif self.unknown_rows:
-                # Refused: the error alone says it; else the warning, once, as elsewhere.
-                found = orphans.survey(context, self.known_revision, self.plugins, count=False)
-                orphans.check_safe(self.graph, rev, found)
-                if warn:
-                    self.warn(orphans.warning(self.unknown_rows))
-            if init is not None:
-                init.start(rev, context)
-            planned = list(steps(target, rev))
-            counted[0] += len(planned)  # env.py may migrate several databases (multidb)
-            line.planned(len(planned))
-            return planned
-
-        line = ProgressLine(
-            verb,
-            lambda revision: revision_text(self.graph, revision),
-            enabled=progress and not sql,
-        )
-
-        def applied(**kw: Any) -> None:
-            if line.enabled:
-                line.applied(**kw)
-            if init is not None and init.applied(**kw):
-                self.initialised.append(redact(kw["ctx"].connection.engine.url))
-
-        warn = self.warn_orphans
-        with line:
-            self.run(
-                fn,
-                url,
-                as_sql=sql,
-                starting_rev=(starting or None) if sql else None,
-                destination_rev=target,
-                on_applied=applied if line.enabled or init is not None else None,
-                before_configure=before_configure,
-                warn_orphans=False,  # fn says it, once
-            )
-        return counted[0]
-
-    def _rows_for(self, start: str) -> tuple[str, ...]:
-        """The version rows meant by a range's START (``base``, ``heads``, revisions a,b)."""
-        from alembic.script.revision import RevisionError
-        from alembic.util import CommandError
-
-        names = [n.strip() for n in start.split(",") if n.strip() not in ("", "base")]
-        try:
-            found = [r for n in names for r in self.script.get_revisions(n) if r is not None]
-        except (CommandError, RevisionError) as exc:
-            raise UsageError(str(exc).splitlines()[0]) from None
-        return self.graph.version_rows(r.revision for r in found)
-
     def run(
         self,
         fn: MigrationFn,
@@ -565,15 +266,19 @@ class Workspace:
         on_wait: Callable[[], None] | None = None,
         before_configure: Callable[[], None] | None = None,
         warn_orphans: bool = True,
+        lock_timeout: float | None = None,
+        commit: bool = True,
         **kwargs: Any,
     ) -> None:
         """Run the host's env.py on ``url`` (default: the workspace's) with ``fn`` as callback.
 
         Alembic is shown only the version rows of revisions the graph has (see
-        :meth:`known_heads`; ``warn_orphans``: False when the caller says it itself). ``lock``:
+        :attr:`unknown`; ``warn_orphans``: False when the caller says it itself). ``lock``:
         hold the migration lock (default: when the run moves the version table, i.e. has a
         ``destination_rev``); ``on_wait``: called when the run has to wait for it.
         ``before_configure``: called when env.py configures its context (see :func:`run_env`).
+        ``lock_timeout``, ``commit``: see :func:`handed_in`; the lock timeout is also set on
+        every connection env.py opens itself.
         """
         url = url or self.url
         if config is None:
@@ -589,8 +294,16 @@ class Workspace:
         # Runs that move the version table (upgrade, downgrade, stamp) hold the migration lock.
         if lock is None:
             lock = "destination_rev" in kwargs
-        held = handed_in(config, opened, lock=lock, on_wait=on_wait, shown=url)
-        with self.host.running(), held as connection:
+        held = handed_in(
+            config,
+            opened,
+            lock=lock,
+            on_wait=on_wait,
+            shown=url,
+            lock_timeout=lock_timeout,
+            commit=commit,
+        )
+        with self.host.running(), held as connection, every_connection(lock_timeout):
             run_env(
                 config,
                 self.script,
@@ -599,7 +312,7 @@ class Workspace:
                 url=opened,
                 as_sql=as_sql,
                 before_configure=before_configure,
-                heads_filter=functools.partial(self.known_heads, warn=warn_orphans),
+                heads_filter=functools.partial(self.unknown.shown, warn=warn_orphans),
                 redirect=redirect,
                 **kwargs,
             )
@@ -625,37 +338,27 @@ class Workspace:
             self.run(fn, None, dont_mutate=True)
         return min(found, key=lambda w: w.characters, default=VersionWidth())
 
-    def known_revision(self, revision: str) -> bool:
-        """True when ``revision`` (a version row) is a revision of the graph."""
-        return revision in self._revision_ids
-
     @cached_property
-    def _revision_ids(self) -> frozenset[str]:
+    def revision_ids(self) -> frozenset[str]:
+        """The ids of every revision of the graph: a version row is known when it is one."""
         return frozenset(r.revision for r in self.graph.revisions)
 
-    def known_heads(self, rows: tuple[str, ...], *, warn: bool = True) -> tuple[str, ...]:
-        """The version rows Alembic is shown: those the graph knows. The others (a plugin
-        removed without being downgraded) stay in the table untouched, with one warning."""
-        kept, unknown = orphans.split(rows, self.known_revision)
-        new = [r for r in unknown if r not in self.unknown_rows]
-        self.unknown_rows += new
-        if new and warn and self.warn_orphans:
-            self.warn(orphans.warning(self.unknown_rows))
-        return kept
+    @cached_property
+    def unknown(self) -> orphans.UnknownRows:
+        """The version rows this command's runs found that no revision has (orphans.py)."""
+        return orphans.UnknownRows(self.revision_ids, self.warn if self.warn_orphans else None)
 
     def current(self, url: DatabaseURL | None = None) -> list[Script]:
         """The revisions the database is at (its rows in the version table)."""
-        return self.where(url)[0]
+        return self.where(url).revisions
 
     def where(
         self,
         url: DatabaseURL | None = None,
         *,
         before_configure: Callable[[], None] | None = None,
-    ) -> tuple[list[Script], str | None]:
-        """The revisions the database is at, and the URL of the database env.py is on (with
-        its password: for scratch databases on the same server), None if it has no engine.
-        ``before_configure``: see :meth:`run`."""
+    ) -> Position:
+        """Where the database is (see :class:`Position`). ``before_configure``: see :meth:`run`."""
         found: list[str] = []
         engine_url: list[str] = []
 
@@ -673,15 +376,18 @@ class Workspace:
         except CommandError as exc:
             missing = unknown_revision(exc)
             raise UsageError(not_configured(missing) if missing else str(exc)) from None
-        return revisions, (engine_url[0] if engine_url else None)
+        return Position(revisions, engine_url[0] if engine_url else None, list(self.unknown.rows))
 
 
 @dataclass
-class RowChange:
-    """The rows a command removed from and added to the version table."""
+class Position:
+    """Where a database is: the revisions it is at, the URL of the database env.py is on (with
+    its password: for scratch databases on the same server; None if it has no engine), and the
+    version rows it holds that no revision here has."""
 
-    removed: list[str] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
+    revisions: list[Script]
+    engine_url: str | None
+    unknown: list[str]
 
 
 def _chosen_url(
@@ -708,56 +414,6 @@ def _chosen_url(
     if host.url and not is_placeholder(host.url):
         return host.url, None
     return None, None
-
-
-@dataclass
-class HostInitRun:
-    """The host's ``host-init`` in one upgrade run.
-
-    Armed when the run starts on an empty version table (a fresh database, as ``gmg dbupdate``
-    tells one: no version table yet); then run once, right after the step that applies the last
-    host head: inside the run's transaction, before any plugin revision after it. A run that
-    stops the host short of a head does not run it, nor does a later one (the database is not
-    fresh any more); nor does ``--sql``, which has no connection to hand it.
-    """
-
-    init: HostInit
-    graph: Graph
-    armed: bool = False
-    done: bool = False
-
-    def start(self, rows: Any, context: MigrationContext) -> None:
-        """Called before the run's plan is made, with the rows Alembic is shown."""
-        from alembic.runtime.migration import MigrationContext
-
-        if rows:
-            return
-        if context.as_sql:
-            context.impl.static_output(
-                f"-- scaffold: host-init {self.init.spec} is not in this SQL: it runs only "
-                "online (scaffold upgrade on the empty database)"
-            )
-            return
-        # Every row, those scaffold hides from Alembic included (orphans.py): run_env wraps the
-        # context's own get_current_heads to hide them.
-        self.armed = not MigrationContext.get_current_heads(context)
-        if self.armed:
-            self.init.function  # noqa: B018  (an import error stops the run before it writes)
-
-    def applied(self, *, ctx: MigrationContext, heads: set[str], **_: Any) -> bool:
-        """Alembic's ``on_version_apply``: run the function once the host is at its heads.
-
-        True when it ran.
-        """
-        if not self.armed or self.done:
-            return False
-        if not set(self.graph.host_heads) <= self.graph.applied(heads):
-            return False
-        self.done = True
-        connection = ctx.connection
-        assert connection is not None  # armed only online
-        self.init.run(connection, ctx.config)
-        return True
 
 
 def _require_readable(host: Host, plugins: list[Plugin], extra: list[Path]) -> None:

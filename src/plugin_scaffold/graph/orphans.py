@@ -12,7 +12,7 @@ them (forget.py).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,12 +30,12 @@ if TYPE_CHECKING:
 GUIDE = "docs/orphans.md"
 
 
-def split(rows: Iterable[str], known: Callable[[str], bool]) -> tuple[tuple[str, ...], list[str]]:
+def split(rows: Iterable[str], known: Container[str]) -> tuple[tuple[str, ...], list[str]]:
     """The version rows of revisions the graph knows, and the others (orphans), in order."""
     kept: list[str] = []
     unknown: list[str] = []
     for row in rows:
-        (kept if known(row) else unknown).append(row)
+        (kept if row in known else unknown).append(row)
     return tuple(kept), unknown
 
 
@@ -48,6 +48,27 @@ def warning(unknown: Sequence[str]) -> str:
         "its own config): left as it is and ignored; `scaffold plugins` shows it, "
         f"`scaffold forget NAME` removes it ({GUIDE})"
     )
+
+
+@dataclass
+class UnknownRows:
+    """The version rows one command found that no revision of its graph has, as the runs of
+    env.py read them: Alembic is shown only the others (``shown``, the ``heads_filter`` of
+    :func:`~plugin_scaffold.host.environment.run_env`); the unknown rows stay in the table
+    untouched, with one warning per command (``warn``: None when the command reports them
+    itself)."""
+
+    known: Container[str]
+    warn: Callable[[str], None] | None = None
+    rows: list[str] = field(default_factory=list)
+
+    def shown(self, rows: tuple[str, ...], *, warn: bool = True) -> tuple[str, ...]:
+        kept, unknown = split(rows, self.known)
+        new = [r for r in unknown if r not in self.rows]
+        self.rows += new
+        if new and warn and self.warn is not None:
+            self.warn(warning(self.rows))
+        return kept
 
 
 @dataclass
@@ -113,7 +134,7 @@ def _prefix(table: str) -> str | None:
 
 def survey(
     context: MigrationContext,
-    known: Callable[[str], bool],
+    known: Container[str],
     plugins: Sequence[Plugin],
     *,
     count: bool = True,
@@ -182,7 +203,7 @@ def _references(
 
 
 def stray_tables(
-    context: MigrationContext, known: Callable[[str], bool], plugins: Sequence[Plugin]
+    context: MigrationContext, known: Container[str], plugins: Sequence[Plugin]
 ) -> set[str]:
     """The tables of removed plugins (see :func:`survey`): no revision of the host's owns them."""
     found = survey(context, known, plugins, count=False)

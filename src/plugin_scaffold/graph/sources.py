@@ -113,6 +113,23 @@ def read(path: Path) -> RevisionSource:
     )
 
 
+def commits_midway(path: Path) -> bool:
+    """Whether the revision calls ``op.get_context().autocommit_block()`` (or any
+    ``.autocommit_block()``): it commits the run's transaction and runs its statements outside
+    one (``CREATE INDEX CONCURRENTLY`` needs that on PostgreSQL). False for a file that cannot be
+    read or parsed (reading the graph reports those)."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "autocommit_block"
+        for node in ast.walk(tree)
+    )
+
+
 def _statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
     """The statements of ``function`` that do something (no docstring, ``pass`` or ``...``)."""
     return [

@@ -41,6 +41,8 @@ def handed_in(
     lock: bool = False,
     on_wait: Callable[[], None] | None = None,
     shown: DatabaseURL | None = None,
+    lock_timeout: float | None = None,
+    commit: bool = True,
 ) -> Iterator[Connection | None]:
     """Open ``url`` and hand the connection to env.py; commit on success, roll back on error.
 
@@ -50,6 +52,10 @@ def handed_in(
     as the user gave it (an async driver's), which messages name instead of ``url``. Every
     PostgreSQL session of the run, env.py's too, has its server check that this process is
     still there (:func:`~.locking.client_checks`).
+
+    ``lock_timeout``: seconds a statement of the run may wait for a lock (waits.py), set once
+    the migration lock is held. ``commit``: False to roll the run back when it succeeds too
+    (``--trace-locks``).
     """
     if url is None:
         yield None
@@ -58,9 +64,28 @@ def handed_in(
 
     with (
         client_checks(),
-        _handed_in(config, url, lock=lock, on_wait=on_wait, shown=shown or url) as connection,
+        _handed_in(
+            config,
+            url,
+            lock=lock,
+            on_wait=on_wait,
+            shown=shown or url,
+            lock_timeout=lock_timeout,
+            commit=commit,
+        ) as connection,
     ):
         yield connection
+
+
+def _end(connection: Connection, session: Any, *, commit: bool) -> None:
+    """Commit the run's transaction (and env.py's session), or roll both back."""
+    if commit:
+        session.commit()
+    else:
+        session.rollback()
+    transaction = connection.get_transaction()
+    if transaction is not None and transaction.is_active:
+        (transaction.commit if commit else transaction.rollback)()
 
 
 @contextlib.contextmanager
@@ -71,6 +96,8 @@ def _handed_in(
     lock: bool,
     on_wait: Callable[[], None] | None,
     shown: DatabaseURL,
+    lock_timeout: float | None,
+    commit: bool,
 ) -> Iterator[Connection]:
     from sqlalchemy.exc import NoSuchModuleError
     from sqlalchemy.orm import Session
@@ -99,21 +126,20 @@ def _handed_in(
     # One transaction for the whole run, begun here: Alembic then leaves it to us, and a failing
     # revision rolls back every revision of the run (SQLite included; MySQL commits DDL itself).
     connection.begin()
+    if lock_timeout is not None:
+        from ..databases.waits import set_lock_timeout
+
+        set_lock_timeout(connection, lock_timeout)
     session = Session(bind=connection)
     config.attributes["connection"] = connection
     config.attributes["session"] = session
     try:
-        yield connection
-        session.commit()
-        transaction = connection.get_transaction()
-        if transaction is not None and transaction.is_active:
-            transaction.commit()
-    except BaseException:
-        session.rollback()
-        transaction = connection.get_transaction()
-        if transaction is not None and transaction.is_active:
-            transaction.rollback()
-        raise
+        try:
+            yield connection
+        except BaseException:
+            _end(connection, session, commit=False)
+            raise
+        _end(connection, session, commit=commit)
     finally:
         config.attributes.pop("connection", None)
         config.attributes.pop("session", None)

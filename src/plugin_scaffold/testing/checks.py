@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import alembic_private
+from ..commands import migrate
 from ..commands.check import branch_findings, host_anchor
 from ..commands.check import relative as _relative
 from ..databases.schema import Snapshot, contents, differences, reflect, row_differences
@@ -166,7 +167,7 @@ class MigrationChecks:
     def upgrade_empty_to_heads(self, url: str) -> None:
         """The upgrade phase: one run to every head (no stepping), then where it got to."""
         ws = self.bound(url)
-        self._run(f"upgrading an empty database to heads on {self.where(url)}", ws.upgrade)
+        self._run(f"upgrading an empty database to heads on {self.where(url)}", migrate.upgrade, ws)
         current = [r.revision for r in ws.current()]
         if not self.graph.at_heads(current):
             raise CheckFailed(
@@ -181,7 +182,8 @@ class MigrationChecks:
             ws = self.bound(url)
             self._run(
                 f"upgrading an empty database to {target} alone on {self.where(url)}",
-                ws.upgrade,
+                migrate.upgrade,
+                ws,
                 target,
             )
             engine = make_engine(url)
@@ -218,7 +220,7 @@ class MigrationChecks:
 
         with self.scratch_database() as url:
             ws = self.bound(url)
-            self._run(f"upgrading to heads on {self.where(url)}", ws.upgrade)
+            self._run(f"upgrading to heads on {self.where(url)}", migrate.upgrade, ws)
             try:
                 result = check(ws, plugin_name=self.name)
             except ScaffoldError as exc:
@@ -235,7 +237,9 @@ class MigrationChecks:
         """Tables made from the models, stamped at the head, equal the migrated tables."""
         with self.scratch_database() as migrated_url, self.scratch_database() as created_url:
             migrated = self.bound(migrated_url)
-            self._run(f"upgrading to heads on {self.where(migrated_url)}", migrated.upgrade)
+            self._run(
+                f"upgrading to heads on {self.where(migrated_url)}", migrate.upgrade, migrated
+            )
             created = self.prepare(created_url)
             engine = make_engine(created_url)
             try:
@@ -251,7 +255,9 @@ class MigrationChecks:
                 ) from exc
             finally:
                 engine.dispose()
-            self._run(f"stamping heads on {self.where(created_url)}", created.stamp, "heads")
+            self._run(
+                f"stamping heads on {self.where(created_url)}", migrate.stamp, created, "heads"
+            )
             found = differences(
                 self.snapshot(migrated_url, versions=False),
                 self.snapshot(created_url, versions=False),
@@ -294,7 +300,8 @@ class MigrationChecks:
             self._run(
                 f"upgrading to {', '.join(heads)} (every head but {self.name}'s) on "
                 f"{self.where(url)}",
-                ws.upgrade,
+                migrate.upgrade,
+                ws,
                 heads,
             )
         return ws
@@ -307,7 +314,7 @@ class MigrationChecks:
             before = self.snapshot(url)
             for revision in self.order:
                 described = self.describe(revision)
-                self._run(f"upgrading on {where}", ws.upgrade, revision.revision)
+                self._run(f"upgrading on {where}", migrate.upgrade, ws, revision.revision)
                 after = self.snapshot(url)
                 touched = differences(
                     before.only(self.is_host_table), after.only(self.is_host_table)
@@ -317,13 +324,23 @@ class MigrationChecks:
                         f"{described} alters host tables on {where}: {'; '.join(touched)}; a "
                         f"plugin never changes a host table (extend it with a side table)"
                     )
-                self._run(f"downgrading {described} on {where}", ws.downgrade, self.below(revision))
+                self._run(
+                    f"downgrading {described} on {where}",
+                    migrate.downgrade,
+                    ws,
+                    self.below(revision),
+                )
                 undone = differences(before, self.snapshot(url), gone="missing", new="left behind")
                 if undone:
                     raise CheckFailed(
                         f"downgrading {described} on {where} does not undo it: {'; '.join(undone)}"
                     )
-                self._run(f"upgrading {described} again on {where}", ws.upgrade, revision.revision)
+                self._run(
+                    f"upgrading {described} again on {where}",
+                    migrate.upgrade,
+                    ws,
+                    revision.revision,
+                )
                 again = differences(after, self.snapshot(url))
                 if again:
                     raise CheckFailed(
@@ -352,7 +369,9 @@ class MigrationChecks:
                 # One revision at a time, so that a change to host rows names its revision.
                 for revision in self.order:
                     described = self.describe(revision)
-                    self._run(f"installing {described} on {where}", ws.upgrade, revision.revision)
+                    self._run(
+                        f"installing {described} on {where}", migrate.upgrade, ws, revision.revision
+                    )
                     changed = row_differences(rows_before, host_rows())
                     if changed:
                         raise CheckFailed(
@@ -360,11 +379,11 @@ class MigrationChecks:
                             f"rows of host tables: {'; '.join(changed)}; a plugin never "
                             "changes a host table's rows"
                         )
-                self._run(f"installing plugin {self.name} on {where}", ws.upgrade, "heads")
+                self._run(f"installing plugin {self.name} on {where}", migrate.upgrade, ws, "heads")
                 # Plugin rows may bring new host rows (the parents they refer to): those stay.
                 _fill_every_table(engine, self.models.owns, self.reserved)
                 rows_installed = host_rows()
-                self._run(f"downgrading {target} on {where}", ws.downgrade, target)
+                self._run(f"downgrading {target} on {where}", migrate.downgrade, ws, target)
                 after = self.snapshot(url)
                 faults = differences(before, after, gone="missing", new="left behind")
                 lost: list[str] = []
@@ -388,7 +407,7 @@ class MigrationChecks:
             engine = make_engine(url)
             try:
                 host_tables = _fill_every_table(engine, self.is_host_table, self.reserved)
-                ws.upgrade("heads")
+                migrate.upgrade(ws, "heads")
                 _fill_every_table(engine, self.models.owns, self.reserved)
 
                 def host_rows() -> dict[str, list[dict[str, Any]]]:
@@ -397,7 +416,7 @@ class MigrationChecks:
 
                 installed = host_rows()
                 for revision in reversed(self.order):
-                    ws.downgrade(self.below(revision))
+                    migrate.downgrade(ws, self.below(revision))
                     if row_differences(installed, host_rows()):
                         return self.describe(revision)
             except Exception:  # the search is a courtesy: the fault is reported either way
@@ -429,13 +448,15 @@ class MigrationChecks:
                         holding = ", ".join(sorted({i.revision for i in inserted}))
                         self._run(
                             f"with the rows given for {holding} in place, upgrading on {where}",
-                            ws.upgrade,
+                            migrate.upgrade,
+                            ws,
                             revision.revision,
                         )
                         self._verify(engine, index, inserted, expected, f"{described}", where)
                         self._run(
                             f"with rows in place, downgrading {described} on {where}",
-                            ws.downgrade,
+                            migrate.downgrade,
+                            ws,
                             self.below(revision),
                         )
                         self._verify(
@@ -443,14 +464,15 @@ class MigrationChecks:
                         )
                         self._run(
                             f"with rows in place, upgrading {described} again on {where}",
-                            ws.upgrade,
+                            migrate.upgrade,
+                            ws,
                             revision.revision,
                         )
                         self._verify(
                             engine, index, inserted, expected, f"upgrading {described} again", where
                         )
                     else:
-                        self._run(f"upgrading on {where}", ws.upgrade, revision.revision)
+                        self._run(f"upgrading on {where}", migrate.upgrade, ws, revision.revision)
                     for table, table_rows in given.get(index, {}).items():
                         for row in table_rows:
                             inserted.append(
