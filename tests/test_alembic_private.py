@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
 from plugin_scaffold import alembic_private
+from plugin_scaffold.databases.servers import make_engine
 
 
 def _revision(folder: Path, rev: str, down: object, **fields: object) -> None:
@@ -178,3 +179,32 @@ def test_alembic_commands_take_the_script_already_read(tmp_path: Path) -> None:
     command.heads(config)
     assert "h2 (core) (head)" in inside.getvalue() and "h3" not in inside.getvalue()
     assert "h3 (core) (head)" in outside.getvalue() and "h2" not in outside.getvalue()
+
+
+def test_hand_over_transaction_lets_autocommit_block_commit_the_run_so_far(
+    tmp_path: Path,
+) -> None:
+    """A connection handed in with its transaction begun (scaffold's one transaction): what ran
+    before an ``autocommit_block`` is committed by it, and a transaction goes on after it."""
+    # scaffold's SQLite engine: DDL in real transactions, as on PostgreSQL
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with engine.connect() as connection:
+        connection.begin()
+        context = MigrationContext.configure(connection)
+        with pytest.raises(AssertionError):  # what Alembic does with no hand-over
+            with context.autocommit_block():
+                pass
+    with engine.connect() as connection:
+        connection.begin()
+        context = MigrationContext.configure(connection)
+        alembic_private.hand_over_transaction(context, connection)
+        connection.exec_driver_sql("CREATE TABLE before_block (id INTEGER)")
+        with context.autocommit_block():
+            connection.exec_driver_sql("CREATE TABLE in_block (id INTEGER)")
+        assert connection.in_transaction()
+        connection.exec_driver_sql("CREATE TABLE after_block (id INTEGER)")
+        connection.get_transaction().rollback()  # type: ignore[union-attr]
+    with engine.connect() as connection:
+        names = {r[0] for r in connection.exec_driver_sql("SELECT name FROM sqlite_master")}
+    assert names == {"before_block", "in_block"}
+    engine.dispose()

@@ -234,3 +234,22 @@ def test_bad_lock_options_are_one_line(project: Path, argv: list[str], message: 
     [line] = done.stderr.strip().splitlines()
     assert message in line
     assert not (project / "dev.db").exists()
+
+
+def test_a_revision_with_an_autocommit_block_runs_under_scaffold_upgrade(
+    project: Path, any_url: str
+) -> None:
+    """The safe way to index a live PostgreSQL table (CREATE INDEX CONCURRENTLY, outside a
+    transaction) runs inside scaffold's one transaction: the block commits what ran before it,
+    as Alembic documents, and the run goes on in a new transaction."""
+    (project / "src/media_tags/migrations/c2c2c2c2c2c2_index.py").write_text(CONCURRENT)
+    host_with_rows(project, any_url)
+    run_scaffold("--url", any_url, "upgrade", cwd=project)
+    assert "c2c2c2c2c2c2" in versions(any_url)
+    engine = sa.create_engine(any_url)
+    indexes = {i["name"] for i in sa.inspect(engine).get_indexes("core__media_entries")}
+    engine.dispose()
+    assert "ix_tag_count" in indexes
+    run_scaffold("--url", any_url, "downgrade", "--plugin", "media_tags", cwd=project)
+    assert versions(any_url) == {HOST_HEAD}
+    assert "tag_count" not in columns(any_url, "core__media_entries")

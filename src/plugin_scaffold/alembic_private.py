@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
     from alembic.script import Script, ScriptDirectory
+    from sqlalchemy.engine import Connection
 
 #: One step of a plan, as Alembic's ``MigrationContext.run_migrations`` takes it.
 Step = Any
@@ -163,3 +164,18 @@ def commands_reading(script: ScriptDirectory, config: Config) -> Iterator[None]:
         yield
     finally:
         ScriptDirectory.from_config = original  # type: ignore[method-assign]
+
+
+def hand_over_transaction(context: MigrationContext, connection: Connection) -> None:
+    """Make the run's transaction, which scaffold began on the connection it hands env.py, the
+    one Alembic's ``autocommit_block()`` commits.
+
+    Alembic commits "its" transaction (``MigrationContext._transaction``) before the block and
+    begins a new one after it; it only knows a transaction it began itself, and asserts
+    otherwise. Handed one already begun, a revision with ``autocommit_block`` (``CREATE INDEX
+    CONCURRENTLY``) would fail. Nothing changes for env.py on a connection of its own.
+    """
+    if context.connection is connection and context._transaction is None:
+        transaction = connection.get_transaction()
+        if transaction is not None and transaction.is_active:
+            context._transaction = transaction
