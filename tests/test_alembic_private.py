@@ -191,9 +191,9 @@ def test_hand_over_transaction_lets_autocommit_block_commit_the_run_so_far(
     with engine.connect() as connection:
         connection.begin()
         context = MigrationContext.configure(connection)
-        with pytest.raises(AssertionError):  # what Alembic does with no hand-over
-            with context.autocommit_block():
-                pass
+        # what Alembic does with no hand-over
+        with pytest.raises(AssertionError), context.autocommit_block():
+            pass
     with engine.connect() as connection:
         connection.begin()
         context = MigrationContext.configure(connection)
