@@ -86,7 +86,9 @@ def versions(url: str) -> set[str]:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            return {r[0] for r in connection.exec_driver_sql("SELECT version_num FROM alembic_version")}
+            return {
+                r[0] for r in connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            }
     finally:
         engine.dispose()
 

@@ -225,9 +225,7 @@ class MigrationChecks:
         if first is not None and set(first) == set(self.other_rows):
             first = self.other_rows  # the same template as the other checks'
         doing = f"upgrading an empty database to {target} alone"
-        with (
-            self.scratch_database() if first is None else self.database_at(first, doing)
-        ) as url:
+        with self.scratch_database() if first is None else self.database_at(first, doing) as url:
             ws = self.bound(url)
             self._run(
                 f"upgrading an empty database to {target} alone on {self.where(url)}",
