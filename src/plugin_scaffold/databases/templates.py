@@ -59,7 +59,11 @@ FOLDER_VARIABLE = "SCAFFOLD_CACHE_DIR"
 #: Server-side templates: ``scaffold_tpl_<folder id>_<key>``.
 PREFIX = "scaffold_tpl_"
 #: The kinds that have templates.
-KINDS = ("sqlite", "postgresql")
+KINDS = ("sqlite", "postgresql", "mysql")
+#: MariaDB: the table that says a template is whole (and what it holds), or that its schema
+#: cannot be copied (views, triggers...), so scratch databases replay.
+_DONE = "scaffold_template_done"
+_REPLAY = "scaffold_template_replay"
 #: The advisory lock of a PostgreSQL template's build: ("scaffold", templates), name's hash.
 _PG_CLASS = 97185310
 _BUILD_FILE = re.compile(r"\.build-([0-9]+)-([0-9a-f]{6})-.*")
@@ -169,7 +173,7 @@ def scratch_copy(
             shutil.copyfile(template, target)
             yield url
         return
-    with _pg_clone(base, kind_or_url, key, build, prefix, about or {}) as url:
+    with _server_copy(kind, base, kind_or_url, key, build, prefix, about or {}) as url:
         yield url
 
 
@@ -182,7 +186,7 @@ def has(kind_or_url: str, key: Sequence[str]) -> bool:
         return _sqlite_path(key).is_file()
     admin = make_engine(base, isolation_level="AUTOCOMMIT")
     try:
-        return _pg_exists(admin, entry_name(key, server_version(admin)))
+        return _state(admin, kind, entry_name(key, server_version(admin))) is not None
     finally:
         admin.dispose()
 
@@ -204,13 +208,12 @@ def seed(kind_or_url: str, key: Sequence[str], url: str, about: Mapping[str, Any
     admin = make_engine(base, isolation_level="AUTOCOMMIT")
     try:
         name = entry_name(key, server_version(admin))
-        quote = admin.dialect.identifier_preparer.quote
 
         def make(build_name: str) -> None:
-            _pg_clone_from(admin, source, build_name, quote, tries=10)
+            _clone(admin, kind, source, build_name, tries=10)
 
         try:
-            return _pg_publish(admin, base, name, make, about)
+            return _publish(admin, kind, base, name, make, about)
         except Exception:  # a connection env.py keeps to it: the next check builds one instead
             return False
     finally:
@@ -291,17 +294,32 @@ def _sweep_build_files(templates: Path) -> None:
             entry.unlink(missing_ok=True)
 
 
-# --- PostgreSQL: template databases on the server ----------------------------------------------
+# --- PostgreSQL and MariaDB: template databases on the server ---------------------------------
 
 
-def _pg_exists(admin: Engine, name: str) -> bool:
+def _state(admin: Engine, kind: str, name: str) -> str | None:
+    """``copy`` when template ``name`` is on the server, ``replay`` when it stands for a schema
+    that cannot be copied (MariaDB), None when there is none (or only a half-made one)."""
     with admin.connect() as conn:
-        found = conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %(n)s", {"n": name})
-        return found.first() is not None
+        if kind == "postgresql":
+            found = conn.exec_driver_sql(
+                "SELECT 1 FROM pg_database WHERE datname = %(n)s", {"n": name}
+            ).first()
+            return "copy" if found is not None else None
+        marks = {
+            row[0]
+            for row in conn.exec_driver_sql(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %(n)s "
+                "AND TABLE_NAME IN (%(done)s, %(replay)s)",
+                {"n": name, "done": _DONE, "replay": _REPLAY},
+            )
+        }
+    return "copy" if _DONE in marks else "replay" if _REPLAY in marks else None
 
 
 @contextlib.contextmanager
-def _pg_clone(
+def _server_copy(
+    kind: str,
     base: DatabaseURL,
     kind_or_url: str,
     key: Sequence[str],
@@ -312,37 +330,43 @@ def _pg_clone(
     given = "://" in kind_or_url
     check_server(base, from_variable=not given)
     admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    quote = admin.dialect.identifier_preparer.quote
     try:
         name = entry_name(key, server_version(admin))
-        if not _pg_exists(admin, name):
+        state = _state(admin, kind, name)
+        if state is None:
 
             def make(build_name: str) -> None:
+                quote = admin.dialect.identifier_preparer.quote
                 with admin.connect() as conn:
                     conn.exec_driver_sql(f"CREATE DATABASE {quote(build_name)}")
                 build(base.with_database(build_name).text)
 
-            _pg_publish(admin, base, name, make, about)
+            _publish(admin, kind, base, name, make, about)
+            state = _state(admin, kind, name)
+        if state != "copy":  # a schema MariaDB cannot copy: replayed, as without the cache
+            with temporary_database(kind_or_url, prefix=prefix) as url:
+                build(url)
+                yield url
+            return
         scratch = unique_name(prefix)
         try:
-            _pg_clone_from(admin, name, scratch, quote)
+            _clone(admin, kind, name, scratch)
             yield base.with_database(scratch).text
         finally:
-            _drop_database(admin, "postgresql", scratch)
+            _drop_database(admin, kind, scratch)
     finally:
         admin.dispose()
 
 
-def _pg_clone_from(
-    admin: Engine,
-    template: str,
-    name: str,
-    quote: Callable[[str], str],
-    tries: int = _CLONE_TRIES,
-) -> None:
-    """``CREATE DATABASE name TEMPLATE template``, again while another session is on it."""
+def _clone(admin: Engine, kind: str, template: str, name: str, tries: int = _CLONE_TRIES) -> None:
+    """A new database ``name``, a copy of ``template``: ``CREATE DATABASE ... TEMPLATE`` on
+    PostgreSQL (again while another session is on the template), table by table on MariaDB."""
     from sqlalchemy.exc import OperationalError
 
+    quote = admin.dialect.identifier_preparer.quote
+    if kind == "mysql":
+        _copy_tables(admin, template, name)
+        return
     for attempt in range(tries):
         try:
             with admin.connect() as conn:
@@ -356,52 +380,152 @@ def _pg_clone_from(
             time.sleep(_POLL)
 
 
-def _pg_publish(
+class _Uncopyable(Exception):
+    """A MariaDB schema holding what a copy of its tables would not carry."""
+
+
+def _copyable(conn: Any, source: str) -> list[str]:
+    """The tables of MariaDB database ``source`` (its marker left out), or :class:`_Uncopyable`
+    when it holds views, sequences, system-versioned tables, triggers, routines or events."""
+    tables = []
+    for name, kind in conn.exec_driver_sql(
+        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = %(s)s ORDER BY TABLE_NAME",
+        {"s": source},
+    ):
+        if kind != "BASE TABLE":
+            raise _Uncopyable(f"{name} is a {kind.lower()}")
+        if name not in (_DONE, _REPLAY):
+            tables.append(name)
+    for what, table, column in (
+        ("trigger", "TRIGGERS", "TRIGGER_SCHEMA"),
+        ("routine", "ROUTINES", "ROUTINE_SCHEMA"),
+        ("event", "EVENTS", "EVENT_SCHEMA"),
+    ):
+        found = conn.exec_driver_sql(
+            f"SELECT COUNT(*) FROM information_schema.{table} WHERE {column} = %(s)s", {"s": source}
+        ).scalar()
+        if found:
+            raise _Uncopyable(f"it has a {what}")
+    return tables
+
+
+def _copy_tables(admin: Engine, source: str, name: str) -> None:
+    """Make database ``name`` with ``source``'s character set, then each table as ``SHOW CREATE
+    TABLE`` says it (keys, foreign keys, checks, AUTO_INCREMENT), then its rows."""
+    quote = admin.dialect.identifier_preparer.quote
+    with admin.connect() as conn:
+        tables = _copyable(conn, source)
+        charset, collation = conn.exec_driver_sql(
+            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
+            "information_schema.SCHEMATA WHERE SCHEMA_NAME = %(s)s",
+            {"s": source},
+        ).one()
+        conn.exec_driver_sql(
+            f"CREATE DATABASE {quote(name)} CHARACTER SET {charset} COLLATE {collation}"
+        )
+        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
+        conn.exec_driver_sql(f"USE {quote(name)}")
+        for table in tables:
+            ddl = conn.exec_driver_sql(f"SHOW CREATE TABLE {quote(source)}.{quote(table)}").one()
+            conn.exec_driver_sql(ddl[1].replace("%", "%%"))
+            columns = ", ".join(
+                quote(row[0])
+                for row in conn.exec_driver_sql(
+                    "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                    "%(s)s AND TABLE_NAME = %(t)s AND COALESCE(GENERATION_EXPRESSION, '') = '' "
+                    "ORDER BY ORDINAL_POSITION",
+                    {"s": source, "t": table},
+                )
+            )
+            conn.exec_driver_sql(
+                f"INSERT INTO {quote(name)}.{quote(table)} ({columns}) "
+                f"SELECT {columns} FROM {quote(source)}.{quote(table)}"
+            )
+        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
+
+
+def _publish(
     admin: Engine,
+    kind: str,
     base: DatabaseURL,
     name: str,
     make: Callable[[str], None],
     about: Mapping[str, Any],
 ) -> bool:
-    """Make template ``name`` under a name this process owns (``make(build_name)``), then close
-    it to connections and rename it, holding the template's advisory lock. False when it
-    exists already (made while this run waited)."""
+    """Make template ``name`` under a name this process owns (``make(build_name)``), then
+    rename it, holding the template's lock. False when it exists already (made while this run
+    waited). PostgreSQL renames the database (closed to connections first); MariaDB moves its
+    tables and a marker table in one ``RENAME TABLE``, which is atomic."""
     quote = admin.dialect.identifier_preparer.quote
-    with _pg_lock(admin, name):
-        if _pg_exists(admin, name):
+    record = json.dumps({"made": _now(), **about})
+    with _lock(admin, kind, name):
+        if _state(admin, kind, name) is not None:
             return False
-        _sweep_databases(admin, "postgresql")
+        _sweep_databases(admin, kind)
         build_name = unique_name("scaffold_tplbuild")
         try:
             make(build_name)
-            record = json.dumps({"made": _now(), **about})
             with admin.connect() as conn:
-                conn.exec_driver_sql(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    f"WHERE datname = '{build_name}' AND pid <> pg_backend_pid()"
-                )
-                conn.exec_driver_sql(f"ALTER DATABASE {quote(build_name)} ALLOW_CONNECTIONS false")
-                literal = record.replace("'", "''")
-                conn.exec_driver_sql(f"COMMENT ON DATABASE {quote(build_name)} IS '{literal}'")
-                conn.exec_driver_sql(f"ALTER DATABASE {quote(build_name)} RENAME TO {quote(name)}")
-        except BaseException:
+                if kind == "postgresql":
+                    conn.exec_driver_sql(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        f"WHERE datname = '{build_name}' AND pid <> pg_backend_pid()"
+                    )
+                    conn.exec_driver_sql(
+                        f"ALTER DATABASE {quote(build_name)} ALLOW_CONNECTIONS false"
+                    )
+                    literal = record.replace("'", "''")
+                    conn.exec_driver_sql(f"COMMENT ON DATABASE {quote(build_name)} IS '{literal}'")
+                    conn.exec_driver_sql(
+                        f"ALTER DATABASE {quote(build_name)} RENAME TO {quote(name)}"
+                    )
+                else:
+                    _move_tables(conn, build_name, name, record, quote)
+        finally:
             with contextlib.suppress(Exception):
-                _drop_database(admin, "postgresql", build_name)
-            raise
-    _write_about(name, "postgresql", base.redacted, about)
+                _drop_database(admin, kind, build_name)
+    _write_about(name, kind, base.redacted, about)
     return True
 
 
+def _move_tables(conn: Any, build: str, name: str, record: str, quote: Any) -> None:
+    """MariaDB: the built tables, and the marker saying the template is whole, into ``name``."""
+    try:
+        tables = _copyable(conn, build)
+        marker = _DONE
+    except _Uncopyable:
+        tables, marker = [], _REPLAY  # replayed each time: the marker alone says so
+    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)}")  # a killed publish's
+    conn.exec_driver_sql(f"CREATE DATABASE {quote(name)}")
+    conn.exec_driver_sql(f"CREATE TABLE {quote(build)}.{marker} (about TEXT)")
+    conn.exec_driver_sql(
+        f"INSERT INTO {quote(build)}.{marker} (about) VALUES (%(r)s)", {"r": record}
+    )
+    moves = [*tables, marker]
+    conn.exec_driver_sql(
+        "RENAME TABLE "
+        + ", ".join(f"{quote(build)}.{quote(t)} TO {quote(name)}.{quote(t)}" for t in moves)
+    )
+
+
 @contextlib.contextmanager
-def _pg_lock(admin: Engine, name: str) -> Iterator[None]:
-    """The template's advisory lock, on a connection of its own (let go if this run dies)."""
+def _lock(admin: Engine, kind: str, name: str) -> Iterator[None]:
+    """The template's lock, on a connection of its own (let go if this run dies): a PostgreSQL
+    advisory lock, a MariaDB ``GET_LOCK``."""
     from .locking import _tell
 
     key = int(hashlib.sha256(name.encode()).hexdigest()[:7], 16)
+    take, give = (
+        (f"SELECT pg_try_advisory_lock({_PG_CLASS}, {key})", "SELECT pg_advisory_unlock"
+         f"({_PG_CLASS}, {key})")
+        if kind == "postgresql"
+        else (f"SELECT GET_LOCK('{name}', 0)", f"SELECT RELEASE_LOCK('{name}')")
+    )  # fmt: skip
     deadline = time.monotonic() + lock_timeout()
     told = False
     with admin.connect() as conn:
-        while not conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({_PG_CLASS}, {key})").scalar():
+        while not conn.exec_driver_sql(take).scalar():
             if time.monotonic() >= deadline:
                 raise MigrationError(f"gave up waiting for another run building template {name}")
             if not told:
@@ -411,22 +535,45 @@ def _pg_lock(admin: Engine, name: str) -> Iterator[None]:
         try:
             yield
         finally:
-            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_CLASS}, {key})")
+            conn.exec_driver_sql(give)
 
 
 # --- listing and clearing -----------------------------------------------------------------------
 
 
 def _servers(urls: Sequence[str]) -> list[DatabaseURL]:
-    """The PostgreSQL servers whose templates are listed or cleared: ``urls``, else the one
-    ``SCAFFOLD_POSTGRES_URL`` names (or the default)."""
-    chosen = [DatabaseURL.parse(u) for u in urls] or [DatabaseURL.parse(server_url("postgresql"))]
+    """The servers whose templates are listed or cleared: ``urls``, else the ones
+    ``SCAFFOLD_POSTGRES_URL`` and ``SCAFFOLD_MYSQL_URL`` name (or the defaults)."""
+    chosen = [DatabaseURL.parse(u) for u in urls] or [
+        DatabaseURL.parse(server_url(kind)) for kind in ("postgresql", "mysql")
+    ]
     for url in chosen:
         if url.kind not in KINDS:
-            raise ConfigError(
-                f"{url.redacted}: templates are kept on PostgreSQL servers only (and SQLite files)"
-            )
-    return [u for u in chosen if u.kind == "postgresql"]
+            raise ConfigError(f"{url.redacted}: templates are kept on PostgreSQL and MariaDB")
+    return [u for u in chosen if u.kind != "sqlite"]
+
+
+def _server_entries(admin: Engine, kind: str, mine: str) -> list[tuple[str, str | None]]:
+    """This folder's whole templates on one server: name, and what its record says."""
+    with admin.connect() as conn:
+        if kind == "postgresql":
+            rows = conn.exec_driver_sql(
+                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+                "WHERE starts_with(datname, %(p)s) ORDER BY datname",
+                {"p": mine},
+            ).all()
+            return [(row[0], row[1]) for row in rows]
+        quote = admin.dialect.identifier_preparer.quote
+        marked = conn.exec_driver_sql(
+            "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE "
+            "LEFT(TABLE_SCHEMA, %(n)s) = %(p)s AND TABLE_NAME IN (%(done)s, %(replay)s) "
+            "ORDER BY TABLE_SCHEMA",
+            {"n": len(mine), "p": mine, "done": _DONE, "replay": _REPLAY},
+        ).all()
+        return [
+            (name, conn.exec_driver_sql(f"SELECT about FROM {quote(name)}.{marker}").scalar())
+            for name, marker in marked
+        ]
 
 
 def entries(urls: Sequence[str] = (), notes: list[str] | None = None) -> list[Entry]:
@@ -446,19 +593,14 @@ def entries(urls: Sequence[str] = (), notes: list[str] | None = None) -> list[En
             continue
         admin = make_engine(server, isolation_level="AUTOCOMMIT")
         try:
-            with admin.connect() as conn:
-                rows = conn.exec_driver_sql(
-                    "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
-                    "WHERE starts_with(datname, %(p)s) ORDER BY datname",
-                    {"p": mine},
-                ).all()
+            rows = _server_entries(admin, server.kind, mine)
         finally:
             admin.dispose()
         for name, comment in rows:
             about: dict[str, Any] = {}
             with contextlib.suppress(TypeError, ValueError):
                 about = dict(json.loads(comment or "{}"))
-            found.append(Entry(name, "postgresql", server.redacted, about))
+            found.append(Entry(name, server.kind, server.redacted, about))
     return found
 
 
@@ -491,8 +633,8 @@ def clear(urls: Sequence[str] = (), notes: list[str] | None = None) -> list[Entr
                         servers[entry.where], isolation_level="AUTOCOMMIT"
                     )
                 admin = admins[entry.where]
-                with _pg_lock(admin, entry.name):
-                    _drop_database(admin, "postgresql", entry.name)
+                with _lock(admin, entry.kind, entry.name):
+                    _drop_database(admin, entry.kind, entry.name)
             (templates / f"{entry.name}.json").unlink(missing_ok=True)
         _sweep_build_files(templates)
         for stale in templates.glob(f"{PREFIX}*.json"):
