@@ -760,7 +760,7 @@ def _cache_options(p: argparse.ArgumentParser) -> None:
         "action",
         choices=["list", "clear"],
         help="list the template databases kept, or remove them all (--url: their PostgreSQL "
-        "server; default SCAFFOLD_POSTGRES_URL's)",
+        "or MariaDB server; default SCAFFOLD_POSTGRES_URL's and SCAFFOLD_MYSQL_URL's)",
     )
 
 

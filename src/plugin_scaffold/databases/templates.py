@@ -10,8 +10,9 @@ change to any of them makes a new entry. Where entries live:
   file), a ``<name>.json`` describing each entry, and the folder's own id;
 - PostgreSQL: databases named ``scaffold_tpl_<folder id>_<key>`` on the server, with
   connections refused, cloned by ``CREATE DATABASE ... TEMPLATE``;
-- MariaDB/MySQL: none. It has no cheaper copy of a schema than replaying its revisions
-  (bench/README.md): a scratch database there replays, as without the cache.
+- MariaDB/MySQL: databases of the same names, copied table by table (``SHOW CREATE TABLE``,
+  then ``INSERT ... SELECT``): faster than a replay (bench/README.md). A schema with what that
+  copy would not carry (views, triggers, routines, events, sequences) is replayed instead.
 
 ``SCAFFOLD_CACHE=off`` turns the cache off. An entry is built under a temporary name owned by
 its process, then renamed: a killed build leaves no entry (the next run builds again and
@@ -157,8 +158,7 @@ def scratch_copy(
 ) -> Iterator[str]:
     """Yield the URL of a new scratch database that is a copy of the template ``key`` names
     (built first when there is none: ``build(url)`` brings an empty database there); dropped
-    afterwards. Without the cache, or on MariaDB, an empty scratch database that ``build``
-    brings there.
+    afterwards. Without the cache, an empty scratch database that ``build`` brings there.
     """
     kind, base = _kind_and_base(kind_or_url)
     if not enabled() or kind not in KINDS:
@@ -178,7 +178,7 @@ def scratch_copy(
 
 
 def has(kind_or_url: str, key: Sequence[str]) -> bool:
-    """Whether the template ``key`` names exists (False without the cache, or on MariaDB)."""
+    """Whether the template ``key`` names exists (False without the cache)."""
     kind, base = _kind_and_base(kind_or_url)
     if not enabled() or kind not in KINDS:
         return False
@@ -193,8 +193,8 @@ def has(kind_or_url: str, key: Sequence[str]) -> bool:
 
 def seed(kind_or_url: str, key: Sequence[str], url: str, about: Mapping[str, Any]) -> bool:
     """Make ``url``'s database (at the revisions ``key`` is for, no connection left open) the
-    template ``key`` names, if there is none yet: a copy of it (SQLite), or a clone under a
-    temporary name then renamed (PostgreSQL). False when there is nothing to do."""
+    template ``key`` names, if there is none yet: a copy of it under a temporary name, then
+    renamed. False when there is nothing to do."""
     kind, base = _kind_and_base(kind_or_url)
     if not enabled() or kind not in KINDS:
         return False
