@@ -45,25 +45,26 @@ def key(ws: Workspace, targets: Sequence[str]) -> list[str]:
         "x " + " ".join(ws.x_args),
         "env.py " + _digest(Path(script.dir) / "env.py"),
     ]
-    for revision in sorted(graph.applied(targets)):
-        found = script.get_revision(revision)
-        parts.append(f"{revision} {_digest(Path(found.path)) if found is not None else '?'}")
+    applied = graph.applied(targets)
+    files = sorted((r.revision, r.path) for r in graph.revisions if r.revision in applied)
+    parts += [f"{revision} {_digest(path)}" for revision, path in files]
     return parts
 
 
-def _digest(path: Path) -> str:
+def _digest(path: str | Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with open(path, "rb") as file:
+            return hashlib.sha256(file.read()).hexdigest()
     except OSError:
         return "-"
 
 
 def heads_without(ws: Workspace, plugin: str | None) -> tuple[str, ...]:
-    """The graph's heads but ``plugin``'s (and what depends on it): every head for None."""
-    graph = ws.graph
-    if plugin is None:
-        return tuple(ws.script.get_heads())
-    return graph.rows_at_heads(without=plugin)
+    """The version rows of every head but ``plugin``'s (all of them for None): what the
+    MigrationSuite's checks start from, so that autogenerate shares their template."""
+    script, graph = ws.script, ws.graph
+    heads = [h for h in script.get_heads() if graph.owner(script.get_revision(h)) != plugin]  # type: ignore[arg-type]
+    return graph.version_rows(graph.applied(heads))
 
 
 def first_from_empty(ws: Workspace, target: str, plugin: str) -> tuple[str, ...] | None:

@@ -104,7 +104,7 @@ class MigrationChecks:
     @cached_property
     def other_rows(self) -> tuple[str, ...]:
         """:attr:`other_heads` as the version rows they leave (one name for one template)."""
-        return self.graph.version_rows(self.graph.applied(self.other_heads))
+        return cached.heads_without(self.workspace, self.name)
 
     def is_host_table(self, name: str) -> bool:
         return not self.models.owns(name)
