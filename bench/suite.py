@@ -233,6 +233,7 @@ class Runs:
 #: The whole suite's host (issue 18): a core chain of 300 revisions, one plugin of one table in
 #: 3 revisions (create, add a column, an UPDATE), its models what its migrations make.
 WHOLE = {"core": 300, "revisions": 3}
+WHOLE_QUICK_CORE = 20
 WHOLE_TARGET = 1.5
 AUTOGENERATE_TARGET = 1.2
 #: The MigrationSuite's checks, as its test methods call them (tests that take no rows skip).
@@ -550,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="scaffold-bench-suite-") as folder:
         root = Path(folder).resolve()
         if args.whole:
-            core = args.core or WHOLE["core"]
+            core = args.core or (WHOLE_QUICK_CORE if args.quick else WHOLE["core"])
             layout = Layout(
                 root, root / "databases", 1, WHOLE["revisions"], core_revisions=core, pending=False
             )

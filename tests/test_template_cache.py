@@ -342,3 +342,23 @@ def test_a_broken_plugin_gets_the_same_verdicts_with_the_cache_as_without(
                 del os.environ[templates.FOLDER_VARIABLE]
             else:
                 os.environ[templates.FOLDER_VARIABLE] = saved
+
+
+@pytest.mark.mysql
+def test_a_half_made_mariadb_template_is_not_used_and_clear_drops_it(cache: Path) -> None:
+    require_server("mysql")
+    key = [f"half {time.time()}"]
+    engine = make_engine(server_url("mysql"), isolation_level="AUTOCOMMIT")
+    name = templates.entry_name(key, templates.server_version(engine))
+    with engine.connect() as connection:  # what a publish killed before its RENAME leaves
+        connection.exec_driver_sql(f"CREATE DATABASE `{name}`")
+        connection.exec_driver_sql(f"CREATE TABLE `{name}`.half (id INTEGER)")
+    assert not templates.has("mysql", key) and templates.entries() == []
+    templates.clear()
+    with engine.connect() as connection:
+        left = connection.exec_driver_sql(
+            "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %(n)s",
+            {"n": name},
+        ).scalar()
+    engine.dispose()
+    assert left == 0

@@ -604,6 +604,26 @@ def entries(urls: Sequence[str] = (), notes: list[str] | None = None) -> list[En
     return found
 
 
+def _named(notes: list[str], server: DatabaseURL) -> bool:
+    """Whether ``notes`` says ``server`` did not answer."""
+    return any(server.redacted in note for note in notes)
+
+
+def _drop_half_made(admin: Engine) -> None:
+    """MariaDB: this folder's template databases that a killed run left without a marker."""
+    mine = f"{PREFIX}{folder_id()}_"
+    with admin.connect() as conn:
+        names = conn.exec_driver_sql(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE "
+            "LEFT(SCHEMA_NAME, %(n)s) = %(p)s",
+            {"n": len(mine), "p": mine},
+        ).scalars()
+    for name in list(names):
+        with _lock(admin, "mysql", name):
+            if _state(admin, "mysql", name) is None:
+                _drop_database(admin, "mysql", name)
+
+
 def _read_about(templates: Path, name: str) -> dict[str, Any]:
     try:
         return dict(json.loads((templates / f"{name}.json").read_text()))
@@ -614,6 +634,7 @@ def _read_about(templates: Path, name: str) -> dict[str, Any]:
 def clear(urls: Sequence[str] = (), notes: list[str] | None = None) -> list[Entry]:
     """Remove every template of this cache folder (files, and databases on the servers);
     the entries removed."""
+    notes = [] if notes is None else notes
     removed = entries(urls, notes)
     templates = _templates()
     admins: dict[str, Any] = {}
@@ -636,6 +657,12 @@ def clear(urls: Sequence[str] = (), notes: list[str] | None = None) -> list[Entr
                 with _lock(admin, entry.kind, entry.name):
                     _drop_database(admin, entry.kind, entry.name)
             (templates / f"{entry.name}.json").unlink(missing_ok=True)
+        for where, server in servers.items():
+            if server.kind == "mysql" and not _named(notes, server):
+                if where not in admins:
+                    admins[where] = make_engine(server, isolation_level="AUTOCOMMIT")
+                with contextlib.suppress(Exception):  # a courtesy: the next build drops it too
+                    _drop_half_made(admins[where])
         _sweep_build_files(templates)
         for stale in templates.glob(f"{PREFIX}*.json"):
             kind = _read_about(templates, stale.stem).get("kind")
