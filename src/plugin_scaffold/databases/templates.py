@@ -210,7 +210,7 @@ def seed(kind_or_url: str, key: Sequence[str], url: str, about: Mapping[str, Any
         name = entry_name(key, server_version(admin))
 
         def make(build_name: str) -> None:
-            _clone(admin, kind, source, build_name, tries=10)
+            _clone(admin, kind, source, build_name, tries=3)
 
         try:
             return _publish(admin, kind, base, name, make, about)
