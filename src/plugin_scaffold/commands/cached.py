@@ -63,7 +63,11 @@ def heads_without(ws: Workspace, plugin: str | None) -> tuple[str, ...]:
     """The version rows of every head but ``plugin``'s (all of them for None): what the
     MigrationSuite's checks start from, so that autogenerate shares their template."""
     script, graph = ws.script, ws.graph
-    heads = [h for h in script.get_heads() if graph.owner(script.get_revision(h)) != plugin]  # type: ignore[arg-type]
+    heads = [
+        head
+        for head in script.get_heads()
+        if plugin is None or graph.owner(script.get_revision(head)) != plugin  # type: ignore[arg-type]
+    ]
     return graph.version_rows(graph.applied(heads))
 
 
