@@ -145,13 +145,27 @@ def test_checks_copy_one_template_instead_of_replaying_the_host(
     assert publishes == [database]
 
 
-def test_the_upgrade_check_seeds_the_template_and_a_changed_revision_makes_a_new_one(
+@pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
+def test_the_upgrade_check_seeds_the_template_the_other_checks_use(
+    tmp_path: Path, cache: Path, publishes: list[str], database: str
+) -> None:
+    require_server(database)
+    root, name, _ = project(tmp_path)
+    checks = checks_for(root, name, database)
+    checks.upgrade_to_heads()  # replays from empty, and seeds the cache on its way
+    assert publishes == [database]
+    (entry,) = templates.entries()
+    assert entry.about["heads"] == [revision_id(3)]
+    checks.round_trips()
+    checks.models_match()
+    assert publishes == [database]
+
+
+def test_a_changed_revision_file_makes_a_new_template(
     tmp_path: Path, cache: Path, publishes: list[str]
 ) -> None:
     root, name, host_versions = project(tmp_path)
     checks = checks_for(root, name, "sqlite")
-    checks.upgrade_to_heads()  # replays from empty, and seeds the cache on its way
-    assert publishes == ["sqlite"]
     checks.round_trips()
     assert publishes == ["sqlite"]
     step = host_versions / f"{revision_id(2)}_step.py"
