@@ -16,8 +16,8 @@ change to any of them makes a new entry. Where entries live:
 
 ``SCAFFOLD_CACHE=off`` turns the cache off. An entry is built under a temporary name owned by
 its process, then renamed: a killed build leaves no entry (the next run builds again and
-removes what the killed one left). Two runs building one entry take turns (a file lock, or a
-PostgreSQL advisory lock); the second uses what the first built.
+removes what the killed one left). Two runs building one entry take turns (a file lock, a
+PostgreSQL advisory lock, a MariaDB ``GET_LOCK``); the second uses what the first built.
 """
 
 from __future__ import annotations
@@ -154,7 +154,6 @@ def scratch_copy(
     *,
     prefix: str = "scaffold",
     about: Mapping[str, Any] | None = None,
-    seed: Callable[[str], bool] | None = None,
 ) -> Iterator[str]:
     """Yield the URL of a new scratch database that is a copy of the template ``key`` names
     (built first when there is none: ``build(url)`` brings an empty database there); dropped
