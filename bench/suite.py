@@ -22,6 +22,7 @@ databases; 2 on bad arguments.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import statistics
@@ -33,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hostgen import CORE_REVISIONS, Layout, generate, plugin_id
+from hostgen import Layout, generate, plugin_id
 
 DEFAULT_REPEAT = 5
 DEFAULT_PLUGINS = 50
@@ -87,6 +88,19 @@ def state(url: str) -> State:
     finally:
         engine.dispose()
     return State(versions, tables)
+
+
+def state_tables(url: str) -> list[str]:
+    import sqlalchemy as sa
+
+    from plugin_scaffold.databases.servers import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return sa.inspect(connection).get_table_names()
+    finally:
+        engine.dispose()
 
 
 @dataclass
@@ -218,6 +232,149 @@ class Runs:
                 cached.unlink()
 
 
+#: The whole suite's host (issue 18): a core chain of 300 revisions, one plugin of one table in
+#: 3 revisions (create, add a column, an UPDATE), its models what its migrations make.
+WHOLE = {"core": 300, "revisions": 3}
+WHOLE_QUICK_CORE = 20
+WHOLE_TARGET = 1.5
+AUTOGENERATE_TARGET = 1.2
+#: The MigrationSuite's checks, as its test methods call them (tests that take no rows skip).
+SUITE_CHECKS = (
+    "graph_hygiene",
+    "upgrade_to_heads",
+    "install_alone",
+    "models_match",
+    "round_trips",
+    "uninstall",
+    "data_survives",
+    "fresh_install",
+)
+
+
+class Whole(Runs):
+    """The whole MigrationSuite of one plugin, with the template cache off, then on, against raw
+    ``alembic upgrade heads`` of the same graph from empty; and autogenerate with the database
+    behind (a scratch one) against autogenerate at heads."""
+
+    def __init__(self, layout: Layout, database: str, cache: Path) -> None:
+        super().__init__(layout, database)
+        self.cache = cache
+
+    @contextmanager
+    def cache_on(self, on: bool) -> Iterator[None]:
+        saved = {k: os.environ.get(k) for k in ("SCAFFOLD_CACHE", "SCAFFOLD_CACHE_DIR")}
+        os.environ["SCAFFOLD_CACHE_DIR"] = str(self.cache)
+        if on:
+            os.environ.pop("SCAFFOLD_CACHE", None)
+        else:
+            os.environ["SCAFFOLD_CACHE"] = "off"
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def whole_suite(self, on: bool) -> float:
+        """Every check of the suite, from a fresh workspace (as a test session reads it)."""
+        from plugin_scaffold.testing import NothingToCheck
+
+        with self.cache_on(on):
+            start = time.perf_counter()
+            checks = self.checks()
+            for name in SUITE_CHECKS:
+                with contextlib.suppress(NothingToCheck):
+                    getattr(checks, name)()
+            return time.perf_counter() - start
+
+    def autogenerate(self, url: str, cached: bool = True) -> float:
+        """``check`` (autogenerate, nothing written) of the plugin against ``url``."""
+        from plugin_scaffold.commands.revision import check
+        from plugin_scaffold.commands.workspace import Workspace
+
+        with self.cache_on(cached):
+            start = time.perf_counter()
+            workspace = Workspace.open(config=None, url=url, cwd=self.project)
+            result = check(workspace, plugin_name=self.layout.chosen)
+            elapsed = time.perf_counter() - start
+        if result.operations:
+            raise BenchError(f"autogenerate found changes: {result.operations}")
+        return elapsed
+
+
+def measure_whole(whole: Whole, repeat: int, log: Callable[[str], None]) -> list[Timing]:
+    raw = Timing("alembic upgrade heads (host + plugin, from empty)")
+    off = Timing("whole suite, template cache off")
+    on = Timing("whole suite, template cache on (warm)")
+    whole.timed(whole.raw)  # warm-ups; the cache's first run seeds it
+    whole.whole_suite(False)
+    whole.whole_suite(True)
+    for i in range(repeat):
+        runs: list[tuple[Callable[[], float], Timing]] = [
+            (lambda: whole.timed(whole.raw), raw),
+            (lambda: whole.whole_suite(False), off),
+            (lambda: whole.whole_suite(True), on),
+        ]
+        for run, timing in runs if i % 2 == 0 else reversed(runs):
+            timing.times.append(run())
+        log(
+            f"  run {i + 1}/{repeat}: alembic {raw.times[-1]:.3f}s, suite (cache off) "
+            f"{off.times[-1]:.3f}s, suite (cache on) {on.times[-1]:.3f}s"
+        )
+    return [raw, off, on]
+
+
+def measure_autogenerate(whole: Whole, repeat: int, log: Callable[[str], None]) -> list[Timing]:
+    at = Timing("autogenerate, database at heads")
+    behind = Timing("autogenerate, database behind (cache on)")
+    behind_off = Timing("autogenerate, database behind (cache off)")
+    with whole.fresh() as heads_url, whole.fresh() as empty_url:
+        whole.raw(heads_url)
+        whole.autogenerate(heads_url)  # warm-ups; the second seeds the cache
+        whole.autogenerate(empty_url)
+        for i in range(repeat):
+            runs = [
+                (lambda: whole.autogenerate(heads_url), at),
+                (lambda: whole.autogenerate(empty_url), behind),
+                (lambda: whole.autogenerate(empty_url, cached=False), behind_off),
+            ]
+            for run, timing in runs if i % 2 == 0 else reversed(runs):
+                timing.times.append(run())
+            log(
+                f"  run {i + 1}/{repeat}: autogenerate at heads {at.times[-1]:.3f}s, behind "
+                f"{behind.times[-1]:.3f}s (cache off {behind_off.times[-1]:.3f}s)"
+            )
+        if state_tables(empty_url):
+            raise BenchError("autogenerate with the database behind changed that database")
+    return [at, behind, behind_off]
+
+
+def whole_table(timings: Sequence[Timing], targets: dict[int, float]) -> str:
+    """Rows against the first; ``targets``: row index -> the ratio it must not exceed."""
+    base = timings[0].median
+    rows = [("measurement", "median", "ratio", "target", "result")]
+    for n, timing in enumerate(timings):
+        ratio = timing.median / base
+        target = f"<= {targets[n]:.2f}x" if n in targets else ""
+        result = ("ok" if ratio <= targets[n] else "over") if n in targets else ""
+        rows.append((timing.name, f"{timing.median:.3f}s", f"{ratio:.2f}x", target, result))
+    return _aligned(rows)
+
+
+def _aligned(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
 def measure(runs: Runs, repeat: int, stepwise: bool, log: Callable[[str], None]) -> list[Timing]:
     raw, suite = Timing("alembic upgrade heads"), Timing("suite's upgrade phase")
     runs.timed(runs.raw)  # warm: bytecode caches, imports, the OS's file cache
@@ -236,22 +393,7 @@ def measure(runs: Runs, repeat: int, stepwise: bool, log: Callable[[str], None])
 
 
 def table(timings: Sequence[Timing]) -> str:
-    base = timings[0].median
-    rows = [("measurement", "median", "ratio", "target", "result")]
-    for n, timing in enumerate(timings):
-        ratio = timing.median / base
-        target = f"<= {TARGET:.2f}x" if n == 1 else ""
-        result = ("ok" if ratio <= TARGET else "over") if n == 1 else ""
-        rows.append((timing.name, f"{timing.median:.3f}s", f"{ratio:.2f}x", target, result))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])]
-        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
-        lines.append("  ".join(cells).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return whole_table(timings, {1: TARGET})
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -289,8 +431,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="leave out the one-revision-at-a-time reference (slow on big graphs)",
     )
+    parser.add_argument(
+        "--whole",
+        action="store_true",
+        help="the whole suite and autogenerate behind heads, on a host of {core} core revisions "
+        "and one plugin of {revisions} (issue 18)".format(**WHOLE),
+    )
+    parser.add_argument(
+        "--core",
+        type=int,
+        metavar="N",
+        help="--whole: core revisions (default {core})".format(**WHOLE),
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print every run's times")
     args = parser.parse_args(argv)
+    if args.core is not None and args.core < 1:
+        parser.error("--core must be at least 1")
     defaults = (
         QUICK
         if args.quick
@@ -343,6 +499,41 @@ def report(
     )
 
 
+def report_whole(
+    layout: Layout,
+    database: str,
+    repeat: int,
+    log: Callable[[str], None] = lambda text: None,
+) -> str:
+    """The whole suite and autogenerate behind heads, each against its baseline, as tables."""
+    logging.disable(logging.INFO)
+    for folder in [str(layout.host), *(str(layout.project(n) / "src") for n in layout.names)]:
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    shm = Path("/dev/shm")
+    saved = tempfile.tempdir
+    if database == "sqlite" and shm.is_dir() and os.access(shm, os.W_OK):
+        tempfile.tempdir = str(shm)
+    try:
+        whole = Whole(layout, database, layout.root / "cache")
+        suite = measure_whole(whole, repeat, log)
+        same = whole.same_work()
+        autogenerate = measure_autogenerate(whole, repeat, log)
+    finally:
+        tempfile.tempdir = saved
+        with whole.cache_on(True), contextlib.suppress(ImportError):
+            from plugin_scaffold.databases import templates  # type: ignore[attr-defined]
+
+            templates.clear()
+    return (
+        f"the whole MigrationSuite of plugin {layout.chosen} ({layout.revisions} revisions, one "
+        f"table) on {database}, median of {repeat} run(s) in one process\n{same}\n"
+        + whole_table(suite, {2: WHOLE_TARGET})
+        + "\n\n"
+        + whole_table(autogenerate, {1: AUTOGENERATE_TARGET})
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
@@ -361,16 +552,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="scaffold-bench-suite-") as folder:
         root = Path(folder).resolve()
-        layout = Layout(root, root / "databases", args.plugins, args.revisions)
+        if args.whole:
+            core = args.core or (WHOLE_QUICK_CORE if args.quick else WHOLE["core"])
+            layout = Layout(
+                root, root / "databases", 1, WHOLE["revisions"], core_revisions=core, pending=False
+            )
+        else:
+            layout = Layout(root, root / "databases", args.plugins, args.revisions)
         (root / "databases").mkdir()
         generate(layout)
         print(
-            f"host: {layout.total_revisions:,} revisions ({CORE_REVISIONS} core, "
+            f"host: {layout.total_revisions:,} revisions ({layout.core_revisions} core, "
             f"{layout.plugins} plugins x {layout.revisions}) in {root}",
             flush=True,
         )
         try:
-            text = report(layout, database, args.repeat, not args.no_stepwise, log)
+            if args.whole:
+                text = report_whole(layout, database, args.repeat, log)
+            else:
+                text = report(layout, database, args.repeat, not args.no_stepwise, log)
         except (BenchError, ScaffoldError, ServerUnavailable) as exc:
             print(f"bench/suite.py: error: {exc}", file=sys.stderr, flush=True)
             return 1

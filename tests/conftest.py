@@ -70,6 +70,24 @@ def run_scaffold(
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _template_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The template databases this test process makes (databases/templates.py) in a cache
+    folder of its own, removed at the end with their copies on the servers: the suite leaves
+    nothing behind on a shared server. A ``SCAFFOLD_CACHE_DIR`` set by hand is kept."""
+    from plugin_scaffold.databases import templates
+
+    if os.environ.get(templates.FOLDER_VARIABLE):
+        yield
+        return
+    os.environ[templates.FOLDER_VARIABLE] = str(tmp_path_factory.mktemp("scaffold-cache"))
+    try:
+        yield
+    finally:
+        templates.clear()
+        del os.environ[templates.FOLDER_VARIABLE]
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _close_forked() -> Iterator[None]:
     """The fork server of run_scaffold, closed when the test process is done with it."""
     yield

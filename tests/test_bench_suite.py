@@ -108,3 +108,47 @@ def test_bench_suite_refuses_an_unknown_database() -> None:
     )
     assert result.returncode == 2
     assert "unknown database 'oracle'" in result.stderr
+
+
+WHOLE_ROW = re.compile(
+    r"^(?P<name>(alembic upgrade heads|whole suite|autogenerate).*?)\s+(?P<median>\d+\.\d{3})s"
+    r"\s+(?P<ratio>\d+\.\d{2})x(?:\s+<= (?P<target>\d+\.\d{2})x\s+(?P<result>ok|over))?$"
+)
+
+
+def test_quick_whole_suite_bench_prints_each_ratio_with_its_goal() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "suite.py"), "--whole", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = result.stdout
+    assert result.returncode == 0, f"--- stdout\n{out}\n--- stderr\n{result.stderr}"
+    rows = {m["name"]: m for line in out.splitlines() if (m := WHOLE_ROW.match(line))}
+    assert list(rows) == [
+        "alembic upgrade heads (host + plugin, from empty)",
+        "whole suite, template cache off",
+        "whole suite, template cache on (warm)",
+        "autogenerate, database at heads",
+        "autogenerate, database behind (cache on)",
+        "autogenerate, database behind (cache off)",
+    ], out
+    goals = {
+        "whole suite, template cache on (warm)": ("alembic upgrade heads", 1.5),
+        "autogenerate, database behind (cache on)": ("autogenerate, database at heads", 1.2),
+    }
+    for name, row in rows.items():
+        if name not in goals:
+            assert row["target"] is None, row.string
+            continue
+        base_name, goal = goals[name]
+        base = next(r for n, r in rows.items() if n.startswith(base_name))
+        low, high = ratio_bounds(float(row["median"]), float(base["median"]))
+        ratio = float(row["ratio"])
+        assert low <= ratio <= high and float(row["target"]) == goal, row.string
+        if abs(ratio - goal) > 0.005:
+            assert row["result"] == ("ok" if ratio <= goal else "over"), row.string
+    assert "left the same database: alembic_version holds the graph's heads (1 rows)" in out

@@ -902,6 +902,30 @@ def cmd_test(args: argparse.Namespace) -> int:
     return run_sessions(Path.cwd(), args.db, args.pytest_args, server=args.url)
 
 
+def _cache_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "action",
+        choices=["list", "clear"],
+        help="list the template databases kept, or remove them all (--url: their PostgreSQL "
+        "or MariaDB server; default SCAFFOLD_POSTGRES_URL's and SCAFFOLD_MYSQL_URL's)",
+    )
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from .databases import templates
+
+    notes: list[str] = []
+    servers = [args.url] if args.url else []
+    found = (templates.clear if args.action == "clear" else templates.entries)(servers, notes)
+    for entry in found:
+        _say(entry.line() if args.action == "list" else f"removed {entry.name} ({entry.where})")
+    for note in notes:
+        print(f"scaffold: {note}", file=sys.stderr, flush=True)
+    kept = "removed" if args.action == "clear" else "kept"
+    _say(f"{len(found)} template(s) {kept} (cache folder {templates.folder()})")
+    return 1 if notes and servers else 0
+
+
 @dataclass(frozen=True)
 class Command:
     """A command: its name, its handler, its one-line help, and its own options (declared beside
@@ -999,6 +1023,12 @@ COMMANDS = (
         cmd_test,
         "run the plugin's test sessions (nox), one per database",
         _test_options,
+    ),
+    Command(
+        "cache",
+        cmd_cache,
+        "list or clear the template databases that scratch databases start from",
+        _cache_options,
     ),
 )
 

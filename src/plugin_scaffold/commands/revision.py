@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from .. import alembic_private
 from ..databases.locking import revision_lock
-from ..databases.servers import folder_prefix, sweep_folders, temporary_database
+from ..databases.servers import folder_prefix, sweep_folders
 from ..databases.urls import DatabaseURL
 from ..errors import ConfigError, MigrationError, OwnershipError, ScaffoldError, UsageError
 from ..files import installed_file
 from ..graph import orphans
 from ..host.environment import target_metadatas
 from ..plugin.plugin import Plugin, PluginModels
-from . import migrate
+from . import cached, migrate
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrationScript
@@ -524,16 +524,29 @@ def _autogenerate(
         result.compared_with = "database"
     else:
         server = url or (DatabaseURL.parse(own).twin(False) if own else None)
-        with temporary_database(server.text if server else "sqlite") as made:
+
+        def bring(made: str, target: str | tuple[str, ...]) -> None:
             tmp = DatabaseURL.parse(made)
             try:
-                migrate.upgrade(ws, "heads", url=tmp, before_configure=load_models)
+                migrate.upgrade(ws, target, url=tmp, before_configure=load_models)
             except ScaffoldError as exc:
                 raise type(exc)(
                     f"{exc}; the database is behind its heads, so autogenerate compares "
                     f"with a scratch database ({tmp.kind}): bring the database to every "
                     "head (scaffold upgrade) and run revision again"
                 ) from None
+
+        # From the cached template of every head but the plugin's (cached.py), then its own.
+        others = cached.heads_without(ws, scope.plugin.name if scope.plugin else None)
+        with cached.database_at(
+            ws,
+            server.text if server else "sqlite",
+            others,
+            lambda made: bring(made, others),
+            what=f"autogenerate of {scope.name}",
+        ) as made:
+            tmp = DatabaseURL.parse(made)
+            bring(made, "heads")
             result = _generate(
                 ws, staging, message, rev_id, placement, tmp, keep_own_tables, load_models
             )

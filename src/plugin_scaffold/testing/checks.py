@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import alembic_private
-from ..commands import migrate
+from ..commands import cached, migrate
 from ..commands.check import branch_findings, host_anchor
 from ..commands.check import relative as _relative
 from ..databases.schema import Snapshot, contents, differences, reflect, row_differences
@@ -101,6 +101,11 @@ class MigrationChecks:
             if self.graph.owner(script.get_revision(head)) != self.name  # type: ignore[arg-type]
         ]
 
+    @cached_property
+    def other_rows(self) -> tuple[str, ...]:
+        """:attr:`other_heads` as the version rows they leave (one name for one template)."""
+        return cached.heads_without(self.workspace, self.name)
+
     def is_host_table(self, name: str) -> bool:
         return not self.models.owns(name)
 
@@ -119,6 +124,34 @@ class MigrationChecks:
     @contextlib.contextmanager
     def scratch_database(self) -> Iterator[str]:
         with temporary_database(self.database, prefix=f"scaffold_{self.name}") as url:
+            yield url
+
+    @contextlib.contextmanager
+    def database_at(self, heads: Sequence[str], doing: str) -> Iterator[str]:
+        """A scratch database at ``heads``, copied from their template (built on first use:
+        an empty database upgraded to them in one run, ``doing`` said if that fails)."""
+
+        def build(url: str) -> None:
+            self._run(
+                f"{doing} on {self.where(url)}", migrate.upgrade, self.bound(url), tuple(heads)
+            )
+
+        with cached.database_at(
+            self.workspace,
+            self.database,
+            heads,
+            build,
+            prefix=f"scaffold_{self.name}",
+            what=f"checks of {self.name}",
+        ) as url:
+            yield url
+
+    @contextlib.contextmanager
+    def prepared(self) -> Iterator[str]:
+        """A scratch database at the heads of everything but this plugin (see :meth:`prepare`)."""
+        heads = self.other_rows
+        doing = f"upgrading to {', '.join(heads)} (every head but {self.name}'s)"
+        with self.database_at(heads, doing) as url:
             yield url
 
     def bound(self, url: str) -> Workspace:
@@ -165,9 +198,21 @@ class MigrationChecks:
             self.upgrade_empty_to_heads(url)
 
     def upgrade_empty_to_heads(self, url: str) -> None:
-        """The upgrade phase: one run to every head (no stepping), then where it got to."""
+        """The upgrade phase: one run to every head (no stepping), then where it got to.
+
+        When every revision but the plugin's runs before the plugin's in that run, and their
+        template is not cached yet, the run stops there to seed it, then goes on: the same
+        revisions in the same order.
+        """
         ws = self.bound(url)
-        self._run(f"upgrading an empty database to heads on {self.where(url)}", migrate.upgrade, ws)
+        doing = f"upgrading an empty database to heads on {self.where(url)}"
+        first = cached.first_from_empty(self.workspace, "heads", self.name)
+        if first is not None and set(first) == set(self.other_rows):
+            first = self.other_rows
+            if cached.can_seed(self.workspace, self.database, first):
+                self._run(doing, migrate.upgrade, ws, first)
+                cached.seed(self.workspace, self.database, first, url, f"checks of {self.name}")
+        self._run(doing, migrate.upgrade, ws)
         current = [r.revision for r in ws.current()]
         if not self.graph.at_heads(current):
             raise CheckFailed(
@@ -178,7 +223,11 @@ class MigrationChecks:
     def install_alone(self) -> None:
         """``<plugin>@head`` on an empty database brings what the plugin needs, then the plugin."""
         target = f"{self.name}@head"
-        with self.scratch_database() as url:
+        first = cached.first_from_empty(self.workspace, target, self.name)
+        if first is not None and set(first) == set(self.other_rows):
+            first = self.other_rows  # the same template as the other checks'
+        doing = f"upgrading an empty database to {target} alone"
+        with self.scratch_database() if first is None else self.database_at(first, doing) as url:
             ws = self.bound(url)
             self._run(
                 f"upgrading an empty database to {target} alone on {self.where(url)}",
@@ -218,7 +267,7 @@ class MigrationChecks:
         """Autogenerate finds no difference in the plugin's tables (types, server defaults)."""
         from ..commands.revision import check
 
-        with self.scratch_database() as url:
+        with self.prepared() as url:
             ws = self.bound(url)
             self._run(f"upgrading to heads on {self.where(url)}", migrate.upgrade, ws)
             try:
@@ -235,7 +284,7 @@ class MigrationChecks:
 
     def fresh_install(self) -> None:
         """Tables made from the models, stamped at the head, equal the migrated tables."""
-        with self.scratch_database() as migrated_url, self.scratch_database() as created_url:
+        with self.prepared() as migrated_url, self.prepared() as created_url:
             migrated = self.bound(migrated_url)
             self._run(
                 f"upgrading to heads on {self.where(migrated_url)}", migrate.upgrade, migrated
@@ -308,8 +357,8 @@ class MigrationChecks:
 
     def round_trips(self) -> None:
         """Each revision up, down, up: the host untouched, the downgrade a true undo."""
-        with self.scratch_database() as url:
-            ws = self.prepare(url)
+        with self.prepared() as url:
+            ws = self.bound(url)
             where = self.where(url)
             before = self.snapshot(url)
             for revision in self.order:
@@ -354,9 +403,9 @@ class MigrationChecks:
     def uninstall(self) -> None:
         """``downgrade <plugin>@base`` leaves the database as if the plugin was never installed."""
         target = f"{self.name}@base"
-        with self.scratch_database() as url:
+        with self.prepared() as url:
             where = self.where(url)
-            ws = self.prepare(url)
+            ws = self.bound(url)
             engine = make_engine(url)
 
             def host_rows() -> dict[str, list[dict[str, Any]]]:
@@ -402,8 +451,8 @@ class MigrationChecks:
 
     def _losing_rows(self) -> str:
         """The revision whose downgrade changes host rows, found one revision at a time."""
-        with self.scratch_database() as url:
-            ws = self.prepare(url)
+        with self.prepared() as url:
+            ws = self.bound(url)
             engine = make_engine(url)
             try:
                 host_tables = _fill_every_table(engine, self.is_host_table, self.reserved)
@@ -436,9 +485,9 @@ class MigrationChecks:
                 f"no rows given for the revisions of {self.name} (see docs/testing.md, "
                 "'Rows that must survive')"
             )
-        with self.scratch_database() as url:
+        with self.prepared() as url:
             where = self.where(url)
-            ws = self.prepare(url)
+            ws = self.bound(url)
             inserted: list[_Inserted] = []
             engine = make_engine(url)
             try:
