@@ -21,7 +21,6 @@ from ..databases.servers import temporary_database
 from . import migrate
 
 if TYPE_CHECKING:
-
     from .workspace import Workspace
 
 #: Bumped when what a template holds changes meaning.

@@ -96,9 +96,17 @@ def revision_files(ws: Workspace) -> list[Script]:
 
     A file that cannot be read at all (a syntax error) is reported as every command reports it:
     one line, exit 2.
+
+    When the workspace's graph can be read, its revisions are the files: reading the graph
+    refuses a revision id or a branch label used twice, so each file is there once, and none is
+    read again. Only a graph that cannot be read is read here file by file, to find the fault.
     """
     from alembic.script import ScriptDirectory
 
+    try:
+        return list(ws.graph.revisions)
+    except ConfigError:
+        pass
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

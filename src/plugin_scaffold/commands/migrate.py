@@ -119,6 +119,24 @@ def upgrade(
     )
 
 
+def upgrade_scratch(
+    ws: Workspace,
+    made: str,
+    *,
+    target: str | tuple[str, ...],
+    why: str,
+    before: Callable[[], None] | None = None,
+) -> None:
+    """Upgrade the scratch database ``made`` to ``target``; a failure says ``why`` a scratch
+    database was upgraded (``{kind}`` in it: the database's kind). ``before``: see
+    :meth:`Workspace.run`'s ``before_configure``."""
+    url = DatabaseURL.parse(made)
+    try:
+        upgrade(ws, target, url=url, before_configure=before)
+    except ScaffoldError as exc:
+        raise type(exc)(f"{exc}; {why.format(kind=url.kind)}") from None
+
+
 def upgrade_steps(ws: Workspace, init: HostInitRun | None) -> Callable[[Any, Any], list[Any]]:
     """The steps of an upgrade towards a destination from the rows Alembic is shown, in the
     order they run (see :func:`upgrade`)."""
@@ -130,7 +148,7 @@ def upgrade_steps(ws: Workspace, init: HostInitRun | None) -> Callable[[Any, Any
         planned = alembic_private.upgrade_plan(script, destination, rev)
         # "heads" already plans every head; any other target may stop a host branch short.
         if destination != "heads":
-            needed = graph.host_branches_needed(run(step) for step in planned)
+            needed = graph.host_branches_needed([run(step) for step in planned])
             if init is not None and init.armed and needed:
                 needed = graph.host_heads  # a fresh host gets its init: all of the host
             planned_ids = {run(step).revision for step in planned}

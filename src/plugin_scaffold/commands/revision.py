@@ -9,6 +9,7 @@ empty diff; the file appears in the plugin's folder in one step and never replac
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -525,28 +526,22 @@ def _autogenerate(
     else:
         server = url or (DatabaseURL.parse(own).twin(False) if own else None)
 
-        def bring(made: str, target: str | tuple[str, ...]) -> None:
-            tmp = DatabaseURL.parse(made)
-            try:
-                migrate.upgrade(ws, target, url=tmp, before_configure=load_models)
-            except ScaffoldError as exc:
-                raise type(exc)(
-                    f"{exc}; the database is behind its heads, so autogenerate compares "
-                    f"with a scratch database ({tmp.kind}): bring the database to every "
-                    "head (scaffold upgrade) and run revision again"
-                ) from None
-
+        why = (
+            "the database is behind its heads, so autogenerate compares with a scratch database "
+            "({kind}): bring the database to every head (scaffold upgrade) and run revision again"
+        )
+        bring = functools.partial(migrate.upgrade_scratch, ws, why=why, before=load_models)
         # From the cached template of every head but the plugin's (cached.py), then its own.
         others = cached.heads_without(ws, scope.plugin.name if scope.plugin else None)
         with cached.database_at(
             ws,
             server.text if server else "sqlite",
             others,
-            lambda made: bring(made, others),
+            functools.partial(bring, target=others),
             what=f"autogenerate of {scope.name}",
         ) as made:
             tmp = DatabaseURL.parse(made)
-            bring(made, "heads")
+            bring(made, target="heads")
             result = _generate(
                 ws, staging, message, rev_id, placement, tmp, keep_own_tables, load_models
             )
