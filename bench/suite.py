@@ -472,6 +472,22 @@ def report(
     bench/run.py can call it with its own layout. Raises :class:`BenchError` (or a
     ``ScaffoldError``, ``ServerUnavailable``) when a run fails or the revision is not named.
     """
+    with _benched(layout, database):
+        runs = Runs(layout, database)
+        named = runs.check_failure_is_named()
+        timings = measure(runs, repeat, stepwise, log)
+        same = runs.same_work()
+    return (
+        f"the suite's upgrade phase for plugin {layout.chosen} on {database}, median of {repeat} "
+        f"run(s) in one process; a failing revision, as the suite reports it:\n  {named}\n"
+        f"{same}\n" + table(timings)
+    )
+
+
+@contextlib.contextmanager
+def _benched(layout: Layout, database: str) -> Iterator[None]:
+    """What every measurement here runs in: hostgen's modules importable, its INFO logging off,
+    and on SQLite the files in memory."""
     # hostgen's alembic.ini logs every revision at INFO, and env.py applies it on each run.
     logging.disable(logging.INFO)
     # What hostgen's env.py imports: the host and every plugin, as installs would make them.
@@ -486,17 +502,9 @@ def report(
         # what is measured.
         tempfile.tempdir = str(shm)
     try:
-        runs = Runs(layout, database)
-        named = runs.check_failure_is_named()
-        timings = measure(runs, repeat, stepwise, log)
-        same = runs.same_work()
+        yield
     finally:
         tempfile.tempdir = saved
-    return (
-        f"the suite's upgrade phase for plugin {layout.chosen} on {database}, median of {repeat} "
-        f"run(s) in one process; a failing revision, as the suite reports it:\n  {named}\n"
-        f"{same}\n" + table(timings)
-    )
 
 
 def report_whole(
@@ -506,25 +514,17 @@ def report_whole(
     log: Callable[[str], None] = lambda text: None,
 ) -> str:
     """The whole suite and autogenerate behind heads, each against its baseline, as tables."""
-    logging.disable(logging.INFO)
-    for folder in [str(layout.host), *(str(layout.project(n) / "src") for n in layout.names)]:
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
-    shm = Path("/dev/shm")
-    saved = tempfile.tempdir
-    if database == "sqlite" and shm.is_dir() and os.access(shm, os.W_OK):
-        tempfile.tempdir = str(shm)
-    try:
+    with _benched(layout, database):
         whole = Whole(layout, database, layout.root / "cache")
-        suite = measure_whole(whole, repeat, log)
-        same = whole.same_work()
-        autogenerate = measure_autogenerate(whole, repeat, log)
-    finally:
-        tempfile.tempdir = saved
-        with whole.cache_on(True), contextlib.suppress(ImportError):
-            from plugin_scaffold.databases import templates  # type: ignore[attr-defined]
+        try:
+            suite = measure_whole(whole, repeat, log)
+            same = whole.same_work()
+            autogenerate = measure_autogenerate(whole, repeat, log)
+        finally:
+            with whole.cache_on(True), contextlib.suppress(ImportError):
+                from plugin_scaffold.databases import templates  # type: ignore[attr-defined]
 
-            templates.clear()
+                templates.clear()
     return (
         f"the whole MigrationSuite of plugin {layout.chosen} ({layout.revisions} revisions, one "
         f"table) on {database}, median of {repeat} run(s) in one process\n{same}\n"
