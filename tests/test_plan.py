@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import random
+import shutil
 import sqlite3
 import sys
 from dataclasses import dataclass, field
@@ -225,10 +226,17 @@ def test_plan_is_the_order_the_command_applies(
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("plan")
     run_scaffold("new", "media_tags", str(tmp / "media_tags"), cwd=tmp)
     return tmp / "media_tags"
+
+
+@pytest.fixture
+def project(rendered: Path, tmp_path: Path) -> Path:
+    """A copy of the rendered plugin, its development database not made yet."""
+    shutil.copytree(rendered, tmp_path / "media_tags")
+    return tmp_path / "media_tags"
 
 
 def test_upgrade_plan_prints_the_steps_and_runs_nothing(project: Path) -> None:
