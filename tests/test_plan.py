@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_scaffold, versions
+from hosts import make_host
 from plugin_scaffold.commands import migrate
 from plugin_scaffold.commands.plan import plan
 from plugin_scaffold.commands.workspace import Workspace
@@ -289,3 +290,18 @@ def test_plan_refuses_bad_input(project: Path, argv: list[str], message: str) ->
     done = run_scaffold(*argv, cwd=project, check=2)
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_plan_of_a_missing_sqlite_file_is_read_from_env_py_as_the_upgrade_runs_it(
+    tmp_path: Path,
+) -> None:
+    """An env.py that builds its own engine (alembic init's): on SQLite, Alembic commits each
+    DDL statement; the plan says so for a file not made yet too, and does not make it."""
+    ini = make_host(tmp_path / "host", env_style="url")
+    database = tmp_path / "new.db"
+    done = run_scaffold(
+        "-c", str(ini), "--url", f"sqlite:///{database}", "upgrade", "--plan", cwd=tmp_path
+    )
+    assert "transactions: each DDL statement commits by itself" in done.stdout
+    assert "2 revisions to run; nothing was run" in done.stdout
+    assert not database.exists()

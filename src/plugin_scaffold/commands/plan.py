@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import alembic_private
+from ..databases.servers import temporary_database
 from ..databases.urls import DatabaseURL
 from ..errors import UsageError
 from ..graph.revisions import Graph
@@ -138,10 +139,12 @@ def plan(
         return []  # nothing runs
 
     if url is not None and url.missing_sqlite_file is not None:
-        # Reading it would create the file: the plan of an empty database, as upgrade makes it.
-        if init is not None:
-            init.armed = True
-        planned.extend(steps(target, ()))
+        # Reading it would create the file: env.py runs on an empty scratch file instead, so
+        # the plan (and how env.py groups transactions) is that of the database upgrade makes.
+        with temporary_database("sqlite") as scratch:
+            ws.run(
+                fn, DatabaseURL.parse(scratch), dont_mutate=True, lock=False, destination_rev=target
+            )
     else:
         ws.run(fn, url, dont_mutate=True, lock=False, destination_rev=target)
     found.unknown = list(ws.unknown.rows)
