@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from .errors import ScaffoldError
 
 if TYPE_CHECKING:
-    from .commands.migrate import Migrated, RowChange
+    from .commands.migrate import RowChange
     from .commands.workspace import Workspace
+    from .databases.waits import LockTrace
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -523,8 +524,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         trace_locks=args.trace_locks,
     )
     target = f"{args.plugin}@head" if args.plugin else args.revision or "heads"
-    if args.trace_locks:
-        return _lock_report(ws, applied)
+    if applied.trace is not None:
+        return _lock_report(ws, applied.trace)
     if not args.sql:
         _moved(ws, "upgrade", target, applied.count)
     _host_only(ws)
@@ -544,18 +545,18 @@ def _lock_timeout(args: argparse.Namespace) -> float | None:
     return parse_duration(args.lock_timeout)
 
 
-def _lock_report(ws: Workspace, done: Migrated) -> int:
+def _lock_report(ws: Workspace, trace: LockTrace) -> int:
     """Print what ``upgrade --trace-locks`` read: exit 1 when a revision takes ACCESS
     EXCLUSIVE on a host table."""
     from .commands.progress import revision_text
     from .databases.waits import strongest
 
-    count = len(done.traced)
+    count = len(trace.revisions)
     _say(
         f"traced {count} revision{'s' if count != 1 else ''} on {_database(ws)}: rolled back, "
         "nothing changed"
     )
-    for traced in done.traced:
+    for traced in trace.revisions:
         _say(revision_text(ws.graph, traced.revision))
         if not traced.locks:
             _say("  no new table lock")
@@ -565,18 +566,18 @@ def _lock_report(ws: Workspace, done: Migrated) -> int:
         for lock in locks:
             note = (
                 "created by this run: nobody else sees it yet"
-                if lock.table in done.new_tables
+                if trace.is_new(lock.table)
                 else f"host table: {lock.blocks}"
-                if lock.table in done.host_tables
+                if lock.table in trace.host_tables
                 else lock.blocks
             )
             _say(f"  {lock.table:<{width}}  {lock.sql_mode:<{mode_width}}  {note}")
-    if done.stopped_before is not None:
+    if trace.stopped_before is not None:
         _say(
-            f"stopped before {revision_text(ws.graph, done.stopped_before)}: it commits midway "
+            f"stopped before {revision_text(ws.graph, trace.stopped_before)}: it commits midway "
             "(autocommit_block), and a run that commits cannot be rolled back"
         )
-    findings = done.lock_findings()
+    findings = trace.findings()
     for revision, table in findings:
         _say(
             f"finding: revision {revision} takes ACCESS EXCLUSIVE on host table {table}: every "

@@ -18,7 +18,7 @@ from .. import alembic_private
 from ..databases import waits
 from ..databases.urls import DatabaseURL, redact
 from ..databases.versiontable import VersionTable
-from ..databases.waits import LockTrace, TracedRevision
+from ..databases.waits import LockTrace
 from ..errors import ScaffoldError, UsageError
 from ..graph import orphans
 from ..graph.revisions import Graph
@@ -35,26 +35,12 @@ if TYPE_CHECKING:
 @dataclass
 class Migrated:
     """What an upgrade or downgrade did: how many revisions ran, and the databases (as they
-    may be printed) on which the host's ``host-init`` ran. With ``trace_locks``: the locks
-    each revision took, the tables that existed before and belong to no plugin (the host's),
-    the tables the run created, and the revision the trace stopped before (it commits)."""
+    may be printed) on which the host's ``host-init`` ran; with ``trace_locks``, the locks
+    each revision took (:class:`LockTrace`)."""
 
     count: int
     initialised: list[str] = field(default_factory=list)
-    traced: list[TracedRevision] = field(default_factory=list)
-    host_tables: set[str] = field(default_factory=set)
-    new_tables: set[str] = field(default_factory=set)
-    stopped_before: str | None = None
-
-    def lock_findings(self) -> list[tuple[str, str]]:
-        """(revision, table) where a revision takes ACCESS EXCLUSIVE on a host table: every
-        query of the site on that table waits for the rest of the run."""
-        return [
-            (traced.revision, lock.table)
-            for traced in self.traced
-            for lock in traced.locks
-            if lock.mode == "AccessExclusiveLock" and lock.table in self.host_tables
-        ]
+    trace: LockTrace | None = None
 
 
 def upgrade(
@@ -115,7 +101,7 @@ def upgrade(
         progress=progress,
         before_configure=before_configure,
         lock_timeout=lock_timeout,
-        trace=LockTrace() if trace_locks else None,
+        trace_locks=trace_locks,
     )
 
 
@@ -312,7 +298,7 @@ def _migrate(
     progress: bool = False,
     before_configure: Callable[[], None] | None = None,
     lock_timeout: float | None = None,
-    trace: LockTrace | None = None,
+    trace_locks: bool = False,
 ) -> Migrated:
     """Run env.py with ``steps`` towards ``target`` (``START:END`` only with --sql).
 
@@ -329,7 +315,8 @@ def _migrate(
 
     ``verb`` (``upgrading``) begins the progress line (shown with ``progress``). ``init``:
     the host's ``host-init``, run when the database starts empty (see :class:`HostInitRun`).
-    ``trace``: read the locks of each revision, and roll the run back (see :func:`_traced`).
+    ``trace_locks``: read the locks of each revision, and roll the run back (see
+    :func:`_traced`).
     """
     starting = offline_start
     if isinstance(target, str) and ":" in target:
@@ -339,7 +326,8 @@ def _migrate(
         starting = _rows_for(ws, start)
     counted = [0]
     initialised: list[str] = []
-    result = Migrated(0, initialised)
+    trace = LockTrace() if trace_locks else None
+    result = Migrated(0, initialised, trace)
 
     def fn(rev: Any, context: MigrationContext) -> Any:
         if sql:
@@ -357,7 +345,7 @@ def _migrate(
             init.start(rev, context)
         planned = list(steps(target, rev))
         if trace is not None:
-            planned = _traced(ws, context, trace, planned, result)
+            planned = _traced(ws, context, trace, planned)
         counted[0] += len(planned)  # env.py may migrate several databases (multidb)
         line.planned(len(planned))
         return planned
@@ -391,11 +379,6 @@ def _migrate(
             commit=trace is None,
         )
     result.count = counted[0]
-    if trace is not None:
-        result.traced = trace.revisions or []
-        result.new_tables = {
-            lock.table for r in result.traced for lock in r.locks if trace.is_new(lock.table)
-        }
     return result
 
 
@@ -419,7 +402,6 @@ def _traced(
     context: MigrationContext,
     trace: LockTrace,
     planned: list[Any],
-    result: Migrated,
 ) -> list[Any]:
     """Start reading locks on the run's connection; the steps that can be traced.
 
@@ -443,15 +425,15 @@ def _traced(
     assert connection is not None  # for mypy, which does not narrow through "is not"
     trace.start(connection)
     models = ws.load_models()
-    result.host_tables = {
+    trace.host_tables = {
         table
-        for table in trace.before or ()
+        for table in trace.before
         if table != trace.ignored and not any(m.owns(table) for m in models.values())
     }
     for number, step in enumerate(planned):
         revision = alembic_private.step_revision(step)
         if commits_midway(Path(revision.path)):
-            result.stopped_before = revision.revision
+            trace.stopped_before = revision.revision
             return planned[:number]
     return planned
 

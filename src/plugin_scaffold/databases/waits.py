@@ -12,7 +12,7 @@ import contextlib
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError, first_line
@@ -306,21 +306,23 @@ class LockTrace:
     Locks are held until the transaction ends, so each revision is shown the locks the run
     did not hold before it: a lock an earlier revision of the run already took is listed
     under that one. ``ignored``: the version table, which every revision writes.
+    ``host_tables``: the tables that existed before and belong to no plugin (set by the
+    caller); ``stopped_before``: the revision the trace stopped before (it commits midway).
     """
 
     ignored: str = "alembic_version"
-    before: set[str] | None = None
-    held: set[HeldLock] | None = None
-    revisions: list[TracedRevision] | None = None
+    before: set[str] = field(default_factory=set)
+    held: set[HeldLock] = field(default_factory=set)
+    revisions: list[TracedRevision] = field(default_factory=list)
+    host_tables: set[str] = field(default_factory=set)
+    stopped_before: str | None = None
 
     def start(self, connection: Connection) -> None:
         self.before = existing_tables(connection)
         self.held = held_locks(connection)
-        self.revisions = []
 
     def applied(self, *, ctx: Any, step: Any, **_: Any) -> None:
         """Alembic's ``on_version_apply``."""
-        assert self.held is not None and self.revisions is not None
         now = held_locks(ctx.connection)
         new = sorted(
             (lock for lock in now - self.held if lock.table != self.ignored),
@@ -331,4 +333,14 @@ class LockTrace:
 
     def is_new(self, table: str) -> bool:
         """Whether the run created ``table`` (nobody else can see it: its locks wait on none)."""
-        return self.before is not None and table not in self.before
+        return table not in self.before
+
+    def findings(self) -> list[tuple[str, str]]:
+        """(revision, table) where a revision takes ACCESS EXCLUSIVE on a host table: every
+        query of the site on that table waits for the rest of the run."""
+        return [
+            (traced.revision, lock.table)
+            for traced in self.revisions
+            for lock in traced.locks
+            if lock.mode == "AccessExclusiveLock" and lock.table in self.host_tables
+        ]
