@@ -208,3 +208,38 @@ def test_hand_over_transaction_lets_autocommit_block_commit_the_run_so_far(
         names = {r[0] for r in connection.exec_driver_sql("SELECT name FROM sqlite_master")}
     assert names == {"before_block", "in_block"}
     engine.dispose()
+
+
+def test_script_directory_hands_revision_files_to_the_loader_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    """Each revision file goes through the loader once; env.py is loaded as Alembic loads it;
+    Alembic's own loader is back in place once the graph is read."""
+    from alembic import util
+
+    config = _config(tmp_path)
+    (tmp_path / "host" / "env.py").write_text("LOADED_BY_ALEMBIC = True\n")
+    handed: list[str] = []
+
+    def load_file(path: str, load: object) -> object:
+        handed.append(Path(path).name)
+        return load()  # type: ignore[operator]
+
+    original = util.load_python_file
+    script = alembic_private.script_directory(config, load_file)
+    assert sorted(script.get_heads()) == ["h2", "m"]
+    assert sorted(handed) == ["h1_.py", "h2_.py", "m_.py", "p1_.py", "p2a_.py", "p2b_.py"]
+    assert util.load_python_file is original
+    assert sorted(r.revision for r in alembic_private.revision_files(script)) == [
+        "h1",
+        "h2",
+        "m",
+        "p1",
+        "p2a",
+        "p2b",
+    ]
+    assert len(handed) == 12
+    assert util.load_python_file(tmp_path / "host", "env.py").LOADED_BY_ALEMBIC
+    assert len(handed) == 12
+    # Without a loader, Alembic's own ScriptDirectory.
+    assert sorted(alembic_private.script_directory(config, None).get_heads()) == ["h2", "m"]

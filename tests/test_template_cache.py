@@ -294,9 +294,9 @@ def test_cache_list_and_clear_show_and_remove_files_and_server_templates(
     listed = run_scaffold("cache", "list", cwd=tmp_path, env=env).stdout
     names = [entry.name for entry in templates.entries()]
     assert len(names) == 2 and all(n in listed for n in names), listed
-    assert "2 template(s) kept" in listed
+    assert "2 template(s) and the revisions of" in listed and "kept" in listed
     cleared = run_scaffold("cache", "clear", cwd=tmp_path, env=env).stdout
-    assert "2 template(s) removed" in cleared, cleared
+    assert "2 template(s) and the revisions of" in cleared and "removed" in cleared, cleared
     assert templates.entries() == [] and server_templates() == []
     assert not list((cache / "templates").glob("*.db"))
     # Bad input: one line, exit 2.

@@ -14,12 +14,15 @@ five others.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
     from alembic.script import Script, ScriptDirectory
@@ -37,6 +40,51 @@ def revision_files(script: ScriptDirectory) -> list[Script]:
     at fault.
     """
     return list(script._load_revisions())
+
+
+def script_directory(
+    config: Config, load_file: Callable[[str, Callable[[], ModuleType]], Any] | None
+) -> ScriptDirectory:
+    """``ScriptDirectory.from_config(config)``, whose revision files are loaded by ``load_file``.
+
+    ``load_file(path, load)`` returns what Alembic keeps as the file's module: ``load()`` loads
+    it (Alembic's own loader), or a stand-in with the same ``revision``, ``down_revision``,
+    ``branch_labels``, ``depends_on`` and docstring. Alembic lists the version folders and makes
+    each ``Script`` as it always does; only the loading of revision files is handed over, and
+    only while Alembic's ``_load_revisions`` runs (never env.py's).
+    """
+    from alembic import util
+    from alembic.script import ScriptDirectory
+    from alembic.script.revision import RevisionMap
+
+    script = ScriptDirectory.from_config(config)
+    if load_file is None:
+        return script
+    listed = script._load_revisions
+    original = util.load_python_file
+
+    def load_python_file(dir_: Any, filename: Any) -> Any:
+        path = os.path.join(os.fspath(dir_), os.path.basename(os.fspath(filename)))
+        return load_file(path, lambda: original(dir_, filename))
+
+    def load_revisions() -> Iterator[Script]:
+        inner = listed()
+        while True:
+            # Alembic looks ``util.load_python_file`` up at each call: it is replaced for one
+            # step of Alembic's generator at a time, so that nothing else sees it.
+            util.load_python_file = load_python_file
+            try:
+                made = next(inner, None)
+            finally:
+                util.load_python_file = original
+            if made is None:
+                return
+            yield made
+
+    # What ScriptDirectory.__init__ does with its own generator.
+    script._load_revisions = load_revisions  # type: ignore[method-assign]
+    script.revision_map = RevisionMap(load_revisions)
+    return script
 
 
 def upgrade_plan(

@@ -907,23 +907,32 @@ def _cache_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "action",
         choices=["list", "clear"],
-        help="list the template databases kept, or remove them all (--url: their PostgreSQL "
-        "or MariaDB server; default SCAFFOLD_POSTGRES_URL's and SCAFFOLD_MYSQL_URL's)",
+        help="list the template databases and revision records kept, or remove them all "
+        "(--url: the templates' PostgreSQL or MariaDB server; default SCAFFOLD_POSTGRES_URL's "
+        "and SCAFFOLD_MYSQL_URL's)",
     )
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
     from .databases import templates
+    from .graph import headers
 
     notes: list[str] = []
     servers = [args.url] if args.url else []
-    found = (templates.clear if args.action == "clear" else templates.entries)(servers, notes)
+    clear = args.action == "clear"
+    found = (templates.clear if clear else templates.entries)(servers, notes)
     for entry in found:
-        _say(entry.line() if args.action == "list" else f"removed {entry.name} ({entry.where})")
+        _say(f"removed {entry.name} ({entry.where})" if clear else entry.line())
+    recorded = headers.clear() if clear else headers.records()
+    for where, files in recorded:
+        _say(f"{'removed ' if clear else ''}revisions  {where}  {files} file(s)")
     for note in notes:
         print(f"scaffold: {note}", file=sys.stderr, flush=True)
-    kept = "removed" if args.action == "clear" else "kept"
-    _say(f"{len(found)} template(s) {kept} (cache folder {templates.folder()})")
+    kept = "removed" if clear else "kept"
+    _say(
+        f"{len(found)} template(s) and the revisions of {len(recorded)} folder(s) {kept} "
+        f"(cache folder {templates.folder()})"
+    )
     return 1 if notes and servers else 0
 
 

@@ -24,7 +24,7 @@ from ..databases.urls import DatabaseURL, is_placeholder, remember_secrets
 from ..databases.versiontable import VersionTable, VersionWidth
 from ..databases.waits import every_connection
 from ..errors import ConfigError, PluginError, ScaffoldError, UsageError, first_line, unknown_plugin
-from ..graph import orphans
+from ..graph import headers, orphans
 from ..graph.revisions import Graph
 from ..host.environment import (
     MigrationFn,
@@ -160,10 +160,10 @@ class Workspace:
 
     @cached_property
     def script(self) -> ScriptDirectory:
-        from alembic.script import ScriptDirectory
-
+        kept = headers.kept()
         while True:
-            script = ScriptDirectory.from_config(self.config)
+            loader = kept.load if kept is not None else None
+            script = alembic_private.script_directory(self.config, loader)
             failed: Exception | None = None
             # Alembic only warns of a revision id used twice (then runs either file) and of a
             # name pointing nowhere: scaffold refuses both, in one line and without the noise.
@@ -175,6 +175,8 @@ class Workspace:
                     failed = exc
             if any("is present more than once" in str(w.message) for w in caught):
                 raise ConfigError(_duplicate_ids(script))
+            if kept is not None:
+                kept.save()
             if failed is None:
                 return script
             if not self._leave_out_foreign(script):
@@ -461,13 +463,16 @@ def _unreadable(folder: Path) -> str | None:
     if not os.access(folder, os.R_OK | os.X_OK):
         return "permission denied"
     try:
-        names = os.listdir(folder)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if (
+                    entry.name.endswith(".py")
+                    and entry.is_file()
+                    and not os.access(entry.path, os.R_OK)
+                ):
+                    return f"{entry.name}: permission denied"
     except OSError as exc:
         return exc.strerror or str(exc)
-    for name in names:
-        path = folder / name
-        if name.endswith(".py") and path.is_file() and not os.access(path, os.R_OK):
-            return f"{name}: permission denied"
     return None
 
 
