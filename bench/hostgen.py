@@ -378,6 +378,9 @@ class Layout:
             **os.environ,
             "PYTHONPATH": os.pathsep.join([*paths, *([inherited] if inherited else [])]),
         }
+        # scaffold's cache (revision records, template databases) in a folder of this run,
+        # filled by the first, untimed run of each command as bytecode is.
+        env["SCAFFOLD_CACHE_DIR"] = str(self.root / "cache")
         if bytecode:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = str(self.root / "pycache")

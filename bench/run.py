@@ -143,7 +143,7 @@ def measure(case: Case, repeat: int, env: dict[str, str], log: Callable[[str], N
 
 
 class Cases:
-    """The six cases on three generated hosts, and the checks that both tools did the same work.
+    """The eight cases on three generated hosts, and the checks that both tools did the same work.
 
     The checked run of each command also warms it up: bytecode caches, the OS's file cache.
     ``other`` is the host of another plugin system, run in its own environment ``other_env``;
@@ -171,8 +171,15 @@ class Cases:
     def all(self) -> list[Case]:
         return [
             self.help(),
-            self.heads(),
-            self.upgrade(self.layout, "upgrade heads (fresh SQLite file)"),
+            self.heads(self.layout),
+            self.heads(self.large, self.large_env),
+            self.upgrade(self.layout, "upgrade heads (fresh SQLite file)", target=1.0),
+            self.upgrade(
+                self.large,
+                f"upgrade heads ({self.large.total_revisions:,} revisions)",
+                self.large_env,
+                target=1.0,
+            ),
             self.autogenerate(),
             self.upgrade(
                 self.other,
@@ -192,14 +199,14 @@ class Cases:
             check=self._check_help,
         )
 
-    def heads(self) -> Case:
-        ini = str(self.layout.ini)
+    def heads(self, layout: Layout, env: dict[str, str] | None = None) -> Case:
+        ini = str(layout.ini)
         return Case(
-            f"heads ({self.layout.total_revisions:,} revisions, {self.layout.plugins} plugins)",
-            1.2,
-            raw=lambda i: Command([self.alembic, "heads"], self.layout.host),
-            scaffold=lambda i: Command([self.scaffold, "-c", ini, "heads"], self.layout.host),
-            check=self._check_heads,
+            f"heads ({layout.total_revisions:,} revisions, {layout.plugins} plugins)",
+            1.0,
+            raw=lambda i: Command([self.alembic, "heads"], layout.host, None, env),
+            scaffold=lambda i: Command([self.scaffold, "-c", ini, "heads"], layout.host, None, env),
+            check=lambda case, env: self._check_heads(case, env, layout),
         )
 
     @staticmethod
@@ -291,11 +298,11 @@ class Cases:
                 raise BenchError(f"{prog} --help printed no usage line:\n{result.stdout[:500]}")
         return "both print their usage"
 
-    def _check_heads(self, case: Case, env: dict[str, str]) -> str:
+    def _check_heads(self, case: Case, env: dict[str, str], layout: Layout) -> str:
         raw = timed(case.raw(-1), env)[1].stdout
         ours = timed(case.scaffold(-1), env)[1].stdout
         # Every plugin's head, and the core head (a dependency is not a down revision).
-        wanted = self.layout.plugins + 1
+        wanted = layout.plugins + 1
         if sorted(raw.splitlines()) != sorted(ours.splitlines()) or len(raw.splitlines()) != wanted:
             raise BenchError(
                 f"heads differ or are not {wanted}:\nalembic:\n{raw}\nscaffold:\n{ours}"
