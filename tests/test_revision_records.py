@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,13 @@ def _noting(versions_folder: Path, marker: Path, rev: str, down: str, *, head: s
     return path
 
 
+def _aged(folder: Path) -> None:
+    """The folder's files as a checkout leaves them: modified a while ago (a file modified in
+    the last few milliseconds is not recorded, as its next change could keep its times)."""
+    for path in folder.glob("*.py"):
+        os.utime(path, ns=(path.stat().st_atime_ns, time.time_ns() - 10**10))
+
+
 def _loads(marker: Path) -> list[str]:
     return marker.read_text().split() if marker.exists() else []
 
@@ -60,6 +68,7 @@ def host(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
     ini = make_host(tmp_path / "host", labelled=False)
     marker = tmp_path / "loads.txt"
     _noting(ini.parent / "migrations" / "versions", marker, "noting0003", revision_id(2))
+    _aged(ini.parent / "migrations" / "versions")
     return ini, marker, {"SCAFFOLD_CACHE_DIR": str(tmp_path / "cache")}
 
 
@@ -136,6 +145,7 @@ def test_a_file_that_does_not_assign_literals_once_is_loaded_every_time(
     _noting(
         folder, marker, "noting0003", "", head=head.format(rev="noting0003", down=revision_id(2))
     )
+    _aged(folder)
     env = {"SCAFFOLD_CACHE_DIR": str(tmp_path / "cache")}
     for _ in range(2):
         assert run_scaffold("heads", cwd=ini.parent, env=env).stdout == "noting0003 (head)\n"
@@ -161,6 +171,7 @@ def test_annotated_assignments_and_merges_are_kept(tmp_path: Path) -> None:
             "from pathlib import Path\nfrom typing import Sequence, Union",
         )
     )
+    _aged(folder)
     env = {"SCAFFOLD_CACHE_DIR": str(tmp_path / "cache")}
     for _ in range(3):
         assert run_scaffold("heads", cwd=ini.parent, env=env).stdout == "merge0004 (head)\n"
@@ -211,3 +222,24 @@ def test_cache_list_and_clear_show_and_remove_the_records(
     assert not list((Path(env["SCAFFOLD_CACHE_DIR"]) / "revisions").glob("*.json"))
     run_scaffold("heads", cwd=ini.parent, env=env)
     assert _loads(marker) == ["noting0003", "noting0003"]
+
+
+def test_a_file_modified_just_now_is_not_recorded(tmp_path: Path) -> None:
+    """Its next change could come within the same tick of the file system's clock."""
+    ini = make_host(tmp_path / "host", labelled=False)
+    marker = tmp_path / "loads.txt"
+    folder = ini.parent / "migrations" / "versions"
+    _aged(folder)
+    path = _noting(folder, marker, "noting0003", revision_id(2))
+    loader = headers.Headers(tmp_path / "records")
+    from alembic.config import Config
+
+    from plugin_scaffold import alembic_private
+
+    config = Config(str(ini))
+    script = alembic_private.script_directory(config, loader.load)
+    assert script.get_heads() == ["noting0003"]
+    loader.save()
+    (record,) = (tmp_path / "records").glob("*.json")
+    recorded = json.loads(record.read_text())["files"]
+    assert path.name not in recorded and f"{revision_id(1)}_first.py" in recorded

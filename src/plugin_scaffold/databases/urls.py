@@ -301,6 +301,9 @@ def redact_text(text: str) -> str:
     process was given by value (:func:`remember_secrets`), then anything placed like one."""
     if _secrets_pattern is not None:
         text = _secrets_pattern.sub("***", text)
+    lowered = text.lower()
+    if "@" not in text and "pass" not in lowered and "pwd" not in lowered:
+        return text  # nothing below can match (a line per revision goes through here)
     text = _URL_USERINFO.sub(r"\1***@", text)
     text = _QUERY_PASSWORD.sub(r"\1***", text)
     text = _BARE_USERINFO.sub(r"\1***@", text)

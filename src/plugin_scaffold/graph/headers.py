@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,10 @@ from typing import Any
 DECLARED = ("revision", "down_revision", "branch_labels", "depends_on")
 #: Names Alembic asks with ``hasattr``: answered from the record, without loading the file.
 PROBED = ("_alembic_source_encoding",)
+#: A file modified this recently is not recorded: the file system's clock may be coarse enough
+#: that a second change within the same tick would leave its modification time as it was (as
+#: git's index does with "racily clean" files).
+RACY_NS = 50_000_000
 #: The record's format; a record of another is read as empty.
 FORMAT = 1
 
@@ -83,7 +88,8 @@ class Headers:
         if kept is not None and kept["stat"] == stat:
             return Declared(_values(kept), kept["doc"], load)
         module = load()
-        header = header_of(Path(path), module) if name.endswith(".py") else None
+        racy = time.time_ns() - stat[0] < RACY_NS
+        header = header_of(Path(path), module) if name.endswith(".py") and not racy else None
         if header is not None:
             record[name] = {"stat": stat, **header}
             self._changed.add(where)
