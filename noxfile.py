@@ -79,6 +79,7 @@ COMPAT_TESTS = [
     "tests/test_installed_host.py",
     "tests/test_alembic_versions.py",
     "tests/test_alembic_private.py",
+    "tests/test_revision_records.py",
     "tests/test_redirect.py",
 ]
 
