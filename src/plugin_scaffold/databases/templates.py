@@ -42,6 +42,7 @@ from .servers import (
     _drop_database,
     _sweep_databases,
     check_server,
+    engine_kept,
     host_tag,
     make_engine,
     normalize_kind,
@@ -350,7 +351,8 @@ def _server_copy(
         scratch = unique_name(prefix)
         try:
             _clone(admin, kind, name, scratch)
-            yield base.with_database(scratch).text
+            with engine_kept(base.with_database(scratch).text) as url:
+                yield url
         finally:
             _drop_database(admin, kind, scratch)
     finally:
