@@ -142,6 +142,22 @@ def check_server(url: str | URL | DatabaseURL, *, from_variable: bool = True) ->
         ) from None
 
 
+#: Each server's administrative engine, once the server answered, by URL (see
+#: :func:`admin_engine`).
+_admins: dict[str, Engine] = {}
+
+
+def admin_engine(base: DatabaseURL, *, from_variable: bool = True) -> Engine:
+    """The engine that makes and drops databases on ``base``'s server (autocommit): the
+    server checked (:func:`check_server`) and the engine made on first use, then kept for the
+    process, with its dialect set up once (it pools no connection: none is left open)."""
+    admin = _admins.get(base.text)
+    if admin is None:
+        check_server(base, from_variable=from_variable)
+        admin = _admins[base.text] = make_engine(base, isolation_level="AUTOCOMMIT")
+    return admin
+
+
 #: The extra of plugin-scaffold that installs a driver, by the module the dialect imports.
 _DRIVER_EXTRAS = {"psycopg": "postgresql", "pymysql": "mysql"}
 #: What pip installs for other drivers whose distribution is not named as their module.
@@ -290,19 +306,13 @@ def temporary_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterato
         return
     if kind not in ("postgresql", "mysql"):
         raise ConfigError(f"cannot make a scratch database on {kind} ({base.redacted})")
-    check_server(base, from_variable=not given)
+    admin = admin_engine(base, from_variable=not given)
     name = unique_name(prefix)
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
+    _sweep_databases(admin, kind)
     try:
-        _sweep_databases(admin, kind)
-        try:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(
-                    f"CREATE DATABASE {admin.dialect.identifier_preparer.quote(name)}"
-                )
-            with engine_kept(base.with_database(name).text) as url:
-                yield url
-        finally:
-            _drop_database(admin, kind, name)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {admin.dialect.identifier_preparer.quote(name)}")
+        with engine_kept(base.with_database(name).text) as url:
+            yield url
     finally:
-        admin.dispose()
+        _drop_database(admin, kind, name)
