@@ -592,11 +592,11 @@ def _fill_every_table(
     metadata = MetaData()
     with engine.connect() as connection:
         metadata.reflect(connection)
-    names = [t.name for t in metadata.sorted_tables if keep(t.name) and t.name != "alembic_version"]
-    for name in names:
+    tables = [t for t in metadata.sorted_tables if keep(t.name) and t.name != "alembic_version"]
+    for table in tables:
         try:
             with engine.begin() as connection:
-                rows_mod.insert(connection, name, {}, reserved=reserved)
+                rows_mod.insert_into(connection, table, {}, reserved=reserved)
         except Exception:  # a table no sample fits (checks, triggers) keeps no row
             pass
-    return names
+    return [t.name for t in tables]
