@@ -6,6 +6,7 @@ table, column, index or type, so that a failing check can say what changed.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,11 +42,9 @@ def reflect(connection: Connection, *, versions: bool = True) -> Snapshot:
 
     inspector = inspect(connection)
     dialect = connection.dialect
-    tables: dict[str, dict[str, Description]] = {}
-    for name in sorted(inspector.get_table_names()):
-        if name == VERSION_TABLE:
-            continue
-        tables[name] = _table(inspector, name, dialect)
+    names = sorted(n for n in inspector.get_table_names() if n != VERSION_TABLE)
+    aspects = _aspects(inspector, names)
+    tables = {name: _table(aspects, name, dialect) for name in names}
     enums: dict[str, tuple[str, ...]] = {}
     sequences: frozenset[str] = frozenset()
     if dialect.name == "postgresql":
@@ -67,10 +66,54 @@ def reflect(connection: Connection, *, versions: bool = True) -> Snapshot:
     )
 
 
-def _table(inspector: Any, name: str, dialect: Any) -> dict[str, Description]:
+#: What is reflected of each table, as the inspector's ``get_<aspect>`` names it; the last two
+#: are not implemented by every dialect (counted as none there).
+_ASPECTS = (
+    "columns",
+    "pk_constraint",
+    "foreign_keys",
+    "indexes",
+    "unique_constraints",
+    "check_constraints",
+)
+_OPTIONAL = ("unique_constraints", "check_constraints")
+
+#: One aspect of one table, as the inspector gave it: ``(aspect, table) -> value``.
+Aspects = Callable[[str, str], Any]
+
+
+def _aspects(inspector: Any, names: list[str]) -> Aspects:
+    """Each aspect of the tables ``names``: with SQLAlchemy 2's ``get_multi_<aspect>``, one
+    call per aspect for all of them (one query each on PostgreSQL); with SQLAlchemy 1.4,
+    table by table."""
+    if not names or not hasattr(inspector, "get_multi_columns"):
+
+        def one(aspect: str, name: str) -> Any:
+            method = getattr(inspector, f"get_{aspect}")
+            return _optional(method, name) if aspect in _OPTIONAL else method(name)
+
+        return one
+    found: dict[str, dict[str, Any]] = {}
+    for aspect in _ASPECTS:
+        method = getattr(inspector, f"get_multi_{aspect}")
+        try:
+            by_key = method(filter_names=names)
+        except NotImplementedError:
+            if aspect not in _OPTIONAL:
+                raise
+            by_key = {}
+        found[aspect] = {table: value for (_schema, table), value in by_key.items()}
+
+    def multi(aspect: str, name: str) -> Any:
+        return found[aspect].get(name, {} if aspect == "pk_constraint" else [])
+
+    return multi
+
+
+def _table(aspects: Aspects, name: str, dialect: Any) -> dict[str, Description]:
     """``{"column x": {...}, "index y": {...}, ...}`` for one table."""
     found: dict[str, Description] = {}
-    for column in inspector.get_columns(name):
+    for column in aspects("columns", name):
         found[f"column {column['name']}"] = {
             "type": _type_text(column["type"], dialect),
             "nullable": bool(column.get("nullable", True)),
@@ -81,13 +124,13 @@ def _table(inspector: Any, name: str, dialect: Any) -> dict[str, Description]:
                 else {}
             ),
         }
-    primary = inspector.get_pk_constraint(name)
+    primary = aspects("pk_constraint", name)
     if primary and primary.get("constrained_columns"):
         found["primary key"] = {
             "name": primary.get("name"),
             "columns": tuple(primary["constrained_columns"]),
         }
-    for fk in inspector.get_foreign_keys(name):
+    for fk in aspects("foreign_keys", name):
         options = {k: str(v).upper() for k, v in (fk.get("options") or {}).items() if v}
         key = f"foreign key {fk.get('name') or ','.join(fk['constrained_columns'])}"
         found[key] = {
@@ -95,17 +138,17 @@ def _table(inspector: Any, name: str, dialect: Any) -> dict[str, Description]:
             "references": f"{fk['referred_table']}({', '.join(fk['referred_columns'])})",
             **{k: v for k, v in sorted(options.items()) if k in ("ondelete", "onupdate")},
         }
-    for index in inspector.get_indexes(name):
+    for index in aspects("indexes", name):
         columns = tuple(str(c) for c in index.get("column_names") or ())
         expressions = tuple(str(e) for e in index.get("expressions") or ())
         found[f"index {index.get('name') or ','.join(columns)}"] = {
             "columns": columns or expressions,
             "unique": bool(index.get("unique")),
         }
-    for unique in _optional(inspector.get_unique_constraints, name):
+    for unique in aspects("unique_constraints", name):
         columns = tuple(unique["column_names"])
         found[f"unique constraint {unique.get('name') or ','.join(columns)}"] = {"columns": columns}
-    for check in _optional(inspector.get_check_constraints, name):
+    for check in aspects("check_constraints", name):
         found[f"check constraint {check.get('name') or check['sqltext']}"] = {
             "sql": _sql_text(check["sqltext"])
         }
@@ -201,11 +244,19 @@ def _described(
 def contents(connection: Connection, tables: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Every row of each table (to tell that rows were left intact)."""
     from sqlalchemy import MetaData, Table, select
+    from sqlalchemy.exc import InvalidRequestError
 
     metadata = MetaData()
+    names = sorted(tables)
+    # All at once (SQLAlchemy 2: get_multi_*); with a table gone, each alone below, which
+    # says which.
+    with contextlib.suppress(InvalidRequestError):
+        metadata.reflect(connection, only=names)
     found = {}
-    for name in sorted(tables):
-        table = Table(name, metadata, autoload_with=connection)
+    for name in names:
+        table = metadata.tables.get(name)
+        if table is None:
+            table = Table(name, metadata, autoload_with=connection)
         found[name] = [dict(row._mapping) for row in connection.execute(select(table))]
     return found
 

@@ -81,6 +81,44 @@ def make_engine(url: str | URL | DatabaseURL, **kwargs: Any) -> Engine:
     return engine
 
 
+#: The engine of each scratch database while it exists, by URL (see :func:`engine_kept`).
+_kept: dict[str, Engine | None] = {}
+
+
+@contextlib.contextmanager
+def engine_kept(url: str) -> Iterator[str]:
+    """While the block runs, :func:`engine_for` ``url`` gives one engine, made on first use:
+    its dialect is set up, and the statements it compiles cached, once for the database's
+    every snapshot and run, not once each. Disposed when the block ends (connections are not
+    pooled: none is left open between uses)."""
+    key = DatabaseURL.of(url).text
+    _kept[key] = None
+    try:
+        yield url
+    finally:
+        engine = _kept.pop(key, None)
+        if engine is not None:
+            engine.dispose()
+
+
+@contextlib.contextmanager
+def engine_for(url: str | DatabaseURL) -> Iterator[Engine]:
+    """An engine for ``url``: the one kept for its scratch database (:func:`engine_kept`), else
+    a new one, disposed afterwards."""
+    key = DatabaseURL.of(url).text
+    if key not in _kept:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    kept = _kept[key]
+    if kept is None:
+        kept = _kept[key] = make_engine(url)
+    yield kept
+
+
 def check_server(url: str | URL | DatabaseURL, *, from_variable: bool = True) -> None:
     """Raise :class:`ServerUnavailable` with a one-line reason if the server does not answer."""
     from sqlalchemy import text
@@ -102,6 +140,22 @@ def check_server(url: str | URL | DatabaseURL, *, from_variable: bool = True) ->
         raise ServerUnavailable(
             f"{kind} server at {url.redacted} does not answer ({said}); {where}"
         ) from None
+
+
+#: Each server's administrative engine, once the server answered, by URL (see
+#: :func:`admin_engine`).
+_admins: dict[str, Engine] = {}
+
+
+def admin_engine(base: DatabaseURL, *, from_variable: bool = True) -> Engine:
+    """The engine that makes and drops databases on ``base``'s server (autocommit): the
+    server checked (:func:`check_server`) and the engine made on first use, then kept for the
+    process, with its dialect set up once (it pools no connection: none is left open)."""
+    admin = _admins.get(base.text)
+    if admin is None:
+        check_server(base, from_variable=from_variable)
+        admin = _admins[base.text] = make_engine(base, isolation_level="AUTOCOMMIT")
+    return admin
 
 
 #: The extra of plugin-scaffold that installs a driver, by the module the dialect imports.
@@ -244,23 +298,21 @@ def temporary_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterato
         base = DatabaseURL.parse("sqlite://" if kind == "sqlite" else server_url(kind))
     if kind == "sqlite":
         sweep_folders(Path(tempfile.gettempdir()))
-        with tempfile.TemporaryDirectory(prefix=folder_prefix(prefix)) as folder:
-            yield f"sqlite:///{Path(folder) / 'database.db'}"
+        with (
+            tempfile.TemporaryDirectory(prefix=folder_prefix(prefix)) as folder,
+            engine_kept(f"sqlite:///{Path(folder) / 'database.db'}") as url,
+        ):
+            yield url
         return
     if kind not in ("postgresql", "mysql"):
         raise ConfigError(f"cannot make a scratch database on {kind} ({base.redacted})")
-    check_server(base, from_variable=not given)
+    admin = admin_engine(base, from_variable=not given)
     name = unique_name(prefix)
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
+    _sweep_databases(admin, kind)
     try:
-        _sweep_databases(admin, kind)
-        try:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(
-                    f"CREATE DATABASE {admin.dialect.identifier_preparer.quote(name)}"
-                )
-            yield base.with_database(name).text
-        finally:
-            _drop_database(admin, kind, name)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {admin.dialect.identifier_preparer.quote(name)}")
+        with engine_kept(base.with_database(name).text) as url:
+            yield url
     finally:
-        admin.dispose()
+        _drop_database(admin, kind, name)

@@ -41,7 +41,9 @@ from .locking import file_lock, lock_timeout
 from .servers import (
     _drop_database,
     _sweep_databases,
+    admin_engine,
     check_server,
+    engine_kept,
     host_tag,
     make_engine,
     normalize_kind,
@@ -120,8 +122,10 @@ def server_version(engine: Engine) -> str:
     """The dialect and the server's version, as part of each key (SQLite: the library's)."""
     if engine.dialect.name == "sqlite":
         return f"sqlite {sqlite3.sqlite_version}"
-    with engine.connect():
-        info = engine.dialect.server_version_info or ()
+    info = engine.dialect.server_version_info
+    if info is None:  # read on the engine's first connection
+        with engine.connect():
+            info = engine.dialect.server_version_info or ()
     return f"{engine.dialect.name} {'.'.join(str(n) for n in info)}"
 
 
@@ -183,11 +187,8 @@ def has(kind_or_url: str, key: Sequence[str]) -> bool:
         return False
     if kind == "sqlite":
         return _sqlite_path(key).is_file()
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        return _state(admin, kind, entry_name(key, server_version(admin))) is not None
-    finally:
-        admin.dispose()
+    admin = admin_engine(base, from_variable="://" not in kind_or_url)
+    return _state(admin, kind, entry_name(key, server_version(admin))) is not None
 
 
 def seed(kind_or_url: str, key: Sequence[str], url: str, about: Mapping[str, Any]) -> bool:
@@ -204,19 +205,16 @@ def seed(kind_or_url: str, key: Sequence[str], url: str, about: Mapping[str, Any
             shutil.copyfile(source, path)
 
         return _sqlite_publish(key, copy, about)
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
+    admin = admin_engine(base, from_variable="://" not in kind_or_url)
+    name = entry_name(key, server_version(admin))
+
+    def make(build_name: str) -> None:
+        _clone(admin, kind, source, build_name, tries=3)
+
     try:
-        name = entry_name(key, server_version(admin))
-
-        def make(build_name: str) -> None:
-            _clone(admin, kind, source, build_name, tries=3)
-
-        try:
-            return _publish(admin, kind, base, name, make, about)
-        except Exception:  # a connection env.py keeps to it: the next check builds one instead
-            return False
-    finally:
-        admin.dispose()
+        return _publish(admin, kind, base, name, make, about)
+    except Exception:  # a connection env.py keeps to it: the next check builds one instead
+        return False
 
 
 def _kind_and_base(kind_or_url: str) -> tuple[str, DatabaseURL]:
@@ -326,35 +324,31 @@ def _server_copy(
     prefix: str,
     about: Mapping[str, Any],
 ) -> Iterator[str]:
-    given = "://" in kind_or_url
-    check_server(base, from_variable=not given)
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        name = entry_name(key, server_version(admin))
+    admin = admin_engine(base, from_variable="://" not in kind_or_url)
+    name = entry_name(key, server_version(admin))
+    state = _state(admin, kind, name)
+    if state is None:
+
+        def make(build_name: str) -> None:
+            quote = admin.dialect.identifier_preparer.quote
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"CREATE DATABASE {quote(build_name)}")
+            build(base.with_database(build_name).text)
+
+        _publish(admin, kind, base, name, make, about)
         state = _state(admin, kind, name)
-        if state is None:
-
-            def make(build_name: str) -> None:
-                quote = admin.dialect.identifier_preparer.quote
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f"CREATE DATABASE {quote(build_name)}")
-                build(base.with_database(build_name).text)
-
-            _publish(admin, kind, base, name, make, about)
-            state = _state(admin, kind, name)
-        if state != "copy":  # a schema MariaDB cannot copy: replayed, as without the cache
-            with temporary_database(kind_or_url, prefix=prefix) as url:
-                build(url)
-                yield url
-            return
-        scratch = unique_name(prefix)
-        try:
-            _clone(admin, kind, name, scratch)
-            yield base.with_database(scratch).text
-        finally:
-            _drop_database(admin, kind, scratch)
+    if state != "copy":  # a schema MariaDB cannot copy: replayed, as without the cache
+        with temporary_database(kind_or_url, prefix=prefix) as url:
+            build(url)
+            yield url
+        return
+    scratch = unique_name(prefix)
+    try:
+        _clone(admin, kind, name, scratch)
+        with engine_kept(base.with_database(scratch).text) as url:
+            yield url
     finally:
-        admin.dispose()
+        _drop_database(admin, kind, scratch)
 
 
 def _clone(admin: Engine, kind: str, template: str, name: str, tries: int = _CLONE_TRIES) -> None:

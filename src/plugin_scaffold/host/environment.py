@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import alembic_private
-from ..databases.servers import make_engine, missing_driver
+from ..databases.servers import engine_for, missing_driver
 from ..databases.urls import DatabaseURL
 from ..errors import ConfigError, MigrationError, ScaffoldError, UsageError, first_line
 
@@ -102,8 +102,9 @@ def _handed_in(
     from sqlalchemy.exc import NoSuchModuleError
     from sqlalchemy.orm import Session
 
+    engines = contextlib.ExitStack()  # the database's own engine, if kept (scratch databases)
     try:
-        engine = make_engine(url)
+        engine = engines.enter_context(engine_for(url))
         connection = engine.connect()
     except NoSuchModuleError:
         raise ConfigError(
@@ -112,6 +113,7 @@ def _handed_in(
     except ModuleNotFoundError as exc:
         raise ConfigError(missing_driver(exc.name or "?", shown)) from None
     except Exception as exc:
+        engines.close()
         raise MigrationError(f"cannot connect to {shown.redacted}: {first_line(exc)}") from None
     held = contextlib.ExitStack()
     if lock:
@@ -121,7 +123,7 @@ def _handed_in(
             held.enter_context(migration_lock(connection, url, on_wait=on_wait))
         except BaseException:
             connection.close()
-            engine.dispose()
+            engines.close()
             raise
     # One transaction for the whole run, begun here: Alembic then leaves it to us, and a failing
     # revision rolls back every revision of the run (SQLite included; MySQL commits DDL itself).
@@ -146,7 +148,7 @@ def _handed_in(
         session.close()
         held.close()
         connection.close()
-        engine.dispose()
+        engines.close()
 
 
 def run_env(

@@ -21,7 +21,7 @@ from ..commands import cached, migrate
 from ..commands.check import branch_findings, host_anchor
 from ..commands.check import relative as _relative
 from ..databases.schema import Snapshot, contents, differences, reflect, row_differences
-from ..databases.servers import make_engine, temporary_database
+from ..databases.servers import engine_for, temporary_database
 from ..databases.urls import DatabaseURL, kind_of, redact
 from ..errors import ConfigError, MigrationError, ScaffoldError
 from . import rows as rows_mod
@@ -235,25 +235,21 @@ class MigrationChecks:
                 ws,
                 target,
             )
-            engine = make_engine(url)
-            try:
-                with engine.connect() as connection:
-                    from sqlalchemy import inspect
+            with engine_for(url) as engine, engine.connect() as connection:
+                from sqlalchemy import inspect
 
-                    inspector = inspect(connection)
-                    present = set(inspector.get_table_names())
-                    for table in sorted(t for t in present if self.models.owns(t)):
-                        for fk in inspector.get_foreign_keys(table):
-                            if fk["referred_table"] not in present:
-                                raise CheckFailed(
-                                    f"after upgrading an empty database to {target} alone on "
-                                    f"{self.where(url)}, table {table} has a foreign key to "
-                                    f"{fk['referred_table']}, which does not exist: the root "
-                                    f"revision must depend on the host (depends_on = "
-                                    f"{host_anchor(self.graph)!r})"
-                                )
-            finally:
-                engine.dispose()
+                inspector = inspect(connection)
+                present = set(inspector.get_table_names())
+                for table in sorted(t for t in present if self.models.owns(t)):
+                    for fk in inspector.get_foreign_keys(table):
+                        if fk["referred_table"] not in present:
+                            raise CheckFailed(
+                                f"after upgrading an empty database to {target} alone on "
+                                f"{self.where(url)}, table {table} has a foreign key to "
+                                f"{fk['referred_table']}, which does not exist: the root "
+                                f"revision must depend on the host (depends_on = "
+                                f"{host_anchor(self.graph)!r})"
+                            )
 
     def _run(self, doing: str, operation: Callable[..., Any], *args: Any) -> None:
         try:
@@ -290,9 +286,8 @@ class MigrationChecks:
                 f"upgrading to heads on {self.where(migrated_url)}", migrate.upgrade, migrated
             )
             created = self.prepare(created_url)
-            engine = make_engine(created_url)
             try:
-                with engine.begin() as connection:
+                with engine_for(created_url) as engine, engine.begin() as connection:
                     metadata = self.models.metadata
                     if metadata is not None:
                         metadata.create_all(connection, tables=list(self.models.tables))
@@ -302,8 +297,6 @@ class MigrationChecks:
                     f"creating the tables of plugin {self.name} from its models on "
                     f"{self.where(created_url)} failed: {type(exc).__name__}: {first}"
                 ) from exc
-            finally:
-                engine.dispose()
             self._run(
                 f"stamping heads on {self.where(created_url)}", migrate.stamp, created, "heads"
             )
@@ -333,12 +326,8 @@ class MigrationChecks:
         return str(down[0]) if len(down) > 1 else f"{revision.revision}@-1"
 
     def snapshot(self, url: str, *, versions: bool = True) -> Snapshot:
-        engine = make_engine(url)
-        try:
-            with engine.connect() as connection:
-                return reflect(connection, versions=versions)
-        finally:
-            engine.dispose()
+        with engine_for(url) as engine, engine.connect() as connection:
+            return reflect(connection, versions=versions)
 
     def prepare(self, url: str) -> Workspace:
         """The database at the heads of everything but this plugin, in one run (so that the
@@ -403,43 +392,39 @@ class MigrationChecks:
     def uninstall(self) -> None:
         """``downgrade <plugin>@base`` leaves the database as if the plugin was never installed."""
         target = f"{self.name}@base"
-        with self.prepared() as url:
+        with self.prepared() as url, engine_for(url) as engine:
             where = self.where(url)
             ws = self.bound(url)
-            engine = make_engine(url)
 
             def host_rows() -> dict[str, list[dict[str, Any]]]:
                 with engine.connect() as connection:
                     return contents(connection, host_tables)
 
-            try:
-                host_tables = _fill_every_table(engine, self.is_host_table, self.reserved)
-                before, rows_before = self.snapshot(url), host_rows()
-                # One revision at a time, so that a change to host rows names its revision.
-                for revision in self.order:
-                    described = self.describe(revision)
-                    self._run(
-                        f"installing {described} on {where}", migrate.upgrade, ws, revision.revision
+            host_tables = _fill_every_table(engine, self.is_host_table, self.reserved)
+            before, rows_before = self.snapshot(url), host_rows()
+            # One revision at a time, so that a change to host rows names its revision.
+            for revision in self.order:
+                described = self.describe(revision)
+                self._run(
+                    f"installing {described} on {where}", migrate.upgrade, ws, revision.revision
+                )
+                changed = row_differences(rows_before, host_rows())
+                if changed:
+                    raise CheckFailed(
+                        f"installing plugin {self.name} on {where}: {described} changes "
+                        f"rows of host tables: {'; '.join(changed)}; a plugin never "
+                        "changes a host table's rows"
                     )
-                    changed = row_differences(rows_before, host_rows())
-                    if changed:
-                        raise CheckFailed(
-                            f"installing plugin {self.name} on {where}: {described} changes "
-                            f"rows of host tables: {'; '.join(changed)}; a plugin never "
-                            "changes a host table's rows"
-                        )
-                self._run(f"installing plugin {self.name} on {where}", migrate.upgrade, ws, "heads")
-                # Plugin rows may bring new host rows (the parents they refer to): those stay.
-                _fill_every_table(engine, self.models.owns, self.reserved)
-                rows_installed = host_rows()
-                self._run(f"downgrading {target} on {where}", migrate.downgrade, ws, target)
-                after = self.snapshot(url)
-                faults = differences(before, after, gone="missing", new="left behind")
-                lost: list[str] = []
-                if set(host_tables) <= set(after.tables):
-                    lost = row_differences(rows_installed, host_rows())
-            finally:
-                engine.dispose()
+            self._run(f"installing plugin {self.name} on {where}", migrate.upgrade, ws, "heads")
+            # Plugin rows may bring new host rows (the parents they refer to): those stay.
+            _fill_every_table(engine, self.models.owns, self.reserved)
+            rows_installed = host_rows()
+            self._run(f"downgrading {target} on {where}", migrate.downgrade, ws, target)
+            after = self.snapshot(url)
+            faults = differences(before, after, gone="missing", new="left behind")
+            lost: list[str] = []
+            if set(host_tables) <= set(after.tables):
+                lost = row_differences(rows_installed, host_rows())
         if lost:
             culprit = self._losing_rows()
             faults += [f"{line}, by the downgrade of {culprit}" for line in lost]
@@ -451,9 +436,8 @@ class MigrationChecks:
 
     def _losing_rows(self) -> str:
         """The revision whose downgrade changes host rows, found one revision at a time."""
-        with self.prepared() as url:
+        with self.prepared() as url, engine_for(url) as engine:
             ws = self.bound(url)
-            engine = make_engine(url)
             try:
                 host_tables = _fill_every_table(engine, self.is_host_table, self.reserved)
                 migrate.upgrade(ws, "heads")
@@ -470,8 +454,6 @@ class MigrationChecks:
                         return self.describe(revision)
             except Exception:  # the search is a courtesy: the fault is reported either way
                 pass
-            finally:
-                engine.dispose()
         return f"a revision of plugin {self.name}"
 
     # --- data -----------------------------------------------------------------------------------
@@ -485,55 +467,51 @@ class MigrationChecks:
                 f"no rows given for the revisions of {self.name} (see docs/testing.md, "
                 "'Rows that must survive')"
             )
-        with self.prepared() as url:
+        with self.prepared() as url, engine_for(url) as engine:
             where = self.where(url)
             ws = self.bound(url)
             inserted: list[_Inserted] = []
-            engine = make_engine(url)
-            try:
-                for index, revision in enumerate(self.order):
-                    described = self.describe(revision)
-                    if inserted:
-                        holding = ", ".join(sorted({i.revision for i in inserted}))
-                        self._run(
-                            f"with the rows given for {holding} in place, upgrading on {where}",
-                            migrate.upgrade,
-                            ws,
-                            revision.revision,
-                        )
-                        self._verify(engine, index, inserted, expected, f"{described}", where)
-                        self._run(
-                            f"with rows in place, downgrading {described} on {where}",
-                            migrate.downgrade,
-                            ws,
-                            self.below(revision),
-                        )
-                        self._verify(
-                            engine, index - 1, inserted, expected, f"downgrading {described}", where
-                        )
-                        self._run(
-                            f"with rows in place, upgrading {described} again on {where}",
-                            migrate.upgrade,
-                            ws,
-                            revision.revision,
-                        )
-                        self._verify(
-                            engine, index, inserted, expected, f"upgrading {described} again", where
-                        )
-                    else:
-                        self._run(f"upgrading on {where}", migrate.upgrade, ws, revision.revision)
-                    for table, table_rows in given.get(index, {}).items():
-                        for row in table_rows:
-                            inserted.append(
-                                _Inserted(
-                                    index,
-                                    revision.revision,
-                                    table,
-                                    self._insert(engine, table, row, revision, where),
-                                )
+            for index, revision in enumerate(self.order):
+                described = self.describe(revision)
+                if inserted:
+                    holding = ", ".join(sorted({i.revision for i in inserted}))
+                    self._run(
+                        f"with the rows given for {holding} in place, upgrading on {where}",
+                        migrate.upgrade,
+                        ws,
+                        revision.revision,
+                    )
+                    self._verify(engine, index, inserted, expected, f"{described}", where)
+                    self._run(
+                        f"with rows in place, downgrading {described} on {where}",
+                        migrate.downgrade,
+                        ws,
+                        self.below(revision),
+                    )
+                    self._verify(
+                        engine, index - 1, inserted, expected, f"downgrading {described}", where
+                    )
+                    self._run(
+                        f"with rows in place, upgrading {described} again on {where}",
+                        migrate.upgrade,
+                        ws,
+                        revision.revision,
+                    )
+                    self._verify(
+                        engine, index, inserted, expected, f"upgrading {described} again", where
+                    )
+                else:
+                    self._run(f"upgrading on {where}", migrate.upgrade, ws, revision.revision)
+                for table, table_rows in given.get(index, {}).items():
+                    for row in table_rows:
+                        inserted.append(
+                            _Inserted(
+                                index,
+                                revision.revision,
+                                table,
+                                self._insert(engine, table, row, revision, where),
                             )
-            finally:
-                engine.dispose()
+                        )
 
     def _by_index(
         self, data: RowsByRevision, attribute: str
@@ -614,11 +592,11 @@ def _fill_every_table(
     metadata = MetaData()
     with engine.connect() as connection:
         metadata.reflect(connection)
-    names = [t.name for t in metadata.sorted_tables if keep(t.name) and t.name != "alembic_version"]
-    for name in names:
+    tables = [t for t in metadata.sorted_tables if keep(t.name) and t.name != "alembic_version"]
+    for table in tables:
         try:
             with engine.begin() as connection:
-                rows_mod.insert(connection, name, {}, reserved=reserved)
+                rows_mod.insert_into(connection, table, {}, reserved=reserved)
         except Exception:  # a table no sample fits (checks, triggers) keeps no row
             pass
-    return names
+    return [t.name for t in tables]

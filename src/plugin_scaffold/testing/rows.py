@@ -52,8 +52,19 @@ def insert(
 
     if not inspect(connection).has_table(table_name):
         raise RowError(f"table {table_name} does not exist")
+    return insert_into(connection, reflect_table(connection, table_name), given, reserved=reserved)
+
+
+def insert_into(
+    connection: Connection,
+    table: Table,
+    given: Mapping[str, Any],
+    *,
+    reserved: Collection[Any] = (),
+) -> Row:
+    """:func:`insert`, into a table reflected already (with the tables it refers to)."""
     avoid = {v for v in reserved if _hashable(v)}
-    return _insert(connection, reflect_table(connection, table_name), dict(given), 0, avoid)
+    return _insert(connection, table, dict(given), 0, avoid)
 
 
 def _hashable(value: Any) -> bool:
