@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -29,9 +30,10 @@ class Plugin:
     def models_module(self) -> str:
         return f"{self.package}.models"
 
-    @property
+    @cached_property
     def migrations(self) -> Path:
-        """The plugin's ``migrations`` package folder: its revisions live directly in it."""
+        """The plugin's ``migrations`` package folder: its revisions live directly in it (found
+        once; a plugin not found is looked for again)."""
         spec = _find_spec(f"{self.package}.migrations", self)
         if spec is None or not spec.submodule_search_locations:
             hint = (
