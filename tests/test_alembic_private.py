@@ -19,6 +19,9 @@ from sqlalchemy import create_engine
 from plugin_scaffold import alembic_private
 from plugin_scaffold.databases.servers import make_engine
 
+#: The revisions of :func:`_config`'s graph.
+REVISIONS = ["h1", "h2", "m", "p1", "p2a", "p2b"]
+
 
 def _revision(folder: Path, rev: str, down: object, **fields: object) -> None:
     lines = [f"revision = {rev!r}", f"down_revision = {down!r}"]
@@ -52,14 +55,7 @@ def _config(tmp_path: Path) -> Config:
 
 
 def test_revision_files_reads_every_file(script: ScriptDirectory) -> None:
-    assert sorted(r.revision for r in alembic_private.revision_files(script)) == [
-        "h1",
-        "h2",
-        "m",
-        "p1",
-        "p2a",
-        "p2b",
-    ]
+    assert sorted(r.revision for r in alembic_private.revision_files(script)) == REVISIONS
 
 
 def test_revision_files_reads_a_graph_that_cannot_be_built(tmp_path: Path) -> None:
@@ -230,14 +226,7 @@ def test_script_directory_hands_revision_files_to_the_loader_and_nothing_else(
     assert sorted(script.get_heads()) == ["h2", "m"]
     assert sorted(handed) == ["h1_.py", "h2_.py", "m_.py", "p1_.py", "p2a_.py", "p2b_.py"]
     assert util.load_python_file is original
-    assert sorted(r.revision for r in alembic_private.revision_files(script)) == [
-        "h1",
-        "h2",
-        "m",
-        "p1",
-        "p2a",
-        "p2b",
-    ]
+    assert sorted(r.revision for r in alembic_private.revision_files(script)) == REVISIONS
     assert len(handed) == 12
     assert util.load_python_file(tmp_path / "host", "env.py").LOADED_BY_ALEMBIC
     assert len(handed) == 12
