@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -242,3 +244,37 @@ def test_a_file_modified_just_now_is_not_recorded(tmp_path: Path) -> None:
     (record,) = (tmp_path / "records").glob("*.json")
     recorded = json.loads(record.read_text())["files"]
     assert path.name not in recorded and f"{revision_id(1)}_first.py" in recorded
+
+
+def test_two_runs_at_once_and_a_killed_one_leave_whole_records(
+    host: tuple[Path, Path, dict[str, str]],
+) -> None:
+    """Each run writes its record under a name of its own, then renames it: two runs at once
+    both read the graph, and the record is one of theirs, whole. What a run killed before the
+    rename left is no record: list skips it, clear removes it."""
+    ini, marker, env = host
+    records = Path(env["SCAFFOLD_CACHE_DIR"]) / "revisions"
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "plugin_scaffold", "heads"],
+            cwd=ini.parent,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    assert [run.communicate(timeout=120)[0] for run in runs] == ["noting0003 (head)\n"] * 2
+    assert all(run.returncode == 0 for run in runs)
+    loads = len(_loads(marker))
+    assert loads in (1, 2)  # each loaded the file, unless the other's record was there already
+    (record,) = records.glob("*.json")
+    assert len(json.loads(record.read_text())["files"]) == 3
+    staged = records / f".{record.stem}-killed.json"
+    staged.write_text(record.read_text())
+    listed = run_scaffold("cache", "list", cwd=ini.parent, env=env).stdout
+    assert listed.count("revisions  ") == 1, listed
+    run_scaffold("cache", "clear", cwd=ini.parent, env=env)
+    assert list(records.iterdir()) == []
+    assert run_scaffold("heads", cwd=ini.parent, env=env).stdout == "noting0003 (head)\n"
+    assert len(_loads(marker)) == loads + 1  # cleared: loaded again

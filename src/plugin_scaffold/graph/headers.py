@@ -279,6 +279,8 @@ def records() -> list[tuple[str, int]]:
     """Each version folder whose files are recorded, and how many are."""
     found: list[tuple[str, int]] = []
     for path in sorted(records_folder().glob("*.json")):
+        if path.name.startswith("."):
+            continue  # staged by a run killed before it renamed it: not a record
         with contextlib.suppress(OSError, ValueError, TypeError, AttributeError, KeyError):
             data = json.loads(path.read_text())
             found.append((str(data["folder"]), len(data["files"])))
@@ -286,7 +288,7 @@ def records() -> list[tuple[str, int]]:
 
 
 def clear() -> list[tuple[str, int]]:
-    """Remove every record; what was recorded."""
+    """Remove every record (and what killed runs staged); what was recorded."""
     found = records()
     for path in records_folder().glob("*.json"):
         path.unlink(missing_ok=True)
