@@ -16,7 +16,7 @@ import pytest
 from conftest import EXAMPLE_HOST, run_alembic, run_scaffold
 from plugin_scaffold.cli import GLOBAL_OPTIONS, build_parser
 from plugin_scaffold.databases import servers
-from plugin_scaffold.databases.servers import ServerUnavailable, check_server
+from plugin_scaffold.databases.servers import DriverMissing, ServerUnavailable, check_server
 from plugin_scaffold.plugin.template import render_plugin
 from plugin_scaffold.resources import install_command
 
@@ -293,12 +293,12 @@ def test_an_async_env_py_missing_its_driver_names_what_installs_it(tmp_path: Pat
     )
 
 
-def test_a_test_skipped_for_a_missing_driver_names_the_extra(
+def test_a_test_failed_for_a_missing_driver_names_the_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg: ModuleNotFoundError
 
-    with pytest.raises(ServerUnavailable) as raised:
+    with pytest.raises(DriverMissing) as raised:
         check_server("postgresql+psycopg://postgres@127.0.0.1:1/x")
 
     assert str(raised.value) == (

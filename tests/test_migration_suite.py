@@ -223,6 +223,17 @@ def test_unreachable_server_skips_with_one_line_or_fails_in_ci(branched: Path) -
     assert all("set SCAFFOLD_POSTGRES_URL to point at one" in m for m in in_ci.failed.values())
 
 
+def test_a_missing_driver_fails_outside_ci_too(branched: Path) -> None:
+    """The database was asked for, and this environment has no driver for it: every check
+    that needs it fails naming the package, never a green run of skips."""
+    write_suite(branched)
+    no_driver = {"SCAFFOLD_POSTGRES_URL": "postgresql+pg8000://postgres@127.0.0.1:9/x", "CI": ""}
+    outcome = run_own_tests(branched, "postgresql", env=no_driver)
+    assert outcome.skipped == {}
+    assert set(outcome.failed) == set(CHECKS) - {"branch"}
+    assert all("database driver 'pg8000'" in m for m in outcome.failed.values())
+
+
 @pytest.mark.postgresql
 def test_several_databases_in_one_run(branched: Path) -> None:
     write_suite(branched)

@@ -143,25 +143,28 @@ def test_env_pys_creator_and_sqlite_arguments_do_not_follow_it_to_another_databa
     assert not own.exists()
 
 
+#: env.py's engine made from an environment variable, as settings-driven apps do.
+ENV_URL_ONLINE = """
+    def run_migrations_online() -> None:
+        import os
+
+        from sqlalchemy import create_engine
+
+        engine = create_engine(os.environ["ACME_DATABASE_URL"])
+        with engine.connect() as connection:
+            context.configure(connection=connection, target_metadata=target_metadata)
+            with context.begin_transaction():
+                context.run_migrations()
+"""
+
+
 def test_the_hosts_own_url_wins_over_env_pys_with_a_warning(
     tmp_path: Path, tripwire: Tripwire
 ) -> None:
     """No --url: the host config's sqlalchemy.url is the database named; env.py's computed
     one is never connected to, and one warning line says so."""
     mine = tmp_path / "mine.db"
-    online = """
-        def run_migrations_online() -> None:
-            import os
-
-            from sqlalchemy import create_engine
-
-            engine = create_engine(os.environ["ACME_DATABASE_URL"])
-            with engine.connect() as connection:
-                context.configure(connection=connection, target_metadata=target_metadata)
-                with context.begin_transaction():
-                    context.run_migrations()
-    """
-    ini = _host(tmp_path / "host", online, url=f"sqlite:///{mine}")
+    ini = _host(tmp_path / "host", ENV_URL_ONLINE, url=f"sqlite:///{mine}")
     done = _scaffold(ini, "upgrade", env={"ACME_DATABASE_URL": tripwire.url()})
     assert [line for line in done.stderr.splitlines() if line.startswith("scaffold:")] == [
         f"scaffold: warning: host env.py ({tmp_path / 'host' / 'migrations' / 'env.py'}) asked "
@@ -172,6 +175,31 @@ def test_the_hosts_own_url_wins_over_env_pys_with_a_warning(
         "point, or a wired plugin)",
     ]
     assert versions(f"sqlite:///{mine}") == {revision_id(2)}
+    assert tripwire.hits == 0
+
+
+def test_a_checks_scratch_database_is_migrated_without_a_warning(
+    tmp_path: Path, tripwire: Tripwire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host config's sqlalchemy.url is what the workspace names, but a check of the suite
+    migrates its own scratch database: env.py's computed URL goes there, with no warning (the
+    warning is for the command line, where the user chose no database)."""
+    from plugin_scaffold.commands import migrate
+    from plugin_scaffold.commands.workspace import Workspace
+    from plugin_scaffold.testing import MigrationChecks
+
+    mine = tmp_path / "mine.db"
+    ini = _host(tmp_path / "host", ENV_URL_ONLINE, url=f"sqlite:///{mine}")
+    monkeypatch.setenv("ACME_DATABASE_URL", tripwire.url())
+    warned: list[str] = []
+    workspace = Workspace.open(config=str(ini), url=None, cwd=tmp_path)
+    workspace.warn = warned.append
+    assert workspace.url_named_by is None  # the host's own config named it
+    with temporary_database("sqlite") as scratch:
+        migrate.upgrade(MigrationChecks(workspace).bound(scratch))
+        assert versions(scratch) == {revision_id(2)}
+    assert warned == []
+    assert not mine.exists()
     assert tripwire.hits == 0
 
 

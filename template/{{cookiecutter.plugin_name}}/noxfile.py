@@ -56,10 +56,11 @@ SCAFFOLD_REQUIREMENT = (
 #: The ruff that `nox -s lint` runs: the version .pre-commit-config.yaml pins.
 RUFF = "ruff==0.16.4"
 #: The database drivers each session installs: the synchronous one scaffold connects with and
-#: the async one a host's async env.py is given (psycopg 3 is both).
+#: the async one a host's async env.py is given (psycopg 3 is both; a host pinning
+#: SQLAlchemy 1.4, which has no psycopg 3 dialect, is reached through psycopg2).
 DRIVERS = {
     "sqlite": ["aiosqlite>=0.19"],
-    "postgresql": ["psycopg[binary]>=3.1"],
+    "postgresql": ["psycopg[binary]>=3.1", "psycopg2-binary>=2.9"],
     "mysql": ["pymysql>=1.1", "aiomysql>=0.2"],
 }
 

@@ -251,7 +251,7 @@ def _long_ids(
             script,
         )
         for script in files
-        if Path(script.path).resolve().parent == folder and len(script.revision) > width.characters
+        if len(script.revision) > width.characters and Path(script.path).resolve().parent == folder
     ]
 
 

@@ -138,8 +138,11 @@ def upgrade_steps(ws: Workspace, init: HostInitRun | None) -> Callable[[Any, Any
             if init is not None and init.armed and needed:
                 needed = graph.host_heads  # a fresh host gets its init: all of the host
             planned_ids = {run(step).revision for step in planned}
+            current = set(rev or ())
             for head in needed:
-                if head not in planned_ids:
+                # A head the database is at has nothing to plan (and planning it walks the
+                # whole graph below it).
+                if head not in planned_ids and head not in current:
                     more = alembic_private.upgrade_plan(script, head, rev)
                     planned += [s for s in more if run(s).revision not in planned_ids]
                     planned_ids |= {run(s).revision for s in more}

@@ -6,13 +6,13 @@ table, column, index or type, so that a failing check can say what changed.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sqlalchemy import MetaData, Table
     from sqlalchemy.engine import Connection
 
 VERSION_TABLE = "alembic_version"
@@ -43,8 +43,7 @@ def reflect(connection: Connection, *, versions: bool = True) -> Snapshot:
     inspector = inspect(connection)
     dialect = connection.dialect
     names = sorted(n for n in inspector.get_table_names() if n != VERSION_TABLE)
-    aspects = _aspects(inspector, names)
-    tables = {name: _table(aspects, name, dialect) for name in names}
+    tables = _tables(connection, inspector, names)
     enums: dict[str, tuple[str, ...]] = {}
     sequences: frozenset[str] = frozenset()
     if dialect.name == "postgresql":
@@ -64,6 +63,123 @@ def reflect(connection: Connection, *, versions: bool = True) -> Snapshot:
         views=frozenset(inspector.get_view_names()),
         versions=found_versions,
     )
+
+
+#: Tables already reflected, by their shape in the catalog (:func:`shapes`): a table of that
+#: shape is not reflected again (the host's tables in each copy of a template, a table no
+#: revision touched since the last snapshot). Bounded: emptied when it holds this many.
+_REFLECTED: dict[tuple[Any, ...], dict[str, Description]] = {}
+_REFLECTED_LIMIT = 20_000
+
+
+def _tables(
+    connection: Connection, inspector: Any, names: list[str]
+) -> dict[str, dict[str, Description]]:
+    """Each table of ``names``, described; those whose shape was reflected before, from
+    :data:`_REFLECTED` (unless ``SCAFFOLD_CACHE=off``)."""
+    from .templates import enabled
+
+    dialect = connection.dialect
+    found = shapes(connection) if enabled() else None
+    if found is None:
+        aspects = _aspects(inspector, names)
+        return {name: _table(aspects, name, dialect) for name in names}
+    server = (dialect.name, getattr(dialect, "server_version_info", None))
+    keys = {name: (*server, name, found[name]) for name in names if name in found}
+    missing = [name for name in names if _REFLECTED.get(keys.get(name, ())) is None]
+    aspects = _aspects(inspector, missing)
+    made = {name: _table(aspects, name, dialect) for name in missing}
+    if len(_REFLECTED) + len(made) > _REFLECTED_LIMIT:
+        _REFLECTED.clear()
+    for name, described in made.items():
+        if name in keys:
+            _REFLECTED[keys[name]] = described
+    return {name: made[name] if name in made else _REFLECTED[keys[name]] for name in names}
+
+
+#: The tables :func:`reflected_tables` reflected last on each kind of server, and their shapes.
+_LAST_TABLES: dict[tuple[Any, ...], tuple[dict[str, str], MetaData]] = {}
+
+
+def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> list[Table]:
+    """The tables whose names ``keep`` accepts, as SQLAlchemy ``Table`` objects (to insert and
+    select rows), each after the tables its foreign keys refer to.
+
+    A table of the shape (:func:`shapes`) it had in the last call's database is taken from
+    that call, not reflected again: the host's tables in every copy of a template."""
+    from sqlalchemy import MetaData, inspect
+
+    from .templates import enabled
+
+    names = sorted(n for n in inspect(connection).get_table_names() if keep(n))
+    found = shapes(connection) if enabled() else None
+    dialect = connection.dialect
+    server = (dialect.name, getattr(dialect, "server_version_info", None))
+    metadata = MetaData()
+    if found is not None and server in _LAST_TABLES:
+        last_shapes, last = _LAST_TABLES[server]
+        for name, table in last.tables.items():
+            if name in found and last_shapes.get(name) == found[name]:
+                table.to_metadata(metadata)
+    # What is not there yet (SQLAlchemy leaves the tables already in ``metadata`` as they are,
+    # and reflects those the foreign keys of new ones refer to).
+    metadata.reflect(connection, only=names)
+    if found is not None:
+        _LAST_TABLES[server] = (found, metadata)
+    return [t for t in metadata.sorted_tables if keep(t.name)]
+
+
+def shapes(connection: Connection) -> dict[str, str] | None:
+    """Each table's shape: a digest of everything its catalog entries say that :func:`reflect`
+    reads (columns, defaults, constraints, indexes), and of the tables its foreign keys name.
+    Two tables of one shape reflect alike. None where it cannot be read so (MySQL, MariaDB and
+    other dialects, PostgreSQL before 12): everything is reflected each time there."""
+    import hashlib
+
+    dialect = connection.dialect
+    if dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(
+            "SELECT tbl_name, type, name, sql FROM sqlite_master "
+            "WHERE type IN ('table', 'index') ORDER BY tbl_name, type, name"
+        ).all()
+    elif dialect.name == "postgresql" and (dialect.server_version_info or (0,)) >= (12,):
+        rows = connection.exec_driver_sql(_PG_SHAPES).all()
+    else:
+        return None
+    own: dict[str, list[str]] = {}
+    for table, *parts in rows:
+        own.setdefault(str(table), []).append(repr(parts))
+    text = {name: "\n".join(parts) for name, parts in own.items()}
+    by_lower = {name.lower(): shape for name, shape in text.items()}
+    found = {}
+    for name, shape in text.items():
+        # A foreign key written without its columns refers to the other table's primary key:
+        # that table's shape is part of this one's.
+        named = sorted({m.strip('"`[]').lower() for m in _REFERENCES.findall(shape)})
+        related = [by_lower.get(other, "") for other in named if other != name.lower()]
+        found[name] = hashlib.sha256("\n".join([shape, *related]).encode()).hexdigest()
+    return found
+
+
+_REFERENCES = re.compile(r"REFERENCES\s+(\"[^\"]+\"|`[^`]+`|\[[^\]]+\]|[\w.]+)", re.IGNORECASE)
+
+#: PostgreSQL: one row per table of the current schema with everything reflection reads.
+_PG_SHAPES = """
+SELECT c.relname,
+  (SELECT string_agg(concat_ws(' ', a.attname, format_type(a.atttypid, a.atttypmod),
+            a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
+            col_description(c.oid, a.attnum)), ', ' ORDER BY a.attnum)
+     FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+  (SELECT string_agg(concat_ws(' ', con.conname, pg_get_constraintdef(con.oid)), ', '
+            ORDER BY con.conname)
+     FROM pg_constraint con WHERE con.conrelid = c.oid),
+  (SELECT string_agg(pg_get_indexdef(i.indexrelid), ', ' ORDER BY i.indexrelid::regclass::text)
+     FROM pg_index i WHERE i.indrelid = c.oid),
+  obj_description(c.oid, 'pg_class')
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+"""
 
 
 #: What is reflected of each table, as the inspector's ``get_<aspect>`` names it; the last two
@@ -242,22 +358,17 @@ def _described(
 
 
 def contents(connection: Connection, tables: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    """Every row of each table (to tell that rows were left intact)."""
-    from sqlalchemy import MetaData, Table, select
-    from sqlalchemy.exc import InvalidRequestError
+    """Every row of each table, as the driver returns them (to tell that rows were left intact).
 
-    metadata = MetaData()
-    names = sorted(tables)
-    # All at once (SQLAlchemy 2: get_multi_*); with a table gone, each alone below, which
-    # says which.
-    with contextlib.suppress(InvalidRequestError):
-        metadata.reflect(connection, only=names)
-    found = {}
-    for name in names:
-        table = metadata.tables.get(name)
-        if table is None:
-            table = Table(name, metadata, autoload_with=connection)
-        found[name] = [dict(row._mapping) for row in connection.execute(select(table))]
+    No table is reflected: the rows are compared with rows read the same way, and a check
+    reads them after each revision.
+    """
+    from sqlalchemy import literal_column, select, table
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    for name in sorted(tables):
+        query: Any = select(literal_column("*")).select_from(table(name))
+        found[name] = [dict(row._mapping) for row in connection.execute(query)]
     return found
 
 

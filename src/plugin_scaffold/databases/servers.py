@@ -41,6 +41,11 @@ class ServerUnavailable(Exception):
     """A database server that a test or a scratch database needs does not answer."""
 
 
+class DriverMissing(ServerUnavailable):
+    """The driver of a server's URL is not installed: the environment's fault, not the
+    server's (a test fails on it, in CI or not)."""
+
+
 def normalize_kind(name: str) -> str:
     kind = _KIND_ALIASES.get(name.lower(), name.lower())
     if kind not in KINDS:
@@ -131,7 +136,7 @@ def check_server(url: str | URL | DatabaseURL, *, from_variable: bool = True) ->
             conn.execute(text("SELECT 1"))
         engine.dispose()
     except ModuleNotFoundError as exc:
-        raise ServerUnavailable(missing_driver(exc.name or kind, url)) from None
+        raise DriverMissing(missing_driver(exc.name or kind, url)) from None
     except Exception as exc:  # any driver error means "does not answer"
         variable = SERVER_URL_VARIABLES.get(kind) if from_variable else None
         where = f"set {variable} to point at one" if variable else "check the URL given"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import heapq
+import os
 from collections.abc import Iterable, Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, MigrationError, UsageError, unknown_plugin
@@ -27,8 +27,8 @@ class Graph:
         self.plugins = {p.name: p for p in plugins}
 
     @cached_property
-    def _folders(self) -> dict[Path, str]:
-        return {plugin.migrations: name for name, plugin in self.plugins.items()}
+    def _folders(self) -> dict[str, str]:
+        return {str(plugin.migrations): name for name, plugin in self.plugins.items()}
 
     @cached_property
     def revisions(self) -> list[Script]:
@@ -43,8 +43,9 @@ class Graph:
 
     def owner(self, revision: Script) -> str | None:
         """The plugin name owning ``revision``, or None for a host revision."""
-        # Alembic gives each revision's path already resolved.
-        return self._folders.get(Path(revision.path).parent)
+        # Alembic gives each revision's path already resolved (a str or, from Alembic 1.16 on,
+        # a Path).
+        return self._folders.get(os.path.dirname(os.fspath(revision.path)))
 
     def revisions_of(self, plugin: str) -> list[Script]:
         return [r for r in self.revisions if self.owner(r) == plugin]

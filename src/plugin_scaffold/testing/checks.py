@@ -20,7 +20,15 @@ from .. import alembic_private
 from ..commands import cached, migrate
 from ..commands.check import branch_findings, host_anchor
 from ..commands.check import relative as _relative
-from ..databases.schema import Snapshot, contents, differences, reflect, row_differences
+from ..databases.schema import (
+    VERSION_TABLE,
+    Snapshot,
+    contents,
+    differences,
+    reflect,
+    reflected_tables,
+    row_differences,
+)
 from ..databases.servers import engine_for, temporary_database
 from ..databases.urls import DatabaseURL, kind_of, redact
 from ..errors import ConfigError, MigrationError, ScaffoldError
@@ -162,8 +170,13 @@ class MigrationChecks:
         # The revision files do not depend on the database: share what was read from them
         # (read first: reading them settles which plugins take part).
         script, graph = ws.script, ws.graph
+        # The scratch database is scaffold's choice, not the host config's: env.py asking for
+        # another database is redirected to it without a warning.
         bound = dataclasses.replace(
-            ws, url=DatabaseURL.parse(url), extra_locations=list(ws.extra_locations)
+            ws,
+            url=DatabaseURL.parse(url),
+            url_named_by="scaffold",
+            extra_locations=list(ws.extra_locations),
         )
         bound.__dict__["script"] = script
         bound.__dict__["graph"] = graph
@@ -587,16 +600,14 @@ def _fill_every_table(
     engine: Any, keep: Callable[[str], bool], reserved: Sequence[Any] = ()
 ) -> list[str]:
     """Insert one sample row into each table ``keep`` accepts (where one can be made)."""
-    from sqlalchemy import MetaData
-
-    metadata = MetaData()
     with engine.connect() as connection:
-        metadata.reflect(connection)
-    tables = [t for t in metadata.sorted_tables if keep(t.name) and t.name != "alembic_version"]
-    for table in tables:
-        try:
-            with engine.begin() as connection:
-                rows_mod.insert_into(connection, table, {}, reserved=reserved)
-        except Exception:  # a table no sample fits (checks, triggers) keeps no row
-            pass
+        tables = reflected_tables(connection, lambda name: keep(name) and name != VERSION_TABLE)
+    # One transaction; each table's row in a savepoint of its own.
+    with engine.begin() as connection:
+        for table in tables:
+            try:
+                with connection.begin_nested():
+                    rows_mod.insert_into(connection, table, {}, reserved=reserved)
+            except Exception:  # a table no sample fits (checks, triggers) keeps no row
+                pass
     return [t.name for t in tables]

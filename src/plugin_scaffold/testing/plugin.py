@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ..databases.servers import KINDS, ServerUnavailable
+from ..databases.servers import KINDS, DriverMissing, ServerUnavailable
 
 if TYPE_CHECKING:
     from ..commands.workspace import Workspace
     from .checks import MigrationChecks
 
 DATABASE_VARIABLE = "SCAFFOLD_TEST_DB"
-_servers = pytest.StashKey[dict[str, str | None]]()
+_servers = pytest.StashKey[dict[str, ServerUnavailable | None]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -120,12 +120,15 @@ def scaffold_server(request: pytest.FixtureRequest, scaffold_database: str) -> s
             try:
                 check_server(url)
             except ServerUnavailable as exc:
-                known[scaffold_database] = str(exc)
-    reason = known[scaffold_database]
-    if reason is not None:
+                known[scaffold_database] = exc
+    found = known[scaffold_database]
+    if isinstance(found, DriverMissing):
+        # The database was asked for and this environment cannot reach any: never a skip.
+        pytest.fail(str(found), pytrace=False)
+    if found is not None:
         if in_ci():
-            pytest.fail(f"CI=true and {reason}", pytrace=False)
-        pytest.skip(reason)
+            pytest.fail(f"CI=true and {found}", pytrace=False)
+        pytest.skip(str(found))
     return scaffold_database
 
 

@@ -125,14 +125,44 @@ def _unused_sample(connection: Connection, column: Column[Any], avoid: set[Any])
     value = sample(column, 1)
     if not _hashable(value) or isinstance(value, bool) or getattr(column.type, "enums", None):
         return value  # one value is all there is (or a JSON document): no unique key on it
-    for n in range(1, _MAX_TRIES + 1):
+    # Only a column under a unique key can hold a value the table has already: the others
+    # take the first sample the author's rows do not (no query).
+    unique = column.name in _unique_columns(column.table)
+    # Sample rows of one table (a parent of many) take the next samples, not the first ones
+    # again: one query each, not one per row inserted before.
+    start = _NEXT_SAMPLE.get(id(column), 1) if unique else 1
+    for n in range(start, start + _MAX_TRIES):
         value = sample(column, n)
         if value in avoid:
             continue
+        if not unique:
+            return value
         query = select(column.table.c[column.name]).where(column == value).limit(1)
         if connection.execute(query).first() is None:
+            if len(_NEXT_SAMPLE) > 100_000:
+                _NEXT_SAMPLE.clear()
+            _NEXT_SAMPLE[id(column)] = n + 1
             return value
     return value
+
+
+#: Where the samples of a unique column go on from, by the column (its ``id``: a column
+#: garbage-collected leaves a number that only moves where another starts).
+_NEXT_SAMPLE: dict[int, int] = {}
+
+
+def _unique_columns(table: Table) -> set[str]:
+    """The columns of ``table`` under a primary key, a unique constraint or a unique index."""
+    from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
+
+    names = {
+        column.name
+        for constraint in table.constraints
+        if isinstance(constraint, PrimaryKeyConstraint | UniqueConstraint)
+        for column in constraint.columns
+    }
+    names |= {column.name for index in table.indexes if index.unique for column in index.columns}
+    return names | {column.name for column in table.columns if column.unique}
 
 
 def sample(column: Column[Any], n: int = 1) -> Any:
