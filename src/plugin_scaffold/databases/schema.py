@@ -77,14 +77,11 @@ def _tables(
 ) -> dict[str, dict[str, Description]]:
     """Each table of ``names``, described; those whose shape was reflected before, from
     :data:`_REFLECTED` (unless ``SCAFFOLD_CACHE=off``)."""
-    from .templates import enabled
-
     dialect = connection.dialect
-    found = shapes(connection) if enabled() else None
+    server, found = _server_shapes(connection)
     if found is None:
         aspects = _aspects(inspector, names)
         return {name: _table(aspects, name, dialect) for name in names}
-    server = (dialect.name, getattr(dialect, "server_version_info", None))
     keys = {name: (*server, name, found[name]) for name in names if name in found}
     missing = [name for name in names if _REFLECTED.get(keys.get(name, ())) is None]
     aspects = _aspects(inspector, missing)
@@ -109,12 +106,8 @@ def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> lis
     that call, not reflected again: the host's tables in every copy of a template."""
     from sqlalchemy import MetaData, inspect
 
-    from .templates import enabled
-
     names = sorted(n for n in inspect(connection).get_table_names() if keep(n))
-    found = shapes(connection) if enabled() else None
-    dialect = connection.dialect
-    server = (dialect.name, getattr(dialect, "server_version_info", None))
+    server, found = _server_shapes(connection)
     metadata = MetaData()
     if found is not None and server in _LAST_TABLES:
         last_shapes, last = _LAST_TABLES[server]
@@ -127,6 +120,16 @@ def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> lis
     if found is not None:
         _LAST_TABLES[server] = (found, metadata)
     return [t for t in metadata.sorted_tables if keep(t.name)]
+
+
+def _server_shapes(connection: Connection) -> tuple[tuple[Any, ...], dict[str, str] | None]:
+    """The kind and version of the connection's server, and its tables' :func:`shapes` (None
+    with ``SCAFFOLD_CACHE=off``)."""
+    from .templates import enabled
+
+    dialect = connection.dialect
+    server = (dialect.name, getattr(dialect, "server_version_info", None))
+    return server, shapes(connection) if enabled() else None
 
 
 def shapes(connection: Connection) -> dict[str, str] | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+import weakref
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -130,7 +131,7 @@ def _unused_sample(connection: Connection, column: Column[Any], avoid: set[Any])
     unique = column.name in _unique_columns(column.table)
     # Sample rows of one table (a parent of many) take the next samples, not the first ones
     # again: one query each, not one per row inserted before.
-    start = _NEXT_SAMPLE.get(id(column), 1) if unique else 1
+    start = _NEXT_SAMPLE.get(column, 1) if unique else 1
     for n in range(start, start + _MAX_TRIES):
         value = sample(column, n)
         if value in avoid:
@@ -139,16 +140,13 @@ def _unused_sample(connection: Connection, column: Column[Any], avoid: set[Any])
             return value
         query = select(column.table.c[column.name]).where(column == value).limit(1)
         if connection.execute(query).first() is None:
-            if len(_NEXT_SAMPLE) > 100_000:
-                _NEXT_SAMPLE.clear()
-            _NEXT_SAMPLE[id(column)] = n + 1
+            _NEXT_SAMPLE[column] = n + 1
             return value
     return value
 
 
-#: Where the samples of a unique column go on from, by the column (its ``id``: a column
-#: garbage-collected leaves a number that only moves where another starts).
-_NEXT_SAMPLE: dict[int, int] = {}
+#: Where the samples of a unique column go on from, while its reflected table is in use.
+_NEXT_SAMPLE: weakref.WeakKeyDictionary[Column[Any], int] = weakref.WeakKeyDictionary()
 
 
 def _unique_columns(table: Table) -> set[str]:
