@@ -113,6 +113,26 @@ class Timing:
         return statistics.median(self.times)
 
 
+def settle() -> None:
+    """Wait for what scaffold does in the background (PostgreSQL copies made ahead for the
+    next check, scratch databases being dropped), so that no timed run shares the server with
+    an earlier one's."""
+    try:
+        from plugin_scaffold.databases import copies
+    except ImportError:  # before the copies made ahead
+        return
+    copies.settle()
+
+
+def finish_drops() -> None:
+    """Drop the scratch databases scaffold drops when a process ends (on the run's clock)."""
+    try:
+        from plugin_scaffold.databases import copies
+    except ImportError:
+        return
+    copies.finish_drops()
+
+
 class Runs:
     """The three ways to bring an empty database to every head, on one generated host."""
 
@@ -157,6 +177,7 @@ class Runs:
             migrate.upgrade(workspace, script.revision)
 
     def timed(self, run: Callable[[str], None]) -> float:
+        settle()
         with self.fresh() as url:
             start = time.perf_counter()
             run(url)
@@ -282,11 +303,13 @@ class Whole(Runs):
         from plugin_scaffold.testing import NothingToCheck
 
         with self.cache_on(on):
+            settle()  # what an earlier run left going (copies made ahead): not this run's
             start = time.perf_counter()
             checks = self.checks()
             for name in SUITE_CHECKS:
                 with contextlib.suppress(NothingToCheck):
                     getattr(checks, name)()
+            finish_drops()  # the session's scratch databases, dropped as its end drops them
             return time.perf_counter() - start
 
     def autogenerate(self, url: str, cached: bool = True) -> float:
@@ -295,9 +318,11 @@ class Whole(Runs):
         from plugin_scaffold.commands.workspace import Workspace
 
         with self.cache_on(cached):
+            settle()
             start = time.perf_counter()
             workspace = Workspace.open(config=None, url=url, cwd=self.project)
             result = check(workspace, plugin_name=self.layout.chosen)
+            finish_drops()
             elapsed = time.perf_counter() - start
         if result.operations:
             raise BenchError(f"autogenerate found changes: {result.operations}")

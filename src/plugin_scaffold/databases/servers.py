@@ -94,8 +94,8 @@ _kept: dict[str, Engine | None] = {}
 def engine_kept(url: str) -> Iterator[str]:
     """While the block runs, :func:`engine_for` ``url`` gives one engine, made on first use:
     its dialect is set up, and the statements it compiles cached, once for the database's
-    every snapshot and run, not once each. Disposed when the block ends (connections are not
-    pooled: none is left open between uses)."""
+    every snapshot and run, not once each; on a server, its connection too. Disposed when the
+    block ends."""
     key = DatabaseURL.of(url).text
     _kept[key] = None
     try:
@@ -120,8 +120,27 @@ def engine_for(url: str | DatabaseURL) -> Iterator[Engine]:
         return
     kept = _kept[key]
     if kept is None:
-        kept = _kept[key] = make_engine(url)
+        kept = _kept[key] = _scratch_engine(url)
     yield kept
+
+
+def release(url: str | DatabaseURL) -> None:
+    """Close the connection pooled for scratch database ``url`` (none is left to it: it can
+    then be copied, as a template is)."""
+    kept = _kept.get(DatabaseURL.of(url).text)
+    if kept is not None:
+        kept.dispose()
+
+
+def _scratch_engine(url: str | DatabaseURL) -> Engine:
+    """The engine kept for a scratch database: on a server, one connection pooled between
+    its uses (its every env.py run and snapshot), so that each does not pay a new session and
+    its cold catalog caches; the pool is emptied before the database is dropped."""
+    from sqlalchemy import pool
+
+    if DatabaseURL.of(url).backend == "sqlite":
+        return make_engine(url)
+    return make_engine(url, poolclass=pool.QueuePool, pool_size=1, max_overflow=-1)
 
 
 def check_server(url: str | URL | DatabaseURL, *, from_variable: bool = True) -> None:

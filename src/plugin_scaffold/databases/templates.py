@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, MigrationError
+from . import copies
 from .locking import file_lock, lock_timeout
 from .servers import (
     _drop_database,
@@ -48,6 +49,7 @@ from .servers import (
     make_engine,
     normalize_kind,
     owner_gone,
+    release,
     server_url,
     temporary_database,
     unique_name,
@@ -180,6 +182,33 @@ def scratch_copy(
         yield url
 
 
+@contextlib.contextmanager
+def empty_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterator[str]:
+    """A new empty scratch database, as :func:`~.servers.temporary_database` makes, dropped
+    afterwards; with the cache on PostgreSQL, one of the empty databases made ahead
+    (copies.py), and dropped in the background."""
+    kind, base = _kind_and_base(kind_or_url)
+    if not enabled() or kind != "postgresql":
+        with temporary_database(kind_or_url, prefix=prefix) as url:
+            yield url
+        return
+    admin = admin_engine(base, from_variable="://" not in kind_or_url)
+    quote = admin.dialect.identifier_preparer.quote
+    scratch = unique_name(prefix)
+
+    def create(name: str) -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {quote(name)}")
+
+    _sweep_databases(admin, kind)
+    try:
+        copies.take(admin, "template1", folder_id(), scratch, create)
+        with engine_kept(base.with_database(scratch).text) as url:
+            yield url
+    finally:
+        copies.drop_soon(admin, kind, scratch)
+
+
 def has(kind_or_url: str, key: Sequence[str]) -> bool:
     """Whether the template ``key`` names exists (False without the cache)."""
     kind, base = _kind_and_base(kind_or_url)
@@ -209,6 +238,7 @@ def seed(kind_or_url: str, key: Sequence[str], url: str, about: Mapping[str, Any
     name = entry_name(key, server_version(admin))
 
     def make(build_name: str) -> None:
+        release(url)
         _clone(admin, kind, source, build_name, tries=3)
 
     try:
@@ -344,11 +374,16 @@ def _server_copy(
         return
     scratch = unique_name(prefix)
     try:
-        _clone(admin, kind, name, scratch)
+        if kind == "postgresql":  # a copy made ahead, in the background (copies.py)
+            copies.take(
+                admin, name, folder_id(), scratch, lambda made: _clone(admin, kind, name, made)
+            )
+        else:
+            _clone(admin, kind, name, scratch)
         with engine_kept(base.with_database(scratch).text) as url:
             yield url
     finally:
-        _drop_database(admin, kind, scratch)
+        copies.drop_soon(admin, kind, scratch)
 
 
 def _clone(admin: Engine, kind: str, template: str, name: str, tries: int = _CLONE_TRIES) -> None:
@@ -633,6 +668,10 @@ def clear(urls: Sequence[str] = (), notes: list[str] | None = None) -> list[Entr
     admins: dict[str, Any] = {}
     servers = {s.redacted: s for s in _servers(urls)}
     try:
+        for where, server in servers.items():
+            if server.kind == "postgresql" and not _named(notes, server):
+                admins[where] = make_engine(server, isolation_level="AUTOCOMMIT")
+                copies.forget(admins[where], folder_id())  # before the templates they copy
         for entry in removed:
             if entry.kind == "sqlite":
                 with file_lock(

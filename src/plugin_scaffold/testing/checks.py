@@ -20,6 +20,7 @@ from .. import alembic_private
 from ..commands import cached, migrate
 from ..commands.check import branch_findings, host_anchor
 from ..commands.check import relative as _relative
+from ..databases import templates
 from ..databases.schema import (
     VERSION_TABLE,
     Snapshot,
@@ -29,7 +30,7 @@ from ..databases.schema import (
     reflected_tables,
     row_differences,
 )
-from ..databases.servers import engine_for, temporary_database
+from ..databases.servers import engine_for
 from ..databases.urls import DatabaseURL, kind_of, redact
 from ..errors import ConfigError, MigrationError, ScaffoldError
 from . import rows as rows_mod
@@ -131,7 +132,7 @@ class MigrationChecks:
 
     @contextlib.contextmanager
     def scratch_database(self) -> Iterator[str]:
-        with temporary_database(self.database, prefix=f"scaffold_{self.name}") as url:
+        with templates.empty_database(self.database, prefix=f"scaffold_{self.name}") as url:
             yield url
 
     @contextlib.contextmanager

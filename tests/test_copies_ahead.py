@@ -1,0 +1,221 @@
+"""PostgreSQL copies of a template made ahead of need (databases/copies.py, issue 18): a check
+takes one instead of waiting for ``CREATE DATABASE … TEMPLATE``; what a run did not take is
+left whole for the next run; two takers never share one; a killed run leaves whole copies or
+none; ``scaffold cache clear`` drops them; scratch databases are all dropped when a run ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import require_server
+from plugin_scaffold.databases import copies, templates
+from plugin_scaffold.databases.servers import host_tag, make_engine, server_url
+from plugin_scaffold.databases.urls import DatabaseURL
+from test_template_cache import cache, checks_for, project
+
+pytestmark = pytest.mark.postgresql
+
+__all__ = ["cache"]  # the fixture, shared with test_template_cache
+
+
+def databases(prefix: str) -> list[str]:
+    engine = make_engine(server_url("postgresql"))
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %(p)s) ORDER BY 1",
+                {"p": prefix},
+            )
+            return [row[0] for row in rows]
+    finally:
+        engine.dispose()
+
+
+def spares() -> list[str]:
+    return databases(f"{copies.PREFIX}{templates.folder_id()}_")
+
+
+def mine() -> list[str]:
+    """The scratch databases this process owns."""
+    return [n for n in databases("scaffold") if n.endswith(f"_{host_tag()}_{os.getpid()}")]
+
+
+def url_of(name: str) -> str:
+    return DatabaseURL.parse(server_url("postgresql")).with_database(name).text
+
+
+def tables_in(name: str) -> set[str]:
+    engine = make_engine(url_of(name))
+    try:
+        with engine.connect() as connection:
+            return set(sa.inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def clones(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each scratch database made by waiting for ``CREATE DATABASE … TEMPLATE`` (no copy ready)."""
+    made: list[str] = []
+    real = templates._clone
+
+    def clone(admin: Any, kind: str, template: str, name: str, **kw: Any) -> None:
+        made.append(name)
+        real(admin, kind, template, name, **kw)
+
+    monkeypatch.setattr(templates, "_clone", clone)
+    return made
+
+
+def test_checks_take_copies_made_ahead_and_leave_the_rest_to_the_next_run(
+    tmp_path: Path, cache: Path, clones: list[str]
+) -> None:
+    require_server("postgresql")
+    root, name, _ = project(tmp_path)
+    checks = checks_for(root, name, "postgresql")
+    checks.round_trips()  # builds the template, clones it once, starts the copies ahead
+    copies.settle()
+    assert len(clones) == 1
+    assert len(spares()) == copies.AHEAD
+    checks.uninstall()
+    checks.models_match()
+    checks.install_alone()
+    copies.settle()
+    assert len(clones) == 1, clones  # every later check took a copy
+    ahead = spares()
+    assert len(ahead) == copies.AHEAD
+    for spare in ahead:
+        assert tables_in(spare) == {"accounts", "store", "alembic_version"}
+    # The next run (a new process: nothing being made) takes what this one left.
+    copies._making.clear()
+    checks_for(root, name, "postgresql").round_trips()
+    assert len(clones) == 1
+    copies.finish_drops()
+    assert mine() == []  # every scratch database dropped when the run ends
+    templates.clear()
+    assert spares() == []
+
+
+def test_two_takers_never_get_the_same_copy(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    require_server("postgresql")
+    monkeypatch.setattr(copies, "AHEAD", 0)
+    admin = make_engine(server_url("postgresql"), isolation_level="AUTOCOMMIT")
+    template = f"{templates.PREFIX}{templates.folder_id()}_{uuid.uuid4().hex}"
+    prefix = copies.prefix_of(template, templates.folder_id())
+    names = [f"scaffold_copytest_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    cloned: list[str] = []
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{template}"')
+        made = make_engine(url_of(template))
+        with made.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE kept (id INTEGER)")
+        made.dispose()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{prefix}0000aaaa" TEMPLATE "{template}"')
+        start = threading.Barrier(2)
+
+        def clone(name: str) -> None:
+            cloned.append(name)
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+        def take(name: str) -> None:
+            start.wait()
+            copies.take(admin, template, templates.folder_id(), name, clone)
+
+        threads = [threading.Thread(target=take, args=(n,)) for n in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(cloned) == 1  # one took the copy, the other cloned
+        assert databases(prefix) == []
+        for name in names:
+            assert tables_in(name) == {"kept"}
+    finally:
+        for name in [*names, template]:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.dispose()
+
+
+#: A run that takes a copy of template KEY (a table ``made`` with a row), then is killed while a
+#: copy ahead is being made.
+KILLED = textwrap.dedent(
+    """
+    import os, signal, sys
+    from plugin_scaffold.databases import templates
+    from plugin_scaffold.databases.servers import make_engine
+
+    def build(url):
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE made (id INTEGER)")
+            connection.exec_driver_sql("INSERT INTO made VALUES (1)")
+        engine.dispose()
+
+    with templates.scratch_copy("postgresql", [sys.argv[1]], build, prefix="scaffold_cptest"):
+        print("taken", flush=True)
+        admin = make_engine(templates.server_url("postgresql"))
+        for _ in range(1000):  # until a copy ahead is being made
+            with admin.connect() as connection:
+                if connection.exec_driver_sql(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' "
+                    "AND query LIKE 'CREATE DATABASE %%scaffold_spr_%%'"
+                ).scalar():
+                    break
+        os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def test_a_killed_run_leaves_whole_copies_or_none_and_the_next_run_takes_one(
+    cache: Path, clones: list[str]
+) -> None:
+    require_server("postgresql")
+    key = f"killed {time.time()}"
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED, key], capture_output=True, text=True, timeout=120
+    )
+    assert killed.returncode == -signal.SIGKILL and "taken" in killed.stdout, killed
+    # The server finishes (or undoes) each CREATE DATABASE the killed run left going.
+    engine = make_engine(server_url("postgresql"))
+    deadline = time.monotonic() + 60
+    while True:
+        with engine.connect() as connection:  # pg_stat_activity: read once per transaction
+            if not connection.exec_driver_sql(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' "
+                "AND query LIKE 'CREATE DATABASE %%scaffold_spr_%%'"
+            ).scalar():
+                break
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    engine.dispose()
+    left = spares()
+    # PostgreSQL finishes a CREATE DATABASE whose client died: the copies are there, whole.
+    assert 1 <= len(left) <= copies.AHEAD
+    for spare in left:
+        copy = make_engine(url_of(spare))
+        with copy.connect() as connection:
+            assert connection.exec_driver_sql("SELECT id FROM made").scalars().all() == [1]
+        copy.dispose()
+
+    def build(url: str) -> None:
+        raise AssertionError("the template was built by the killed run")
+
+    with templates.scratch_copy("postgresql", [key], build, prefix="scaffold_cptest") as url:
+        assert "made" in tables_in(DatabaseURL.parse(url).url.database or "")
+    assert clones == []  # the next run took one
