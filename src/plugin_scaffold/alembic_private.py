@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -87,6 +88,26 @@ def script_directory(
     return script
 
 
+#: Plans made on each ScriptDirectory (its revisions do not change once read), by what
+#: was asked: a MigrationSuite plans the same upgrades again and again on a graph of hundreds.
+_PLANS: weakref.WeakKeyDictionary[ScriptDirectory, dict[tuple[Any, ...], list[Step]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _planned(
+    script: ScriptDirectory, asked: tuple[Any, ...], plan: Callable[[], Any]
+) -> list[Step]:
+    plans = _PLANS.setdefault(script, {})
+    if asked not in plans:
+        plans[asked] = list(plan())
+    return list(plans[asked])
+
+
+def _rows(current: Any) -> tuple[str, ...]:
+    return (current,) if isinstance(current, str) else tuple(current or ())
+
+
 def upgrade_plan(
     script: ScriptDirectory, destination: str | tuple[str, ...], current: Any
 ) -> list[Step]:
@@ -95,12 +116,14 @@ def upgrade_plan(
     ``destination`` may be several revisions: Alembic plans towards each (its revision map takes
     a tuple wherever it takes one identifier, though ``_upgrade_revs`` is annotated ``str``).
     """
-    return list(script._upgrade_revs(destination, current))  # type: ignore[arg-type]
+    asked = ("up", destination, _rows(current))
+    return _planned(script, asked, lambda: script._upgrade_revs(destination, current))  # type: ignore[arg-type]
 
 
 def downgrade_plan(script: ScriptDirectory, destination: str, current: Any) -> list[Step]:
     """The steps ``alembic downgrade destination`` would run from ``current``."""
-    return list(script._downgrade_revs(destination, current))
+    asked = ("down", destination, _rows(current))
+    return _planned(script, asked, lambda: script._downgrade_revs(destination, current))
 
 
 def stamp_plan(script: ScriptDirectory, destination: str, current: Any) -> list[Step]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,23 @@ if TYPE_CHECKING:
 FORMAT = "plugin-scaffold template 1"
 
 
+#: Keys made for each ScriptDirectory (read once: the files it loaded are the ones digested),
+#: by targets, env.py arguments and host-init: each check of a suite asks again.
+_KEYS: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def key(ws: Workspace, targets: Sequence[str]) -> list[str]:
     """What a template of ``ws``'s graph at ``targets`` depends on, one line each."""
+    asked = (tuple(sorted(targets)), tuple(ws.x_args), ws.host.init and ws.host.init.spec)
+    made = _KEYS.setdefault(ws.script, {})
+    if asked not in made:
+        made[asked] = _key(ws, targets)
+    return list(made[asked])
+
+
+def _key(ws: Workspace, targets: Sequence[str]) -> list[str]:
     import alembic
     import sqlalchemy
 

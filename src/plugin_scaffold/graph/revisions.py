@@ -186,7 +186,11 @@ class Graph:
         through its down_revision or depends_on, has no row of its own.
         """
         ids = set(applied)
-        named = {a for rev in ids for a in self._ancestors.get(rev, frozenset())}
+        named: set[str] = set()
+        # Those that name the most first: on a line of hundreds, its top names all the others.
+        for rev in sorted(ids, key=lambda r: -len(self.ancestors(r))):
+            if rev not in named:
+                named |= self.ancestors(rev)
         return tuple(r.revision for r in self.revisions if r.revision in ids - named)
 
     @cached_property
