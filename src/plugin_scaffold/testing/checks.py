@@ -220,10 +220,11 @@ class MigrationChecks:
         """
         ws = self.bound(url)
         doing = f"upgrading an empty database to heads on {self.where(url)}"
-        first = cached.first_from_empty(self.workspace, "heads", self.name)
-        if first is not None and set(first) == set(self.other_rows):
-            first = self.other_rows
-            if cached.can_seed(self.workspace, self.database, first):
+        # (Whether the template is there first: it is, but for a session's first run.)
+        if cached.can_seed(self.workspace, self.database, self.other_rows):
+            first = cached.first_from_empty(self.workspace, "heads", self.name)
+            if first is not None and set(first) == set(self.other_rows):
+                first = self.other_rows
                 self._run(doing, migrate.upgrade, ws, first)
                 cached.seed(self.workspace, self.database, first, url, f"checks of {self.name}")
         self._run(doing, migrate.upgrade, ws)
