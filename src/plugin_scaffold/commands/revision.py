@@ -518,9 +518,11 @@ def _autogenerate(
     # With no URL, env.py's own database (named in its own config or settings) may be at
     # heads; else a scratch database of its kind, on its server, is brought there.
     at_heads, own = _at_heads(ws, url, load_models)
+    # Only computing a plugin's differences: the other tables are not read at all.
+    only = scope.owns if scope.plugin is not None and not write else None
     if at_heads:
         result = _generate(
-            ws, staging, message, rev_id, placement, url, keep_own_tables, load_models
+            ws, staging, message, rev_id, placement, url, keep_own_tables, load_models, only
         )
         result.compared_with = "database"
     else:
@@ -543,7 +545,7 @@ def _autogenerate(
             tmp = DatabaseURL.parse(made)
             bring(made, target="heads")
             result = _generate(
-                ws, staging, message, rev_id, placement, tmp, keep_own_tables, load_models
+                ws, staging, message, rev_id, placement, tmp, keep_own_tables, load_models, only
             )
             result.compared_with = "scratch database"
     result.left_out = left_out
@@ -596,6 +598,26 @@ def _at_heads(
     return ws.graph.at_heads(r.revision for r in position.revisions), position.engine_url
 
 
+def compare_only(context: MigrationContext, only: Callable[[str | None], bool]) -> None:
+    """Have autogenerate read and compare only the tables ``only`` keeps, on top of env.py's
+    own ``include_name`` and ``include_object``: the others' differences would be dropped
+    anyway, and reading them is most of the work on a host of a hundred tables."""
+    opts = context.opts
+    their_name, their_object = opts.get("include_name"), opts.get("include_object")
+
+    def include_name(name: str | None, type_: str, parents: Any) -> bool:
+        if type_ == "table" and not only(name):
+            return False
+        return bool(their_name(name, type_, parents)) if their_name else True
+
+    def include_object(obj: Any, name: str | None, type_: str, *rest: Any) -> bool:
+        if type_ == "table" and not only(name):
+            return False
+        return bool(their_object(obj, name, type_, *rest)) if their_object else True
+
+    opts["include_name"], opts["include_object"] = include_name, include_object
+
+
 def _generate(
     ws: Workspace,
     staging: Path,
@@ -605,9 +627,11 @@ def _generate(
     url: DatabaseURL | None,
     directives: Any,
     load_models: Callable[[], None] | None = None,
+    only: Callable[[str | None], bool] | None = None,
 ) -> RevisionResult:
     """``alembic.command.revision`` over the workspace's own script directory (read once);
-    ``load_models`` is called when env.py configures its context."""
+    ``load_models`` is called when env.py configures its context; ``only``: the tables
+    compared (:func:`compare_only`), else all."""
     from alembic.autogenerate import RevisionContext
     from alembic.util import CommandError
 
@@ -629,6 +653,8 @@ def _generate(
 
     def retrieve(rev: Any, migration_context: MigrationContext) -> list[Any]:
         alembic_private.compare_types_and_server_defaults(migration_context)
+        if only is not None:
+            compare_only(migration_context, only)
         context.run_autogenerate(rev, migration_context)
         return []
 
