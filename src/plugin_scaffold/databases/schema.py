@@ -103,7 +103,8 @@ def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> lis
     select rows), each after the tables its foreign keys refer to.
 
     A table of the shape (:func:`shapes`) it had in the last call's database is taken from
-    that call, not reflected again: the host's tables in every copy of a template."""
+    that call, not reflected again: the host's tables in every copy of a template. When none
+    of those asked for changed, the last call's tables are returned as they are."""
     from sqlalchemy import MetaData, inspect
 
     names = sorted(n for n in inspect(connection).get_table_names() if keep(n))
@@ -111,6 +112,11 @@ def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> lis
     metadata = MetaData()
     if found is not None and server in _LAST_TABLES:
         last_shapes, last = _LAST_TABLES[server]
+        if all(n in last.tables and last_shapes.get(n) == found.get(n) for n in names):
+            # Every table asked for as it was (and so what its foreign keys name): the same
+            # objects, on which SQLAlchemy keeps the statements it compiled for them.
+            wanted = set(names)
+            return [t for t in last.sorted_tables if t.name in wanted]
         for name, table in last.tables.items():
             if name in found and last_shapes.get(name) == found[name]:
                 table.to_metadata(metadata)

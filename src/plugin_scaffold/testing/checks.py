@@ -10,6 +10,7 @@ A failure names the revision (and its file), the database and the fault.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -117,6 +118,28 @@ class MigrationChecks:
 
     def is_host_table(self, name: str) -> bool:
         return not self.models.owns(name)
+
+    def models_on(self, url: str) -> PluginModels:
+        """:attr:`models`, imported (the first time) inside a run of env.py on ``url``, as
+        ``revision --autogenerate`` imports them: a host such as Rattail sets its models up in
+        env.py (SQLAlchemy-Continuum's versioning), before any module of them may be imported.
+        A check that reads the models before it runs env.py calls this first."""
+        if "models" not in self.__dict__:
+            loaded: dict[str, PluginModels] = {}
+            run = functools.partial(
+                self.bound(url).run,
+                lock=False,
+                before_configure=lambda: loaded.update(self.workspace.load_models()),
+            )
+            self._run(
+                f"importing the models of plugin {self.name} on {self.where(url)}",
+                run,
+                lambda rev, context: [],
+                DatabaseURL.parse(url),
+            )
+            if self.name in loaded:
+                self.__dict__["models"] = loaded[self.name]
+        return self.models
 
     @cached_property
     def reserved(self) -> list[Any]:
@@ -410,6 +433,7 @@ class MigrationChecks:
         with self.prepared() as url, engine_for(url) as engine:
             where = self.where(url)
             ws = self.bound(url)
+            self.models_on(url)
 
             def host_rows() -> dict[str, list[dict[str, Any]]]:
                 with engine.connect() as connection:
@@ -454,6 +478,7 @@ class MigrationChecks:
         with self.prepared() as url, engine_for(url) as engine:
             ws = self.bound(url)
             try:
+                self.models_on(url)
                 host_tables = _fill_every_table(engine, self.is_host_table, self.reserved)
                 migrate.upgrade(ws, "heads")
                 _fill_every_table(engine, self.models.owns, self.reserved)
