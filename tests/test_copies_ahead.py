@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from conftest import require_server
+from conftest import require_server, run_scaffold
 from plugin_scaffold.databases import copies, templates
 from plugin_scaffold.databases.servers import host_tag, make_engine, server_url
 from plugin_scaffold.databases.urls import DatabaseURL
@@ -104,7 +104,13 @@ def test_checks_take_copies_made_ahead_and_leave_the_rest_to_the_next_run(
     assert len(clones) == 1
     copies.finish_drops()
     assert mine() == []  # every scratch database dropped when the run ends
-    templates.clear()
+    env = {templates.FOLDER_VARIABLE: str(cache)}
+    ahead = spares()
+    listed = run_scaffold("cache", "list", cwd=tmp_path, env=env).stdout
+    assert all(f"{n}  copy made ahead" in listed for n in ahead), listed
+    assert f"; {len(ahead)} copies made ahead kept" in listed, listed
+    cleared = run_scaffold("cache", "clear", cwd=tmp_path, env=env).stdout
+    assert f"; {len(ahead)} copies made ahead removed" in cleared, cleared
     assert spares() == []
 
 

@@ -920,9 +920,12 @@ def cmd_cache(args: argparse.Namespace) -> int:
     notes: list[str] = []
     servers = [args.url] if args.url else []
     clear = args.action == "clear"
+    ahead = templates.copies_ahead(servers)  # PostgreSQL's copies made ahead (cleared too)
     found = (templates.clear if clear else templates.entries)(servers, notes)
     for entry in found:
         _say(f"removed {entry.name} ({entry.where})" if clear else entry.line())
+    for name, where in ahead:
+        _say(f"removed {name} ({where})" if clear else f"{name}  copy made ahead  {where}")
     recorded = headers.clear() if clear else headers.records()
     for where, files in recorded:
         _say(f"{'removed ' if clear else ''}revisions  {where}  {files} file(s)")
@@ -932,6 +935,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
     _say(
         f"{len(found)} template(s) and the revisions of {len(recorded)} folder(s) {kept} "
         f"(cache folder {templates.folder()})"
+        + (f"; {len(ahead)} copies made ahead {kept}" if ahead else "")
     )
     return 1 if notes and servers else 0
 

@@ -185,6 +185,17 @@ def settle() -> None:
         event.wait()
 
 
+def on_server(admin: Engine, folder: str) -> list[str]:
+    """The ready copies of cache folder ``folder``'s templates on ``admin``'s server."""
+    with admin.connect() as conn:
+        return list(
+            conn.exec_driver_sql(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %(p)s) ORDER BY 1",
+                {"p": f"{PREFIX}{folder}_"},
+            ).scalars()
+        )
+
+
 def forget(admin: Engine, folder: str) -> list[str]:
     """Drop every ready copy of this cache folder's templates on ``admin``'s server (after
     waiting for the ones this process is making); their names."""
@@ -192,13 +203,7 @@ def forget(admin: Engine, folder: str) -> list[str]:
     with _lock:
         for key in [k for k in _making if k[0] == str(admin.url)]:
             del _making[key]
-    with admin.connect() as conn:
-        names = list(
-            conn.exec_driver_sql(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, %(p)s)",
-                {"p": f"{PREFIX}{folder}_"},
-            ).scalars()
-        )
+    names = on_server(admin, folder)
     for name in names:
         _drop_database(admin, "postgresql", name)
     return names

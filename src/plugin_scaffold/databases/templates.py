@@ -632,6 +632,25 @@ def entries(urls: Sequence[str] = (), notes: list[str] | None = None) -> list[En
     return found
 
 
+def copies_ahead(urls: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """The copies of this folder's templates made ahead (copies.py) on each PostgreSQL server
+    that answers: name and server."""
+    found = []
+    for server in _servers(urls):
+        if server.kind != "postgresql":
+            continue
+        try:
+            check_server(server, from_variable=not urls)
+        except Exception:  # entries() says so
+            continue
+        admin = make_engine(server, isolation_level="AUTOCOMMIT")
+        try:
+            found += [(name, server.redacted) for name in copies.on_server(admin, folder_id())]
+        finally:
+            admin.dispose()
+    return found
+
+
 def _named(notes: list[str], server: DatabaseURL) -> bool:
     """Whether ``notes`` says ``server`` did not answer."""
     return any(server.redacted in note for note in notes)
