@@ -526,7 +526,7 @@ def _autogenerate(
         )
         result.compared_with = "database"
     else:
-        server = url or (DatabaseURL.parse(own).twin(False) if own else None)
+        server = DatabaseURL.parse(own).twin(False) if own else url
 
         why = (
             "the database is behind its heads, so autogenerate compares with a scratch database "
@@ -583,19 +583,32 @@ def drops(context: MigrationContext, script: MigrationScript) -> list[Dropped]:
 def _at_heads(
     ws: Workspace, url: DatabaseURL | None, load_models: Callable[[], None]
 ) -> tuple[bool, str | None]:
-    """Whether the database is at every head, and (with no ``url``) the database env.py chose,
-    for a scratch database of the same kind on the same server."""
+    """Whether the database is at every head, and the database env.py is on (or, when it cannot
+    be reached, its server), for a scratch database of the same kind on the same server."""
     if url is not None and url.missing_sqlite_file is not None:
         return False, None  # reading would create an empty file: compare with a scratch database
     try:
         position = ws.where(url, before_configure=load_models)
-    except MigrationError:
-        return False, None  # unreachable database: compare against a scratch one instead
-    except ConfigError:
-        if url is None:
-            return False, None  # env.py needs a database handed in: a scratch one, then
-        raise
+    except (MigrationError, ConfigError) as exc:
+        if isinstance(exc, ConfigError) and url is not None:
+            raise
+        # Unreachable (a database not created yet), or env.py's own failed: a scratch one
+        # instead, on the server of the database named or that env.py connected to (reached
+        # through the server's own database: that one may not exist); where there is none
+        # (env.py needs a database handed in), a SQLite one.
+        named = url or (DatabaseURL.parse(ws.env_chose[-1]) if ws.env_chose else None)
+        return False, _server_of(named).text if named is not None else None
     return ws.graph.at_heads(r.revision for r in position.revisions), position.engine_url
+
+
+#: The database every server of a kind has, to reach it when the one named does not exist.
+_SERVER_DATABASES = {"postgresql": "postgres", "mysql": ""}
+
+
+def _server_of(url: DatabaseURL) -> DatabaseURL:
+    """``url``'s server, through the database each server of its kind has."""
+    known = _SERVER_DATABASES.get(url.kind)
+    return url if known is None else url.with_database(known)
 
 
 def compare_only(context: MigrationContext, only: Callable[[str | None], bool]) -> None:

@@ -71,6 +71,9 @@ class Workspace:
     warn: Callable[[str], None] = field(default=_print_warning, repr=False)
     #: Warn of version rows no revision has (once); off for the commands that report them.
     warn_orphans: bool = True
+    #: The databases env.py made engines on in the last run with no URL named (see
+    #: :attr:`Redirect.chosen`), kept when the run failed: where its server is.
+    env_chose: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def open(
@@ -305,19 +308,23 @@ class Workspace:
             lock_timeout=lock_timeout,
             commit=commit,
         )
-        with self.host.running(), held as connection, every_connection(lock_timeout):
-            run_env(
-                config,
-                self.script,
-                fn,
-                connection=connection,
-                url=opened,
-                as_sql=as_sql,
-                before_configure=before_configure,
-                heads_filter=functools.partial(self.unknown.shown, warn=warn_orphans),
-                redirect=redirect,
-                **kwargs,
-            )
+        try:
+            with self.host.running(), held as connection, every_connection(lock_timeout):
+                run_env(
+                    config,
+                    self.script,
+                    fn,
+                    connection=connection,
+                    url=opened,
+                    as_sql=as_sql,
+                    before_configure=before_configure,
+                    heads_filter=functools.partial(self.unknown.shown, warn=warn_orphans),
+                    redirect=redirect,
+                    **kwargs,
+                )
+        finally:
+            if url is None:
+                self.env_chose = list(redirect.chosen)
 
     def version_num_width(self) -> VersionWidth:
         """How many characters a revision id may have here: the width of ``version_num`` in the

@@ -69,6 +69,9 @@ class Redirect:
     #: Engines made on the named database for engines made before the run, by original engine.
     _stand_ins: dict[int, Engine] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
+    #: With no ``url``: the databases env.py made engines on or connected to, as it named them
+    #: (with their passwords: a scratch database on the same server needs them).
+    chosen: list[str] = field(default_factory=list)
 
     # --- at engine creation --------------------------------------------------------------------
 
@@ -80,6 +83,8 @@ class Redirect:
         if self.url is None:
             if asked is not None and asked.is_placeholder:
                 raise self.placeholder_error()
+            if asked is not None:
+                self.chosen.append(asked.text)
             return original(url, **kw)
         named = self.url
         wants_async = is_async or (asked is not None and asked.is_async)
@@ -136,6 +141,7 @@ class Redirect:
     def stand_in(self, engine: Engine) -> Engine | None:
         """The engine to connect through instead of ``engine`` (None: ``engine`` itself)."""
         if self.url is None:
+            self.chosen.append(DatabaseURL.of(engine.url).text)  # where env.py connects
             return None
         made_on = DatabaseURL.of(engine.url)
         if made_on.same_database(self.url):
