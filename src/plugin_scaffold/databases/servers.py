@@ -301,6 +301,10 @@ def _drop_database(admin: Engine, kind: str, name: str) -> None:
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
             )
+            if (conn.dialect.server_version_info or (0,)) >= (13,):
+                # A terminated session may not have ended yet: FORCE ends it, and drops.
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)} WITH (FORCE)")
+                return
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(name)}")
 
 

@@ -373,6 +373,7 @@ def _server_copy(
             yield url
         return
     scratch = unique_name(prefix)
+    _sweep_databases(admin, kind)  # what killed runs left (a drop they had not made yet)
     try:
         if kind == "postgresql":  # a copy made ahead, in the background (copies.py)
             copies.take(
