@@ -5,6 +5,7 @@ none; ``scaffold cache clear`` drops them; scratch databases are all dropped whe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -225,3 +226,23 @@ def test_a_killed_run_leaves_whole_copies_or_none_and_the_next_run_takes_one(
     with templates.scratch_copy("postgresql", [key], build, prefix="scaffold_cptest") as url:
         assert "made" in tables_in(DatabaseURL.parse(url).url.database or "")
     assert clones == []  # the next run took one
+
+
+def test_a_scratch_database_a_session_still_holds_is_dropped_at_the_end(cache: Path) -> None:
+    require_server("postgresql")
+
+    def build(url: str) -> None:
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE made (id INTEGER)")
+        engine.dispose()
+
+    key = f"held {time.time()}"
+    with templates.scratch_copy("postgresql", [key], build, prefix="scaffold_cptest") as url:
+        name = DatabaseURL.parse(url).url.database or ""
+        held = make_engine(url).connect()  # a session env.py's own engine kept open
+        held.exec_driver_sql("SELECT 1 FROM made").all()
+    copies.finish_drops()
+    assert databases(name) == []
+    with contextlib.suppress(Exception):  # ended by the drop
+        held.close()
