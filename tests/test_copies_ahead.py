@@ -103,7 +103,7 @@ def test_checks_take_copies_made_ahead_and_leave_the_rest_to_the_next_run(
     copies._making.clear()
     checks_for(root, name, "postgresql").round_trips()
     assert len(clones) == 1
-    copies.finish_drops()
+    copies.settle()  # the drops, and the copies still being made
     assert mine() == []  # every scratch database dropped when the run ends
     env = {templates.FOLDER_VARIABLE: str(cache)}
     ahead = spares()
@@ -246,3 +246,29 @@ def test_a_scratch_database_a_session_still_holds_is_dropped_at_the_end(cache: P
     assert databases(name) == []
     with contextlib.suppress(Exception):  # ended by the drop
         held.close()
+
+
+def test_a_run_that_ends_waits_for_its_copies_so_that_clear_finds_them(cache: Path) -> None:
+    require_server("postgresql")
+    key = f"ended {time.time()}"
+    ended = subprocess.run(
+        [sys.executable, "-c", KILLED.replace("os.kill(os.getpid(), signal.SIGKILL)", "pass"), key],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ended.returncode == 0 and "taken" in ended.stdout, ended
+    templates.clear()  # right after the run: its copies were whole when it ended
+    engine = make_engine(server_url("postgresql"))
+    deadline = time.monotonic() + 60
+    while True:  # none finished later, which no clear would find
+        with engine.connect() as connection:  # pg_stat_activity: read once per transaction
+            if not connection.exec_driver_sql(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' "
+                "AND query LIKE 'CREATE DATABASE %%scaffold_spr_%%'"
+            ).scalar():
+                break
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    engine.dispose()
+    assert spares() == []

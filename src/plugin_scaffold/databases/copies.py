@@ -11,8 +11,9 @@ it instead of waiting for a clone. Taking one is renaming it to the check's own 
 (``ALTER DATABASE … RENAME``, which two sessions cannot both do). ``scaffold cache clear``
 drops them with their templates; at most :data:`AHEAD` are kept per template.
 
-Scratch copies are dropped in batches (:func:`drop_soon`), the last when the process exits (a
-killed run leaves its scratch databases to the next run's sweep, as before).
+Scratch copies are dropped in batches (:func:`drop_soon`), the last when the process exits,
+which also waits for the copies still being made (a killed run leaves its scratch databases to
+the next run's sweep, as before).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -182,13 +184,15 @@ def finish_drops() -> None:
         thread.join(timeout=60)
 
 
-def settle() -> None:
-    """:func:`finish_drops`, and wait for the copies being made: nothing left running."""
+def settle(timeout: float | None = None) -> None:
+    """:func:`finish_drops`, and wait for the copies being made (at most ``timeout`` seconds
+    in all): nothing left running."""
     finish_drops()
     with _lock:
         waiting = [m.done for ms in _making.values() for m in ms]
+    deadline = None if timeout is None else time.monotonic() + timeout
     for event in waiting:
-        event.wait()
+        event.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
 
 def on_server(admin: Engine, folder: str) -> list[str]:
@@ -215,4 +219,6 @@ def forget(admin: Engine, folder: str) -> list[str]:
     return names
 
 
-atexit.register(finish_drops)  # copies being made are not waited for
+# When the process ends: the drops, then the copies still being made (a copy the server
+# finished after this run's cache folder was cleared would be left to no one).
+atexit.register(settle, 60.0)
