@@ -66,6 +66,24 @@ def tables_in(name: str) -> set[str]:
         engine.dispose()
 
 
+def copies_settled_on_server() -> None:
+    """Wait until no copy ahead is being made on the server (by any process)."""
+    engine = make_engine(server_url("postgresql"))
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            with engine.connect() as connection:  # pg_stat_activity: read once per transaction
+                if not connection.exec_driver_sql(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' "
+                    "AND query LIKE 'CREATE DATABASE %%scaffold_spr_%%'"
+                ).scalar():
+                    return
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def clones(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Each scratch database made by waiting for ``CREATE DATABASE … TEMPLATE`` (no copy ready)."""
@@ -199,18 +217,7 @@ def test_a_killed_run_leaves_whole_copies_or_none_and_the_next_run_takes_one(
     )
     assert killed.returncode == -signal.SIGKILL and "taken" in killed.stdout, killed
     # The server finishes (or undoes) each CREATE DATABASE the killed run left going.
-    engine = make_engine(server_url("postgresql"))
-    deadline = time.monotonic() + 60
-    while True:
-        with engine.connect() as connection:  # pg_stat_activity: read once per transaction
-            if not connection.exec_driver_sql(
-                "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' "
-                "AND query LIKE 'CREATE DATABASE %%scaffold_spr_%%'"
-            ).scalar():
-                break
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    engine.dispose()
+    copies_settled_on_server()
     left = spares()
     # PostgreSQL finishes a CREATE DATABASE whose client died: the copies are there, whole.
     assert 1 <= len(left) <= copies.AHEAD
@@ -259,16 +266,5 @@ def test_a_run_that_ends_waits_for_its_copies_so_that_clear_finds_them(cache: Pa
     )
     assert ended.returncode == 0 and "taken" in ended.stdout, ended
     templates.clear()  # right after the run: its copies were whole when it ended
-    engine = make_engine(server_url("postgresql"))
-    deadline = time.monotonic() + 60
-    while True:  # none finished later, which no clear would find
-        with engine.connect() as connection:  # pg_stat_activity: read once per transaction
-            if not connection.exec_driver_sql(
-                "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' "
-                "AND query LIKE 'CREATE DATABASE %%scaffold_spr_%%'"
-            ).scalar():
-                break
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    engine.dispose()
+    copies_settled_on_server()  # none finished later, which no clear would find
     assert spares() == []
