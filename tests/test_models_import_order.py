@@ -70,3 +70,21 @@ def test_a_check_imports_the_models_inside_env_py_even_first_in_a_process(
     for which in ("uninstall", "round_trips", "install_alone"):
         done = check(which)  # first in its process, on a copy: no env.py run before it
         assert done.returncode == 0 and f"passed {which}" in done.stdout, done.stderr[-2000:]
+
+
+def test_importing_the_models_inside_env_py_touches_no_version_row(
+    tmp_path: Path, cache: Path
+) -> None:
+    import sqlalchemy as sa
+
+    from plugin_scaffold.databases.servers import make_engine, temporary_database
+    from test_template_cache import checks_for
+
+    root, name, _ = project(tmp_path)
+    checks = checks_for(root, name, "sqlite")
+    with temporary_database("sqlite") as url:  # empty: Alembic would make its table here
+        assert checks.models_on(url).owns(f"{name}__store_extra")
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            assert sa.inspect(connection).get_table_names() == []
+        engine.dispose()

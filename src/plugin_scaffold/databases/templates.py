@@ -193,20 +193,9 @@ def empty_database(kind_or_url: str, *, prefix: str = "scaffold") -> Iterator[st
             yield url
         return
     admin = admin_engine(base, from_variable="://" not in kind_or_url)
-    quote = admin.dialect.identifier_preparer.quote
-    scratch = unique_name(prefix)
-
-    def create(name: str) -> None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {quote(name)}")
-
-    _sweep_databases(admin, kind)
-    try:
-        copies.take(admin, "template1", folder_id(), scratch, create)
-        with engine_kept(base.with_database(scratch).text) as url:
-            yield url
-    finally:
-        copies.drop_soon(admin, kind, scratch)
+    # What a plain CREATE DATABASE copies.
+    with _copy_of(admin, kind, base, "template1", prefix) as url:
+        yield url
 
 
 def has(kind_or_url: str, key: Sequence[str]) -> bool:
@@ -372,15 +361,29 @@ def _server_copy(
             build(url)
             yield url
         return
+    with _copy_of(admin, kind, base, name, prefix) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _copy_of(
+    admin: Engine, kind: str, base: DatabaseURL, template: str, prefix: str
+) -> Iterator[str]:
+    """A scratch database copied from database ``template`` (on PostgreSQL one of its copies
+    made ahead: copies.py), its engine kept while it is used, dropped soon after."""
     scratch = unique_name(prefix)
     _sweep_databases(admin, kind)  # what killed runs left (a drop they had not made yet)
     try:
-        if kind == "postgresql":  # a copy made ahead, in the background (copies.py)
+        if kind == "postgresql":
             copies.take(
-                admin, name, folder_id(), scratch, lambda made: _clone(admin, kind, name, made)
+                admin,
+                template,
+                folder_id(),
+                scratch,
+                lambda made: _clone(admin, kind, template, made),
             )
         else:
-            _clone(admin, kind, name, scratch)
+            _clone(admin, kind, template, scratch)
         with engine_kept(base.with_database(scratch).text) as url:
             yield url
     finally:

@@ -83,7 +83,7 @@ class Redirect:
         if self.url is None:
             if asked is not None and asked.is_placeholder:
                 raise self.placeholder_error()
-            if asked is not None:
+            if asked is not None and asked.text not in self.chosen:
                 self.chosen.append(asked.text)
             return original(url, **kw)
         named = self.url
@@ -141,7 +141,9 @@ class Redirect:
     def stand_in(self, engine: Engine) -> Engine | None:
         """The engine to connect through instead of ``engine`` (None: ``engine`` itself)."""
         if self.url is None:
-            self.chosen.append(DatabaseURL.of(engine.url).text)  # where env.py connects
+            connects = DatabaseURL.of(engine.url).text  # where env.py connects
+            if connects not in self.chosen:
+                self.chosen.append(connects)
             return None
         made_on = DatabaseURL.of(engine.url)
         if made_on.same_database(self.url):

@@ -129,6 +129,7 @@ class MigrationChecks:
             run = functools.partial(
                 self.bound(url).run,
                 lock=False,
+                dont_mutate=True,  # no version table made, no row moved
                 before_configure=lambda: loaded.update(self.workspace.load_models()),
             )
             self._run(
