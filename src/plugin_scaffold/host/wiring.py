@@ -270,12 +270,36 @@ def _toml_add(text: str, package: str, toml: Path) -> str:
         locations = tomlkit.array()
         locations.extend([f"{location.rstrip('/')}/versions", entry])
         locations.comment(TOML_MARK)
-        try:
-            # next to script_location, where the reader looks (tomlkit has no public insert)
-            table.value._insert_after("script_location", "version_locations", locations)
-        except Exception:
-            table.add("version_locations", locations)
+        beside = _after_script_location(text, locations, toml)
+        if beside is not None:
+            return beside
+        table.add("version_locations", locations)
     return _keep_newlines(text, doc.as_string())
+
+
+def _after_script_location(text: str, locations: Any, toml: Path) -> str | None:
+    """``text`` with a ``version_locations`` line right after ``[tool.alembic]``'s
+    ``script_location`` line, where the reader looks (tomlkit has no public way to insert a
+    key at a place); None when that line is not found or the result does not read back."""
+    import tomlkit
+
+    line = tomlkit.dumps({"version_locations": locations}).strip("\n")
+    newline = newline_of(text)
+    lines = text.splitlines(keepends=True)
+    section = ""
+    for at, raw in enumerate(lines):
+        stripped = raw.strip()
+        if stripped.startswith("["):
+            section = stripped.split("#")[0].strip()
+        elif section == "[tool.alembic]" and re.match(r"script_location\s*=", stripped):
+            _insert_lines(lines, at + 1, [line + newline], newline)
+            made = "".join(lines)
+            try:
+                read = _alembic_table(made, toml)[1].get("version_locations")
+            except ConfigError:
+                return None
+            return made if read == list(locations) else None
+    return None
 
 
 def _toml_remove(text: str, package: str, toml: Path) -> str:
