@@ -232,3 +232,70 @@ def test_script_directory_hands_revision_files_to_the_loader_and_nothing_else(
     assert len(handed) == 12
     # Without a loader, Alembic's own ScriptDirectory.
     assert sorted(alembic_private.script_directory(config, None).get_heads()) == ["h2", "m"]
+
+
+def _upgraded(script: ScriptDirectory, url: str, target: str, *, bound: bool) -> list[tuple]:
+    """Upgrade the database at ``url`` to ``target``; the UPDATEs of alembic_version run."""
+    from sqlalchemy import event
+
+    engine = create_engine(url)
+    updates: list[tuple] = []
+
+    def executed(conn: object, cursor: object, statement: str, params: object, *a: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE ALEMBIC_VERSION"):
+            updates.append((" ".join(statement.split()), params))
+
+    event.listen(engine, "before_cursor_execute", executed)
+    with engine.begin() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={"fn": lambda heads, ctx: alembic_private.upgrade_plan(script, target, heads)},
+        )
+        if bound:
+            alembic_private.bind_version_writes(context)
+        context.run_migrations()
+    engine.dispose()
+    return updates
+
+
+def test_bound_version_writes_move_the_same_rows_with_parameters(tmp_path: Path) -> None:
+    """In a run scaffold binds, each step's UPDATE carries the ids as parameters (one compiled
+    statement per run); a run it does not bind keeps Alembic's literal SQL."""
+    script = ScriptDirectory.from_config(_config(tmp_path))
+    bound_url = f"sqlite:///{tmp_path / 'bound.sqlite'}"
+    raw_url = f"sqlite:///{tmp_path / 'raw.sqlite'}"
+    assert _upgraded(script, bound_url, "h2", bound=True) == [
+        (
+            "UPDATE alembic_version SET version_num=? WHERE alembic_version.version_num = ?",
+            ("h2", "h1"),
+        )
+    ]
+    (statement, params) = _upgraded(script, raw_url, "h2", bound=False)[0]
+    assert "'h2'" in statement and "'h1'" in statement and not params
+    for url in (bound_url, raw_url):
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        engine.dispose()
+        assert rows == [("h2",)]
+
+
+def test_bound_version_writes_keep_alembics_check_of_one_row(tmp_path: Path) -> None:
+    """A row that is not there: Alembic's own error, nothing written."""
+    from alembic.runtime.migration import HeadMaintainer
+    from alembic.util import CommandError
+
+    script = ScriptDirectory.from_config(_config(tmp_path))
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    _upgraded(script, url, "h1", bound=True)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM alembic_version")
+        context = MigrationContext.configure(connection)
+        alembic_private.bind_version_writes(context)
+        with pytest.raises(
+            CommandError, match="expected to match one row when updating 'h1' to 'h2'"
+        ):
+            HeadMaintainer(context, ("h1",))._update_version("h1", "h2")
+        assert connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 0
+    engine.dispose()

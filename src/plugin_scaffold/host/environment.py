@@ -204,6 +204,8 @@ def run_env(
             _check_same_database(environment.get_context(), connection, url, script)
         if connection is not None and not as_sql:
             alembic_private.hand_over_transaction(environment.get_context(), connection)
+        if not as_sql:
+            alembic_private.bind_version_writes(environment.get_context())
         if heads_filter is not None and not as_sql:
             context = environment.get_context()
             read = context.get_current_heads

@@ -181,7 +181,8 @@ class MigrationChecks:
 
     @contextlib.contextmanager
     def prepared(self) -> Iterator[str]:
-        """A scratch database at the heads of everything but this plugin (see :meth:`prepare`)."""
+        """A scratch database at the heads of everything but this plugin, as one run from empty
+        leaves it (the host's ``host-init`` run on it, as on a database the host created)."""
         heads = self.other_rows
         doing = f"upgrading to {', '.join(heads)} (every head but {self.name}'s)"
         with self.database_at(heads, doing) as url:
@@ -324,7 +325,7 @@ class MigrationChecks:
             self._run(
                 f"upgrading to heads on {self.where(migrated_url)}", migrate.upgrade, migrated
             )
-            created = self.prepare(created_url)
+            created = self.bound(created_url)
             try:
                 with engine_for(created_url) as engine, engine.begin() as connection:
                     metadata = self.models.metadata
@@ -367,21 +368,6 @@ class MigrationChecks:
     def snapshot(self, url: str, *, versions: bool = True) -> Snapshot:
         with engine_for(url) as engine, engine.connect() as connection:
             return reflect(connection, versions=versions)
-
-    def prepare(self, url: str) -> Workspace:
-        """The database at the heads of everything but this plugin, in one run (so that the
-        host's ``host-init`` runs on it, as on a database the host created)."""
-        ws = self.bound(url)
-        heads = tuple(self.other_heads)
-        if heads:
-            self._run(
-                f"upgrading to {', '.join(heads)} (every head but {self.name}'s) on "
-                f"{self.where(url)}",
-                migrate.upgrade,
-                ws,
-                heads,
-            )
-        return ws
 
     def round_trips(self) -> None:
         """Each revision up, down, up: the host untouched, the downgrade a true undo."""
