@@ -237,21 +237,23 @@ def commands_reading(script: ScriptDirectory, config: Config) -> Iterator[None]:
         ScriptDirectory.from_config = original  # type: ignore[method-assign]
 
 
-#: The runs (their MigrationContext) whose version rows are written with bound parameters.
-_BOUND: weakref.WeakSet[MigrationContext] = weakref.WeakSet()
+#: The runs (their MigrationContext) whose version rows are written with bound parameters, and
+#: the UPDATE each writes them with.
+_BOUND: weakref.WeakKeyDictionary[MigrationContext, Any] = weakref.WeakKeyDictionary()
 
 
 def bind_version_writes(context: MigrationContext) -> None:
-    """In ``context``, an online run scaffold started, each revision's row is moved by an
-    UPDATE whose ids are bound parameters, compiled once per run.
+    """In ``context``, an online run scaffold started, each revision's row is moved by one
+    UPDATE whose ids are bound parameters, built and compiled once per run.
 
     Alembic's ``HeadMaintainer._update_version`` inlines both ids as literal SQL
-    (``literal_column("'id'")``), so each revision's UPDATE is new to SQLAlchemy's cache of
-    compiled statements: replaying a host of a few hundred cheap revisions, that compiling is
-    about a third of the time. The row written, and the check that exactly one row matched
-    (with Alembic's own message), are Alembic's. Any other run, offline SQL included, takes
-    Alembic's own method unchanged.
+    (``literal_column("'id'")``), so each revision's UPDATE is built anew and is new to
+    SQLAlchemy's cache of compiled statements: replaying a host of a few hundred cheap
+    revisions, that is about a third of the time. The row written, and the check that exactly
+    one row matched (with Alembic's own message), are Alembic's. Any other run, offline SQL
+    included, takes Alembic's own method unchanged.
     """
+    import sqlalchemy as sa
     from alembic import util
     from alembic.runtime.migration import HeadMaintainer
 
@@ -260,20 +262,16 @@ def bind_version_writes(context: MigrationContext) -> None:
 
         def _update_version(self: HeadMaintainer, from_: str, to_: str) -> None:
             context = self.context
-            if context not in _BOUND or context.as_sql:
+            update = _BOUND.get(context)
+            if update is None or context.as_sql or context.connection is None:
                 return original(self, from_, to_)
             assert to_ not in self.heads
             self.heads.remove(from_)
             self.heads.add(to_)
-            table = context._version
-            result = context.impl._exec(
-                table.update().values(version_num=to_).where(table.c.version_num == from_)
+            result = context.connection.execute(
+                update, {"scaffold_to": to_, "scaffold_from": from_}
             )
-            if (
-                context.dialect.supports_sane_rowcount
-                and result is not None
-                and result.rowcount != 1
-            ):
+            if context.dialect.supports_sane_rowcount and result.rowcount != 1:
                 raise util.CommandError(
                     "Online migration expected to match one row when updating "
                     f"'{from_}' to '{to_}' in '{context.version_table}'; "
@@ -283,7 +281,12 @@ def bind_version_writes(context: MigrationContext) -> None:
 
         _update_version.scaffold_bound = True  # type: ignore[attr-defined]
         HeadMaintainer._update_version = _update_version  # type: ignore[method-assign]
-    _BOUND.add(context)
+    table = context._version
+    _BOUND[context] = (
+        table.update()
+        .values(version_num=sa.bindparam("scaffold_to"))
+        .where(table.c.version_num == sa.bindparam("scaffold_from"))
+    )
 
 
 def hand_over_transaction(context: MigrationContext, connection: Connection) -> None:
