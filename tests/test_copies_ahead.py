@@ -268,3 +268,51 @@ def test_a_run_that_ends_waits_for_its_copies_so_that_clear_finds_them(cache: Pa
     templates.clear()  # right after the run: its copies were whole when it ended
     copies_settled_on_server()  # none finished later, which no clear would find
     assert spares() == []
+
+
+def _admin_connects(url: str) -> list[int]:
+    """Each connection the admin engine of ``url`` opens from now on (SQLAlchemy's event)."""
+    from sqlalchemy import event
+
+    from plugin_scaffold.databases.servers import admin_engine
+
+    opened: list[int] = []
+    event.listen(admin_engine(DatabaseURL.parse(url)), "connect", lambda *a: opened.append(1))
+    return opened
+
+
+def test_checks_make_and_drop_databases_on_one_kept_server_session(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new PostgreSQL session costs the server a process: the engine that makes, copies and
+    drops the scratch databases keeps one between checks instead of one per statement."""
+    require_server("postgresql")
+    monkeypatch.setattr(copies, "AHEAD", 0)  # nothing made in the background: only the checks
+    root, name, _ = project(tmp_path)
+    checks = checks_for(root, name, "postgresql")
+    checks.round_trips()  # builds the template
+    opened = _admin_connects(server_url("postgresql"))
+    checks.uninstall()
+    checks.models_match()
+    checks.install_alone()
+    copies.settle()  # and the drops
+    assert mine() == []
+    assert opened == [], f"{len(opened)} new server sessions for three checks"
+
+
+def test_a_server_url_on_template1_keeps_no_session_there(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL refuses to copy template1 (every empty database) while another session is on
+    it: named as the server's database, it is left after each use, copies made ahead too."""
+    require_server("postgresql")
+    on_template1 = DatabaseURL.parse(server_url("postgresql")).with_database("template1").text
+    monkeypatch.setenv("SCAFFOLD_POSTGRES_URL", on_template1)
+    made = []
+    for _ in range(3):
+        with templates.empty_database("postgresql", prefix="scaffold_t1") as url:
+            made.append(tables_in(DatabaseURL.parse(url).url.database or ""))
+        copies.settle()
+    assert made == [set(), set(), set()]
+    assert len([n for n in spares() if "_empty_" in n]) == copies.AHEAD
+    assert mine() == []

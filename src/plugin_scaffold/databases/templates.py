@@ -557,17 +557,22 @@ def _lock(admin: Engine, kind: str, name: str) -> Iterator[None]:
     deadline = time.monotonic() + lock_timeout()
     told = False
     with admin.connect() as conn:
-        while not conn.exec_driver_sql(take).scalar():
-            if time.monotonic() >= deadline:
-                raise MigrationError(f"gave up waiting for another run building template {name}")
-            if not told:
-                _tell(f"waiting for another run building template {name}")
-                told = True
-            time.sleep(_POLL)
         try:
-            yield
+            while not conn.exec_driver_sql(take).scalar():
+                if time.monotonic() >= deadline:
+                    raise MigrationError(
+                        f"gave up waiting for another run building template {name}"
+                    )
+                if not told:
+                    _tell(f"waiting for another run building template {name}")
+                    told = True
+                time.sleep(_POLL)
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(give)
         finally:
-            conn.exec_driver_sql(give)
+            conn.invalidate()  # closed, not kept by the pool: a lock it still held goes with it
 
 
 # --- listing and clearing -----------------------------------------------------------------------
