@@ -25,6 +25,7 @@ def test_runs_the_sessions_of_the_databases_named_with_pytest_arguments(tmp_path
         "test", "--db", "sqlite", "--db", "mariadb", "--", "-k", "to_heads", cwd=project / "src"
     )
     output = done.stdout + done.stderr
+    assert "Creating virtual environment" in output
     assert "Session tests(sqlite) was successful" in output
     assert "Session tests(mysql) was successful" in output
     assert "tests(postgresql)" not in output
@@ -38,6 +39,9 @@ def test_runs_the_sessions_of_the_databases_named_with_pytest_arguments(tmp_path
     shutil.copytree(BROKEN / "model_without_revision", project, dirs_exist_ok=True)
     failed = run_scaffold("test", "--db", "sqlite", "--", "-k", "models", cwd=project, check=1)
     output = failed.stdout + failed.stderr
+    # The session's virtualenv is kept between runs; its installs run again.
+    assert "Reusing existing virtual environment at .nox/tests-sqlite" in output
+    assert "Creating virtual environment" not in output and "uv pip install -e ." in output
     assert "flawed__media_security (add_column reviewed_at)" in output
     assert "Session tests(sqlite) failed" in output
     summary = r"^sqlite: FAILED in \d+:\d\d\nscaffold test: 1 failed in "
