@@ -446,7 +446,7 @@ def _copy_tables(admin: Engine, source: str, name: str) -> None:
     """Make database ``name`` with ``source``'s character set, then each table as ``SHOW CREATE
     TABLE`` says it (keys, foreign keys, checks, AUTO_INCREMENT), then its rows."""
     quote = admin.dialect.identifier_preparer.quote
-    with admin.connect() as conn:
+    with admin.connect() as conn, _closed_after(conn):
         tables = _copyable(conn, source)
         charset, collation = conn.exec_driver_sql(
             "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
@@ -475,6 +475,16 @@ def _copy_tables(admin: Engine, source: str, name: str) -> None:
                 f"SELECT {columns} FROM {quote(source)}.{quote(table)}"
             )
         conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
+
+
+@contextlib.contextmanager
+def _closed_after(conn: Any) -> Iterator[None]:
+    """``conn`` closed when the block ends, not kept by the admin engine's pool: what the block
+    set on its session (``USE``, ``FOREIGN_KEY_CHECKS``, a lock) goes with it."""
+    try:
+        yield
+    finally:
+        conn.invalidate()
 
 
 def _publish(
@@ -556,23 +566,18 @@ def _lock(admin: Engine, kind: str, name: str) -> Iterator[None]:
     )  # fmt: skip
     deadline = time.monotonic() + lock_timeout()
     told = False
-    with admin.connect() as conn:
+    with admin.connect() as conn, _closed_after(conn):
+        while not conn.exec_driver_sql(take).scalar():
+            if time.monotonic() >= deadline:
+                raise MigrationError(f"gave up waiting for another run building template {name}")
+            if not told:
+                _tell(f"waiting for another run building template {name}")
+                told = True
+            time.sleep(_POLL)
         try:
-            while not conn.exec_driver_sql(take).scalar():
-                if time.monotonic() >= deadline:
-                    raise MigrationError(
-                        f"gave up waiting for another run building template {name}"
-                    )
-                if not told:
-                    _tell(f"waiting for another run building template {name}")
-                    told = True
-                time.sleep(_POLL)
-            try:
-                yield
-            finally:
-                conn.exec_driver_sql(give)
+            yield
         finally:
-            conn.invalidate()  # closed, not kept by the pool: a lock it still held goes with it
+            conn.exec_driver_sql(give)
 
 
 # --- listing and clearing -----------------------------------------------------------------------
