@@ -148,35 +148,33 @@ class Graph:
         return ordered
 
     @cached_property
-    def _ancestors(self) -> dict[str, frozenset[str]]:
-        """Each revision id, and all it names directly or not (down_revision, depends_on)."""
-        found: dict[str, frozenset[str]] = {}
-        for start in self.revisions:
-            # Depth first without recursion (hosts have hundreds of revisions in a line).
-            todo: list[tuple[Script, bool]] = [(start, False)]
-            while todo:
-                revision, parents_done = todo.pop()
-                if revision.revision in found:
-                    continue
-                parents = self.parents(revision)
-                if not parents_done:
-                    todo.append((revision, True))
-                    todo.extend((p, False) for p in parents if p.revision not in found)
-                    continue
-                above: set[str] = set()
-                for parent in parents:
-                    above.add(parent.revision)
-                    above |= found[parent.revision]
-                found[revision.revision] = frozenset(above)
-        return found
+    def _parent_ids(self) -> dict[str, tuple[str, ...]]:
+        """Each revision id, and the ids it names (down_revision, depends_on; labels resolved)."""
+        from .. import alembic_private
+
+        named = alembic_private.down_revisions_and_dependencies
+        return {r.revision: named(r) for r in self.revisions}
+
+    def _above(self, starts: Iterable[str], seen: set[str]) -> set[str]:
+        """``seen``, with every revision ``starts`` name, directly or not (one walk, whatever
+        the number of starts: a line of thousands is walked once, not once per revision)."""
+        parent_ids = self._parent_ids
+        todo = [p for start in starts for p in parent_ids.get(start, ())]
+        while todo:
+            revision = todo.pop()
+            if revision not in seen:
+                seen.add(revision)
+                todo.extend(parent_ids.get(revision, ()))
+        return seen
 
     def ancestors(self, revision: str) -> frozenset[str]:
         """Every revision ``revision`` names, directly or not (down_revision, depends_on)."""
-        return self._ancestors.get(revision, frozenset())
+        return frozenset(self._above([revision], set()))
 
     def applied(self, rows: Iterable[str]) -> frozenset[str]:
         """The revisions a database whose ``alembic_version`` holds ``rows`` has run."""
-        return frozenset(r for row in rows for r in (row, *self.ancestors(row)))
+        rows = list(rows)
+        return frozenset(self._above(rows, set(rows)))
 
     def version_rows(self, applied: Iterable[str]) -> tuple[str, ...]:
         """The rows ``alembic_version`` holds on a database where ``applied`` (and what they
@@ -186,12 +184,8 @@ class Graph:
         through its down_revision or depends_on, has no row of its own.
         """
         ids = set(applied)
-        named: set[str] = set()
-        # Those that name the most first: on a line of hundreds, its top names all the others.
-        for rev in sorted(ids, key=lambda r: -len(self.ancestors(r))):
-            if rev not in named:
-                named |= self.ancestors(rev)
-        return tuple(r.revision for r in self.revisions if r.revision in ids - named)
+        rows = ids - self._above(ids, set())
+        return tuple(r.revision for r in self.revisions if r.revision in rows)
 
     @cached_property
     def _children(self) -> dict[str, frozenset[str]]:
@@ -274,7 +268,7 @@ class Graph:
     def whose(self, revision: str) -> str:
         """``the host`` or ``plugin NAME``: who a revision id (a version row) belongs to, as
         messages say it; ``not found here`` for a row no revision here has."""
-        if revision not in self._ancestors:
+        if revision not in self._parent_ids:
             return "not found here"
         owner = self._owner_of(revision)
         return "the host" if owner is None else f"plugin {owner}"
@@ -288,12 +282,18 @@ class Graph:
         with every branch at its head except that plugin's, which (with whatever depends on
         it) is not installed."""
         mine = {r.revision for r in self.revisions_of(without)} if without else set()
-        kept = [
-            r.revision
-            for r in self.revisions
-            if r.revision not in mine and not mine & self._ancestors[r.revision]
-        ]
-        return self.version_rows(kept)
+        # What names a revision of ``mine``, directly or not, is not installed either.
+        named_by: dict[str, list[str]] = {}
+        for revision, parent_ids in self._parent_ids.items():
+            for parent in parent_ids:
+                named_by.setdefault(parent, []).append(revision)
+        left_out, todo = set(mine), list(mine)
+        while todo:
+            for child in named_by.get(todo.pop(), ()):
+                if child not in left_out:
+                    left_out.add(child)
+                    todo.append(child)
+        return self.version_rows(r.revision for r in self.revisions if r.revision not in left_out)
 
     def label_exists(self, label: str) -> bool:
         return any(label in (r.branch_labels or ()) for r in self.revisions)
