@@ -14,6 +14,7 @@ import textwrap
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -270,15 +271,24 @@ def test_a_run_that_ends_waits_for_its_copies_so_that_clear_finds_them(cache: Pa
     assert spares() == []
 
 
-def _admin_connects(url: str) -> list[int]:
-    """Each connection the admin engine of ``url`` opens from now on (SQLAlchemy's event)."""
+@contextlib.contextmanager
+def _admin_connects(url: str) -> Iterator[list[int]]:
+    """Each connection the admin engine of ``url`` opens in the block (SQLAlchemy's event)."""
     from sqlalchemy import event
 
     from plugin_scaffold.databases.servers import admin_engine
 
     opened: list[int] = []
-    event.listen(admin_engine(DatabaseURL.parse(url)), "connect", lambda *a: opened.append(1))
-    return opened
+    engine = admin_engine(DatabaseURL.parse(url))
+
+    def connected(*args: Any) -> None:
+        opened.append(1)
+
+    event.listen(engine, "connect", connected)
+    try:
+        yield opened
+    finally:
+        event.remove(engine, "connect", connected)
 
 
 def test_checks_make_and_drop_databases_on_one_kept_server_session(
@@ -291,11 +301,11 @@ def test_checks_make_and_drop_databases_on_one_kept_server_session(
     root, name, _ = project(tmp_path)
     checks = checks_for(root, name, "postgresql")
     checks.round_trips()  # builds the template
-    opened = _admin_connects(server_url("postgresql"))
-    checks.uninstall()
-    checks.models_match()
-    checks.install_alone()
-    copies.settle()  # and the drops
+    with _admin_connects(server_url("postgresql")) as opened:
+        checks.uninstall()
+        checks.models_match()
+        checks.install_alone()
+        copies.settle()  # and the drops
     assert mine() == []
     assert opened == [], f"{len(opened)} new server sessions for three checks"
 

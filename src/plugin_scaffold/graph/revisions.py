@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import heapq
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from .. import alembic_private
 from ..errors import ConfigError, MigrationError, UsageError, unknown_plugin
 from ..plugin.plugin import Plugin
 
@@ -150,22 +151,36 @@ class Graph:
     @cached_property
     def _parent_ids(self) -> dict[str, tuple[str, ...]]:
         """Each revision id, and the ids it names (down_revision, depends_on; labels resolved)."""
-        from .. import alembic_private
-
         named = alembic_private.down_revisions_and_dependencies
         return {r.revision: named(r) for r in self.revisions}
 
-    def _above(self, starts: Iterable[str], seen: set[str]) -> set[str]:
-        """``seen``, with every revision ``starts`` name, directly or not (one walk, whatever
-        the number of starts: a line of thousands is walked once, not once per revision)."""
-        parent_ids = self._parent_ids
-        todo = [p for start in starts for p in parent_ids.get(start, ())]
+    @cached_property
+    def _named_by(self) -> dict[str, tuple[str, ...]]:
+        """Each revision id, and the ids that name it (the other way round of _parent_ids)."""
+        found: dict[str, list[str]] = {}
+        for revision, parent_ids in self._parent_ids.items():
+            for parent in parent_ids:
+                found.setdefault(parent, []).append(revision)
+        return {rev: tuple(named) for rev, named in found.items()}
+
+    @staticmethod
+    def _walk(
+        starts: Iterable[str], seen: set[str], edges: Mapping[str, Iterable[str]]
+    ) -> set[str]:
+        """``seen``, with every revision reached from ``starts`` along ``edges`` (one walk,
+        whatever the number of starts: a line of thousands is walked once, not once per
+        revision)."""
+        todo = [nxt for start in starts for nxt in edges.get(start, ())]
         while todo:
             revision = todo.pop()
             if revision not in seen:
                 seen.add(revision)
-                todo.extend(parent_ids.get(revision, ()))
+                todo.extend(edges.get(revision, ()))
         return seen
+
+    def _above(self, starts: Iterable[str], seen: set[str]) -> set[str]:
+        """``seen``, with every revision ``starts`` name, directly or not."""
+        return self._walk(starts, seen, self._parent_ids)
 
     def ancestors(self, revision: str) -> frozenset[str]:
         """Every revision ``revision`` names, directly or not (down_revision, depends_on)."""
@@ -199,14 +214,7 @@ class Graph:
     def descendants(self, revision: str) -> frozenset[str]:
         """Every revision above ``revision`` on its line of descent (down_revision only: a
         plugin whose root depends_on it is on a line of its own)."""
-        found: set[str] = set()
-        todo = list(self._children.get(revision, ()))
-        while todo:
-            child = todo.pop()
-            if child not in found:
-                found.add(child)
-                todo.extend(self._children.get(child, ()))
-        return frozenset(found)
+        return frozenset(self._walk([revision], set(), self._children))
 
     def stamped(
         self, rows: Iterable[str], targets: Iterable[str], *, cleared: Iterable[str] = ()
@@ -283,16 +291,7 @@ class Graph:
         it) is not installed."""
         mine = {r.revision for r in self.revisions_of(without)} if without else set()
         # What names a revision of ``mine``, directly or not, is not installed either.
-        named_by: dict[str, list[str]] = {}
-        for revision, parent_ids in self._parent_ids.items():
-            for parent in parent_ids:
-                named_by.setdefault(parent, []).append(revision)
-        left_out, todo = set(mine), list(mine)
-        while todo:
-            for child in named_by.get(todo.pop(), ()):
-                if child not in left_out:
-                    left_out.add(child)
-                    todo.append(child)
+        left_out = self._walk(mine, set(mine), self._named_by)
         return self.version_rows(r.revision for r in self.revisions if r.revision not in left_out)
 
     def label_exists(self, label: str) -> bool:
