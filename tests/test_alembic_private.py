@@ -299,3 +299,83 @@ def test_bound_version_writes_keep_alembics_check_of_one_row(tmp_path: Path) -> 
             HeadMaintainer(context, ("h1",))._update_version("h1", "h2")
         assert connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 0
     engine.dispose()
+
+
+def _odd_folders(tmp_path: Path, *, sourceless: bool = False) -> Config:
+    """Version folders with everything Alembic's listing has a rule for: a folder reached through
+    a symbolic link, a revision file that is a link, the same folder named twice, a nested
+    folder (``recursive_version_locations``), ``__init__.py``, an editor's lock file, a text
+    file, a ``__pycache__``, a file without ``revision`` (its id from its name), and with
+    ``sourceless`` a revision left only as a ``.pyc``."""
+    import py_compile
+
+    real = tmp_path / "real" / "versions"
+    (real / "nested").mkdir(parents=True)
+    _revision(real, "a1", None, branch_labels=("core",))
+    _revision(real, "a2", "a1")
+    _revision(real / "nested", "n1", "a2")
+    (real / "__init__.py").write_text("")
+    (real / ".#a2_.py").write_text("not python at all (")
+    (real / "notes.txt").write_text("not a revision")
+    (real / "__pycache__").mkdir()
+    (real / "__pycache__" / "stray.py").write_text("revision = 'stray'\ndown_revision = None\n")
+    (real / "0ff1ce.py").write_text("down_revision = 'n1'\n")  # Alembic 0.1: id from the name
+    linked = tmp_path / "linked"
+    linked.symlink_to(real, target_is_directory=True)
+    other = tmp_path / "other"
+    other.mkdir()
+    _revision(other, "o1", "a1")
+    (other / "via_link_.py").symlink_to(real / "a2_.py")  # the same file again, as a link
+    if sourceless:
+        _revision(other, "c1", "o1")
+        compiled = other / "c1_.pyc"
+        py_compile.compile(str(other / "c1_.py"), cfile=str(compiled))
+        (other / "c1_.py").unlink()
+    config = Config()
+    config.set_main_option("script_location", str(tmp_path / "real"))
+    config.set_main_option("version_locations", f"{linked} {other} {real}")
+    config.set_main_option("path_separator", "space")
+    config.set_main_option("recursive_version_locations", "true")
+    if sourceless:
+        config.set_main_option("sourceless", "true")
+    return config
+
+
+def _listed(scripts: object) -> list[tuple[object, ...]]:
+    return [
+        (s.revision, s.path, s.down_revision, s.branch_labels, s.dependencies)  # type: ignore[attr-defined]
+        for s in scripts  # type: ignore[attr-defined]
+    ]
+
+
+@pytest.mark.parametrize("sourceless", [False, True], ids=["sources", "sourceless"])
+def test_script_directory_lists_the_files_alembic_lists_under_the_same_names(
+    tmp_path: Path, sourceless: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The revisions read through the loader are Alembic's own, one for one: the same files in
+    the same order, under the same (real) paths, with the same warnings, each loaded once."""
+    import sys
+
+    # (Loading a file writes no bytecode beside it: both listings see the same folders.)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    config = _odd_folders(tmp_path, sourceless=sourceless)
+    with pytest.warns(UserWarning) as alembics_warnings:
+        expected = _listed(ScriptDirectory.from_config(config)._load_revisions())
+    handed: list[str] = []
+
+    def load_file(path: str, load: object) -> object:
+        handed.append(path)
+        return load()  # type: ignore[operator]
+
+    script = alembic_private.script_directory(config, load_file)
+    with pytest.warns(UserWarning) as ours:
+        found = _listed(alembic_private.revision_files(script))
+    assert found == expected
+    assert [str(w.message) for w in ours] == [str(w.message) for w in alembics_warnings]
+    assert any("loaded twice" in str(w.message) for w in ours)
+    ids = [row[0] for row in found]
+    assert "0ff1ce" in ids
+    # Sourceless, Alembic also reads what it finds in __pycache__ (a .pyc left alone, or not).
+    assert ("c1" in ids) is sourceless and ("stray" in ids) is sourceless
+    assert sorted(handed) == sorted(set(handed))
+    assert len(handed) == len(found)

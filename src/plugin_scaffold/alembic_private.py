@@ -50,42 +50,123 @@ def script_directory(
 
     ``load_file(path, load)`` returns what Alembic keeps as the file's module: ``load()`` loads
     it (Alembic's own loader), or a stand-in with the same ``revision``, ``down_revision``,
-    ``branch_labels``, ``depends_on`` and docstring. Alembic lists the version folders and makes
-    each ``Script`` as it always does; only the loading of revision files is handed over, and
-    only while Alembic's ``_load_revisions`` runs (never env.py's).
+    ``branch_labels``, ``depends_on`` and docstring. The version folders are listed by
+    Alembic's ``_list_py_dir``, each file is named by its real path and kept or skipped by
+    Alembic's rules, and its ``Script`` is made as Alembic makes it; only the loading of
+    revision files is handed over, and only while the revisions are read (never env.py's).
     """
-    from alembic import util
     from alembic.script import ScriptDirectory
     from alembic.script.revision import RevisionMap
 
     script = ScriptDirectory.from_config(config)
     if load_file is None:
         return script
-    listed = script._load_revisions
+
+    def load_revisions() -> Iterator[Script]:
+        return _revisions(script, load_file)
+
+    # What ScriptDirectory.__init__ does with its own generator.
+    script._load_revisions = load_revisions  # type: ignore[method-assign]
+    script.revision_map = RevisionMap(load_revisions)
+    return script
+
+
+def _revisions(
+    script: ScriptDirectory, load_file: Callable[[str, Callable[[], ModuleType]], Any]
+) -> Iterator[Script]:
+    """Alembic's ``_load_revisions``, each file loaded by ``load_file``.
+
+    Alembic resolves every file's path and builds three ``Path`` objects per file: most of its
+    time on a host of thousands of revisions whose files need no loading. Here a folder's real
+    path is found once and a file that is no symbolic link is named inside it (a link is
+    resolved, as Alembic does), and the ``Script`` is made from the name: the same files, in
+    the same order, under the same names. With ``sourceless`` (``.pyc`` files kept or
+    preferred) Alembic reads the folders itself, its loader replaced for each file.
+    """
+    from alembic import util
+    from alembic.script import Script
+    from alembic.script.base import _only_source_rev_file
+
+    original = util.load_python_file
+
+    def made(real: str, given: ModuleType | None = None) -> Script | None:
+        """Alembic's ``Script._from_path(script, real)``, the file loaded by ``load_file``
+        (``given``: already loaded)."""
+        dir_, name = os.path.split(real)
+
+        def load_python_file(_dir: Any, _filename: Any) -> Any:
+            if given is not None:
+                return given
+            return load_file(real, lambda: original(dir_, name))
+
+        util.load_python_file = load_python_file
+        try:
+            return Script._from_path(script, real)
+        finally:
+            util.load_python_file = original
+
+    if script.sourceless:
+        yield from _listed_by_alembic(script, load_file)
+        return
+    dupes: set[str] = set()
+    folders: dict[str, str] = {}
+    for location in [v for v in script._version_locations if os.path.exists(v)]:
+        for listed in Script._list_py_dir(script, location):  # type: ignore[arg-type]
+            path = os.fspath(listed)
+            parent, name = os.path.split(path)
+            if os.path.islink(path):
+                real = os.path.realpath(path)
+            else:
+                if parent not in folders:
+                    folders[parent] = os.path.realpath(parent)
+                real = os.path.join(folders[parent], name)
+            if real in dupes:
+                util.warn(
+                    f"File {real} loaded twice! ignoring. "
+                    "Please ensure version_locations is unique."
+                )
+                continue
+            dupes.add(real)
+            if not _only_source_rev_file.match(os.path.basename(real)):
+                continue  # not a revision file (``__init__.py``, an editor's lock, a .txt)
+            dir_, name = os.path.split(real)
+            module = load_file(real, lambda d=dir_, n=name: original(d, n))  # type: ignore[misc]
+            revision = getattr(module, "revision", None)
+            if isinstance(revision, str):
+                yield Script(module, revision, real)
+                continue
+            # No ``revision`` (Alembic 0.1's files: the id from the file's name) or an odd
+            # one: Alembic's own rules, on the module already loaded.
+            odd = made(real, module)
+            if odd is not None:
+                yield odd
+
+
+def _listed_by_alembic(
+    script: ScriptDirectory, load_file: Callable[[str, Callable[[], ModuleType]], Any]
+) -> Iterator[Script]:
+    """Alembic's own ``_load_revisions``, its loader replaced for one step at a time."""
+    from alembic import util
+    from alembic.script import ScriptDirectory
+
     original = util.load_python_file
 
     def load_python_file(dir_: Any, filename: Any) -> Any:
         path = os.path.join(os.fspath(dir_), os.path.basename(os.fspath(filename)))
         return load_file(path, lambda: original(dir_, filename))
 
-    def load_revisions() -> Iterator[Script]:
-        inner = listed()
-        while True:
-            # Alembic looks ``util.load_python_file`` up at each call: it is replaced for one
-            # step of Alembic's generator at a time, so that nothing else sees it.
-            util.load_python_file = load_python_file
-            try:
-                made = next(inner, None)
-            finally:
-                util.load_python_file = original
-            if made is None:
-                return
-            yield made
-
-    # What ScriptDirectory.__init__ does with its own generator.
-    script._load_revisions = load_revisions  # type: ignore[method-assign]
-    script.revision_map = RevisionMap(load_revisions)
-    return script
+    inner = ScriptDirectory._load_revisions(script)
+    while True:
+        # Alembic looks ``util.load_python_file`` up at each call: it is replaced for one step
+        # of Alembic's generator at a time, so that nothing else sees it.
+        util.load_python_file = load_python_file
+        try:
+            listed = next(inner, None)
+        finally:
+            util.load_python_file = original
+        if listed is None:
+            return
+        yield listed
 
 
 #: Plans made on each ScriptDirectory (its revisions do not change once read), by what
