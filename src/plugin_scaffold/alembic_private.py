@@ -92,12 +92,12 @@ def _revisions(
     def made(real: str, given: ModuleType | None = None) -> Script | None:
         """Alembic's ``Script._from_path(script, real)``, the file loaded by ``load_file``
         (``given``: already loaded)."""
-        dir_, name = os.path.split(real)
+        folder, name = os.path.split(real)
 
-        def load_python_file(_dir: Any, _filename: Any) -> Any:
+        def load_python_file(dir_: Any, filename: Any) -> Any:
             if given is not None:
                 return given
-            return load_file(real, lambda: original(dir_, name))
+            return load_file(real, lambda: original(folder, name))
 
         util.load_python_file = load_python_file
         try:
