@@ -167,9 +167,24 @@ def drop_soon(admin: Engine, kind: str, name: str) -> None:
 
 
 def _drop_all(batch: list[tuple[Engine, str, str]]) -> None:
-    for admin, kind, name in batch:
-        with contextlib.suppress(Exception):  # else the next run's sweep drops it
-            _drop_database(admin, kind, name)
+    """Drop every database of ``batch`` at once, each from a session of its own: on PostgreSQL
+    each ``DROP DATABASE`` waits for a checkpoint, and the server answers every request made
+    while one is being written with the next one (seven drops: 0.16-0.20 s one after another
+    here, 0.10 s at once)."""
+    if len(batch) < 2:
+        for item in batch:
+            _drop_one(*item)
+        return
+    threads = [threading.Thread(target=_drop_one, args=item, daemon=True) for item in batch]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _drop_one(admin: Engine, kind: str, name: str) -> None:
+    with contextlib.suppress(Exception):  # else the next run's sweep drops it
+        _drop_database(admin, kind, name)
 
 
 def finish_drops() -> None:
