@@ -283,3 +283,35 @@ def test_two_runs_at_once_and_a_killed_one_leave_whole_records(
     assert list(records.iterdir()) == []
     assert run_scaffold("heads", cwd=ini.parent, env=env).stdout == "noting0003 (head)\n"
     assert len(_loads(marker)) == loads + 1  # cleared: loaded again
+
+
+def test_the_template_key_takes_an_unchanged_files_digest_from_its_record(
+    host: tuple[Path, Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The template cache's key holds the digest of every revision file's bytes: for a file
+    read from its record, the digest recorded with it (the file is not read again); the same
+    key as from the files themselves, and a changed file changes it."""
+    import hashlib
+
+    from plugin_scaffold.commands import cached
+    from plugin_scaffold.commands.workspace import Workspace
+
+    ini, marker, env = host
+    run_scaffold("heads", cwd=ini.parent, env=env)  # records the files
+    monkeypatch.setenv("SCAFFOLD_CACHE_DIR", env["SCAFFOLD_CACHE_DIR"])
+
+    def key() -> list[str]:
+        ws = Workspace.open(config=str(ini), url=None, cwd=ini.parent)
+        return cached._key(ws, list(ws.script.get_heads()))
+
+    recorded = key()
+    assert _loads(marker) == ["noting0003"]  # neither loaded nor read for its digest
+    path = ini.parent / "migrations" / "versions" / "noting0003_noting.py"
+    assert f"noting0003 {hashlib.sha256(path.read_bytes()).hexdigest()}" in recorded
+    monkeypatch.setenv("SCAFFOLD_CACHE", "off")
+    assert key() == recorded
+    assert _loads(marker) == ["noting0003"] * 2
+    path.write_text(path.read_text() + "# edited\n")
+    changed = key()
+    assert changed != recorded
+    assert f"noting0003 {hashlib.sha256(path.read_bytes()).hexdigest()}" in changed

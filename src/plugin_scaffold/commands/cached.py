@@ -22,6 +22,8 @@ from ..databases.servers import temporary_database
 from . import migrate
 
 if TYPE_CHECKING:
+    from alembic.script import Script
+
     from .workspace import Workspace
 
 #: Bumped when what a template holds changes meaning.
@@ -61,9 +63,16 @@ def _key(ws: Workspace, targets: Sequence[str]) -> list[str]:
         "env.py " + _digest(Path(script.dir) / "env.py"),
     ]
     applied = graph.applied(targets)
-    files = sorted((r.revision, r.path) for r in graph.revisions if r.revision in applied)
-    parts += [f"{revision} {_digest(path)}" for revision, path in files]
+    files = sorted((r.revision, r) for r in graph.revisions if r.revision in applied)
+    parts += [f"{revision} {_file_digest(r)}" for revision, r in files]
     return parts
+
+
+def _file_digest(revision: Script) -> str:
+    """The digest of ``revision``'s file: its record's, when the graph was read from one (the
+    file unchanged since it was recorded: graph/headers.py), else of the bytes read now."""
+    recorded = getattr(revision.module, "_declared_sha256", None)
+    return recorded if isinstance(recorded, str) else _digest(revision.path)
 
 
 def _digest(path: str | Path) -> str:

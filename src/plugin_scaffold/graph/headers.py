@@ -3,7 +3,8 @@
 To know the graph, Alembic loads every revision file (compiles and runs it as a module) for
 four names: ``revision``, ``down_revision``, ``branch_labels``, ``depends_on`` (and the
 docstring, for ``history``). On a host of thousands of revisions that is most of ``heads`` and
-of ``upgrade --from-models``. Here the four values and the docstring of each file are kept in
+of ``upgrade --from-models``. Here the four values, the docstring and the digest of the bytes
+(which the template cache's key holds) of each file are kept in
 the cache folder (``revisions/<folder's hash>.json``, one per version folder), and a file whose
 modification time, change time, size and inode are those recorded gets a stand-in instead of
 being loaded: the file's module is loaded when something else is asked of it (its
@@ -38,17 +39,24 @@ PROBED = ("_alembic_source_encoding",)
 #: git's index does with "racily clean" files).
 RACY_NS = 50_000_000
 #: The record's format; a record of another is read as empty.
-FORMAT = 1
+FORMAT = 2
 
 Value = str | tuple[str, ...] | None
 
 
 class Declared:
-    """A revision file's module, as far as what it declares; anything else loads the file."""
+    """A revision file's module, as far as what it declares; anything else loads the file.
 
-    def __init__(self, values: dict[str, Value], doc: str | None, load: Callable[[], Any]):
+    ``_declared_sha256`` is the digest of the file's bytes when it was recorded: what the
+    template cache's key holds for the file (commands/cached.py), without reading it again.
+    """
+
+    def __init__(
+        self, values: dict[str, Value], doc: str | None, sha256: str, load: Callable[[], Any]
+    ):
         self.__dict__.update(values)
         self.__doc__ = doc
+        self._declared_sha256 = sha256
         self._declared_load = load
         self._declared_module: ModuleType | None = None
 
@@ -86,7 +94,7 @@ class Headers:
             return load()
         kept = record.get(name)
         if kept is not None and kept["stat"] == stat:
-            return Declared(_values(kept), kept["doc"], load)
+            return Declared(_values(kept), kept["doc"], kept["sha256"], load)
         module = load()
         racy = time.time_ns() - stat[0] < RACY_NS
         header = header_of(Path(path), module) if name.endswith(".py") and not racy else None
@@ -145,6 +153,7 @@ def _well_formed(entry: dict[str, Any]) -> bool:
         and all(_keepable(entry.get(name)) for name in DECLARED)
         and (entry.get("doc") is None or isinstance(entry.get("doc"), str))
         and "doc" in entry
+        and isinstance(entry.get("sha256"), str)
     )
 
 
@@ -181,6 +190,7 @@ def header_of(path: Path, module: ModuleType) -> dict[str, Any] | None:
     if any(hasattr(module, name) for name in PROBED):
         return None
     header["doc"] = doc
+    header["sha256"] = hashlib.sha256(source).hexdigest()
     return header
 
 
