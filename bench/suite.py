@@ -133,6 +133,23 @@ def finish_drops() -> None:
     copies.finish_drops()
 
 
+@contextmanager
+def session_shares(checks: object) -> Iterator[None]:
+    """What the pytest plugin gives the checks of one session: the databases they share, dropped
+    when it ends (code from before the shared databases: nothing)."""
+    try:
+        from plugin_scaffold.testing.checks import SharedDatabases  # type: ignore[attr-defined]
+    except ImportError:
+        yield
+        return
+    shared = SharedDatabases()
+    checks.shared = shared  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        shared.close()
+
+
 class Runs:
     """The three ways to bring an empty database to every head, on one generated host."""
 
@@ -306,9 +323,10 @@ class Whole(Runs):
             settle()  # what an earlier run left going (copies made ahead): not this run's
             start = time.perf_counter()
             checks = self.checks()
-            for name in SUITE_CHECKS:
-                with contextlib.suppress(NothingToCheck):
-                    getattr(checks, name)()
+            with session_shares(checks):
+                for name in SUITE_CHECKS:
+                    with contextlib.suppress(NothingToCheck):
+                        getattr(checks, name)()
             finish_drops()  # the session's scratch databases, dropped as its end drops them
             return time.perf_counter() - start
 

@@ -5,6 +5,7 @@ suite's verdicts the same with the cache as without it."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -159,6 +160,74 @@ def test_the_upgrade_check_seeds_the_template_the_other_checks_use(
     checks.round_trips()
     checks.models_match()
     assert publishes == [database]
+
+
+def on_server(url: str) -> bool:
+    """Whether the database ``url`` names exists (a file, on SQLite)."""
+    from plugin_scaffold.databases.urls import DatabaseURL
+
+    parsed = DatabaseURL.parse(url)
+    name = parsed.url.database or ""
+    if parsed.kind == "sqlite":
+        return Path(name).exists()
+    query = (
+        "SELECT 1 FROM pg_database WHERE datname = %(n)s"
+        if parsed.kind == "postgresql"
+        else "SELECT 1 FROM information_schema.schemata WHERE schema_name = %(n)s"
+    )
+    engine = make_engine(server_url(parsed.kind))
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql(query, {"n": name}).first() is not None
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
+def test_checks_that_only_read_share_one_database_at_heads(
+    tmp_path: Path, cache: Path, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Models match and the migrated side of a fresh install read the database the upgrade from
+    empty left at every head (or the first one made for them), never one a check changes;
+    closing the session's shares drops it."""
+    from plugin_scaffold.databases import copies
+    from plugin_scaffold.testing.checks import CheckFailed, SharedDatabases
+
+    require_server(database)
+    root, name, _ = project(tmp_path)
+    heads = {revision_id(3), f"{name}0001"}
+    for first in ("upgrade_to_heads", "models_match"):
+        checks = checks_for(root, name, database)
+        checks.shared = shared = SharedDatabases()
+        made: list[str] = []
+        prepared = checks.prepared
+
+        @contextlib.contextmanager
+        def counted(prepared: Any = prepared, made: list[str] = made) -> Iterator[str]:
+            with prepared() as url:
+                made.append(url)
+                yield url
+
+        monkeypatch.setattr(checks, "prepared", counted)
+        getattr(checks, first)()
+        kept = shared.at_heads
+        assert kept is not None and versions(kept) == heads
+        before = (tables(kept), versions(kept))
+        checks.models_match()
+        # (This host has no naming convention: the tables created from the models name their
+        # foreign key otherwise, which the check reports; it reads both databases either way.)
+        with pytest.raises(CheckFailed, match="only in the migrated database"):
+            checks.fresh_install()
+        checks.round_trips()
+        checks.uninstall()
+        assert shared.at_heads == kept and (tables(kept), versions(kept)) == before
+        # Made for them: none after the upgrade from empty, one when models match came first;
+        # then the created side of the fresh install, and one for each check that changes its.
+        assert len(made) == (3 if first == "upgrade_to_heads" else 4)
+        assert kept not in made[-3:]
+        shared.close()
+        copies.settle()
+        assert not on_server(kept)
 
 
 def test_a_changed_revision_file_makes_a_new_template(

@@ -63,13 +63,34 @@ class _Inserted:
     row: dict[str, Any]
 
 
+class SharedDatabases:
+    """A scratch database at every head that the checks which only read one share while this
+    holder lives (a test session: :meth:`close` drops it): the upgrade from empty's, when that
+    run took the template's order, else one made on first need. Models match and the migrated
+    side of a fresh install read it; the checks that change their database make their own."""
+
+    def __init__(self) -> None:
+        self._held = contextlib.ExitStack()
+        self.at_heads: str | None = None
+
+    def keep(self, held: contextlib.ExitStack, url: str) -> None:
+        """Keep the database at ``url`` (``held`` drops it) until :meth:`close`."""
+        self._held.enter_context(held.pop_all())
+        self.at_heads = url
+
+    def close(self) -> None:
+        self.at_heads = None
+        self._held.close()
+
+
 @dataclass
 class MigrationChecks:
     """The checks of one plugin's branch, on scratch databases of one kind.
 
     ``database`` is a kind (``sqlite``, ``postgresql``, ``mysql``: servers from
     ``SCAFFOLD_POSTGRES_URL``/``SCAFFOLD_MYSQL_URL``) or the URL of a server to make scratch
-    databases on. ``rows`` and ``expect`` feed :meth:`data_survives`.
+    databases on. ``rows`` and ``expect`` feed :meth:`data_survives`. ``shared``: the databases
+    the checks of one session share (the pytest plugin gives one per plugin and database).
     """
 
     workspace: Workspace
@@ -77,6 +98,7 @@ class MigrationChecks:
     database: str = "sqlite"
     rows: RowsByRevision = field(default_factory=dict)
     expect: RowsByRevision = field(default_factory=dict)
+    shared: SharedDatabases | None = None
 
     # --- what the checks work on --------------------------------------------------------------
 
@@ -188,6 +210,21 @@ class MigrationChecks:
         with self.database_at(heads, doing) as url:
             yield url
 
+    @contextlib.contextmanager
+    def at_heads(self) -> Iterator[str]:
+        """A scratch database at every head, for a check that only reads it: the one
+        :attr:`shared` holds, else one at the other heads upgraded to heads (then kept there
+        for the next check that only reads one)."""
+        if self.shared is not None and self.shared.at_heads is not None:
+            yield self.shared.at_heads
+            return
+        with contextlib.ExitStack() as held:
+            url = held.enter_context(self.prepared())
+            self._run(f"upgrading to heads on {self.where(url)}", migrate.upgrade, self.bound(url))
+            if self.shared is not None:
+                self.shared.keep(held, url)
+            yield url
+
     def bound(self, url: str) -> Workspace:
         """The workspace, on the database at ``url`` (every other setting kept)."""
         import dataclasses
@@ -232,26 +269,33 @@ class MigrationChecks:
     # --- upgrades -----------------------------------------------------------------------------
 
     def upgrade_to_heads(self) -> None:
-        """An empty database upgrades to every head in one run; a failure names the revision."""
-        with self.scratch_database() as url:
-            self.upgrade_empty_to_heads(url)
+        """An empty database upgrades to every head in one run; a failure names the revision.
 
-    def upgrade_empty_to_heads(self, url: str) -> None:
+        A run that took the template's order (every other revision, then the plugin's) leaves
+        what :meth:`at_heads` makes: it is kept for the checks that only read one."""
+        with contextlib.ExitStack() as held:
+            url = held.enter_context(self.scratch_database())
+            in_order = self.upgrade_empty_to_heads(url)
+            if in_order and self.shared is not None and self.shared.at_heads is None:
+                self.shared.keep(held, url)
+
+    def upgrade_empty_to_heads(self, url: str) -> bool:
         """The upgrade phase: one run to every head (no stepping), then where it got to.
 
         When every revision but the plugin's runs before the plugin's in that run, and their
         template is not cached yet, the run stops there to seed it, then goes on: the same
-        revisions in the same order.
+        revisions in the same order. Returns whether the run took that order.
         """
         ws = self.bound(url)
         doing = f"upgrading an empty database to heads on {self.where(url)}"
+        first = cached.first_from_empty(self.workspace, "heads", self.name)
+        in_order = first is not None and set(first) == set(self.other_rows)
         # (Whether the template is there first: it is, but for a session's first run.)
-        if cached.can_seed(self.workspace, self.database, self.other_rows):
-            first = cached.first_from_empty(self.workspace, "heads", self.name)
-            if first is not None and set(first) == set(self.other_rows):
-                first = self.other_rows
-                self._run(doing, migrate.upgrade, ws, first)
-                cached.seed(self.workspace, self.database, first, url, f"checks of {self.name}")
+        if in_order and cached.can_seed(self.workspace, self.database, self.other_rows):
+            self._run(doing, migrate.upgrade, ws, self.other_rows)
+            cached.seed(
+                self.workspace, self.database, self.other_rows, url, f"checks of {self.name}"
+            )
         self._run(doing, migrate.upgrade, ws)
         current = [r.revision for r in ws.current()]
         if not self.graph.at_heads(current):
@@ -259,6 +303,7 @@ class MigrationChecks:
                 f"after upgrading to heads on {self.where(url)} the database is at "
                 f"{', '.join(current) or 'no revision'}, not at every head"
             )
+        return in_order
 
     def install_alone(self) -> None:
         """``<plugin>@head`` on an empty database brings what the plugin needs, then the plugin."""
@@ -303,9 +348,8 @@ class MigrationChecks:
         """Autogenerate finds no difference in the plugin's tables (types, server defaults)."""
         from ..commands.revision import check
 
-        with self.prepared() as url:
+        with self.at_heads() as url:
             ws = self.bound(url)
-            self._run(f"upgrading to heads on {self.where(url)}", migrate.upgrade, ws)
             try:
                 result = check(ws, plugin_name=self.name)
             except ScaffoldError as exc:
@@ -320,11 +364,7 @@ class MigrationChecks:
 
     def fresh_install(self) -> None:
         """Tables made from the models, stamped at the head, equal the migrated tables."""
-        with self.prepared() as migrated_url, self.prepared() as created_url:
-            migrated = self.bound(migrated_url)
-            self._run(
-                f"upgrading to heads on {self.where(migrated_url)}", migrate.upgrade, migrated
-            )
+        with self.at_heads() as migrated_url, self.prepared() as created_url:
             created = self.bound(created_url)
             try:
                 with engine_for(created_url) as engine, engine.begin() as connection:

@@ -14,8 +14,10 @@ import pytest
 from ..databases.servers import KINDS, DriverMissing, ServerUnavailable
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ..commands.workspace import Workspace
-    from .checks import MigrationChecks
+    from .checks import MigrationChecks, SharedDatabases
 
 DATABASE_VARIABLE = "SCAFFOLD_TEST_DB"
 _servers = pytest.StashKey[dict[str, ServerUnavailable | None]]()
@@ -148,11 +150,31 @@ def scaffold_workspace(pytestconfig: pytest.Config) -> Workspace:
         pytest.fail(f"plugin-scaffold: {exc}", pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def scaffold_shared() -> Iterator[dict[tuple[str | None, str], SharedDatabases]]:
+    """The scratch databases the session's checks share, per plugin and database (a database at
+    every head, which the checks that only read one read); dropped when the session ends."""
+    found: dict[tuple[str | None, str], SharedDatabases] = {}
+    try:
+        yield found
+    finally:
+        for shared in found.values():
+            shared.close()
+
+
 @pytest.fixture
 def scaffold_checks(
-    request: pytest.FixtureRequest, scaffold_workspace: Workspace, scaffold_server: str
+    request: pytest.FixtureRequest,
+    scaffold_workspace: Workspace,
+    scaffold_server: str,
+    scaffold_shared: dict[tuple[str | None, str], SharedDatabases],
 ) -> MigrationChecks:
     """The checks of the plugin's migrations, on the database this test runs on."""
+    from .checks import SharedDatabases
     from .suite import checks_for
 
-    return checks_for(request.cls, scaffold_workspace, scaffold_server)
+    checks = checks_for(request.cls, scaffold_workspace, scaffold_server)
+    checks.shared = scaffold_shared.setdefault(
+        (checks.plugin_name, scaffold_server), SharedDatabases()
+    )
+    return checks
