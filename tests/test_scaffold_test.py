@@ -39,9 +39,11 @@ def test_runs_the_sessions_of_the_databases_named_with_pytest_arguments(tmp_path
     shutil.copytree(BROKEN / "model_without_revision", project, dirs_exist_ok=True)
     failed = run_scaffold("test", "--db", "sqlite", "--", "-k", "models", cwd=project, check=1)
     output = failed.stdout + failed.stderr
-    # The session's virtualenv is kept between runs; its installs run again.
+    # The session's virtualenv is kept between runs; nothing its installs depend on changed
+    # (the plugin is installed editable: its changed models are what is checked).
     assert "Reusing existing virtual environment at .nox/tests-sqlite" in output
-    assert "Creating virtual environment" not in output and "uv pip install -e ." in output
+    assert "Creating virtual environment" not in output and "uv pip install" not in output
+    assert "installs skipped: nothing they depend on changed since the last" in output
     assert "flawed__media_security (add_column reviewed_at)" in output
     assert "Session tests(sqlite) failed" in output
     summary = r"^sqlite: FAILED in \d+:\d\d\nscaffold test: 1 failed in "
@@ -152,3 +154,47 @@ def test_a_nox_that_cannot_run_here_gives_way_to_the_one_on_path(
         "'or_'): the host's pins break it in this environment; install nox on its own (pipx "
         "install nox) and run scaffold test again"
     )
+
+
+def test_a_kept_virtualenv_installs_again_when_what_it_holds_would_change(tmp_path: Path) -> None:
+    """The sessions skip their installs into a kept virtualenv only while the requirements,
+    pyproject.toml, the noxfile and the local folders a requirement names are unchanged; plain
+    nox (a new virtualenv) installs, and a failed install is not taken for a done one."""
+    run_scaffold("new", "media_tags", str(tmp_path / "media_tags"), cwd=tmp_path)
+    project = tmp_path / "media_tags"
+    host = tmp_path / "host"
+    shutil.copytree(
+        EXAMPLE_HOST, host, ignore=shutil.ignore_patterns("*.egg-info", "build", "__pycache__")
+    )
+    env = {"HOST_REQUIREMENT": f"examplehost @ {host.as_uri()}"}
+
+    def session(*more: str, check: int = 0) -> str:
+        done = run_scaffold("test", "--db", "sqlite", *more, cwd=project, env=env, check=check)
+        return done.stdout + done.stderr
+
+    def installed(output: str) -> bool:
+        skipped = "installs skipped: nothing they depend on changed" in output
+        assert skipped != ("uv pip install -e ." in output), output
+        return not skipped
+
+    assert installed(session())
+    assert not installed(session())
+    # A file of a local folder a requirement names (the host's, here).
+    (host / "examplehost" / "models.py").write_text(
+        (host / "examplehost" / "models.py").read_text() + "\n# edited\n"
+    )
+    assert installed(session())
+    assert not installed(session())
+    # The plugin's pyproject.toml (its dependencies, its entry points).
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n# edited\n")
+    assert installed(session())
+    # Another requirement.
+    env["HOST_REQUIREMENT"] += "\nSQLAlchemy"
+    assert installed(session())
+    assert not installed(session())
+    # An install that fails leaves the virtualenv marked as not installed.
+    env["HOST_REQUIREMENT"] += "\nno-such-package-plugin-scaffold-test==0"
+    assert "Session tests(sqlite) failed" in session(check=1)
+    env["HOST_REQUIREMENT"] = env["HOST_REQUIREMENT"].rsplit("\n", 1)[0]
+    assert installed(session())

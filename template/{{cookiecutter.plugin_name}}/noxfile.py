@@ -28,6 +28,7 @@ server does not answer skips its tests, unless CI=true. .github/workflows/migrat
 the same sessions on GitHub Actions.
 """
 
+import hashlib
 import os
 import urllib.parse
 import urllib.request
@@ -76,8 +77,7 @@ DRIVERS = {
 )
 def tests(session: nox.Session, database: str) -> None:
     """The plugin's migration checks, each on a fresh database of one kind."""
-    session.install(*requirements(session), "pytest>=8", *DRIVERS[database])
-    session.install("-e", ".")
+    install(session, *requirements(session), "pytest>=8", *DRIVERS[database])
     # SCAFFOLD_POSTGRES_URL and SCAFFOLD_MYSQL_URL pass through from the environment.
     session.run("pytest", *session.posargs, env={"SCAFFOLD_TEST_DB": database})
 
@@ -85,11 +85,75 @@ def tests(session: nox.Session, database: str) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff, and plugin-scaffold's static check of this plugin's branch (no database)."""
-    session.install(*requirements(session), RUFF)
-    session.install("-e", ".")
+    install(session, *requirements(session), RUFF)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("scaffold", "check")
+
+
+def install(session: nox.Session, *wanted: str) -> None:
+    """Install ``wanted``, then this plugin (editable), unless the session's virtualenv holds
+    them already: kept by `nox -r` (as `scaffold test` runs it), installed last with the same
+    requirements, this pyproject.toml and noxfile, and the same files in the local folders they
+    name. Plain `nox` makes each virtualenv afresh; `rm -rf .nox` too."""
+    location = getattr(session.virtualenv, "location", None)
+    stamp = os.path.join(location, ".plugin-scaffold-installed") if location else None
+    state = fingerprint(wanted)
+    if stamp is not None and os.path.isfile(stamp):
+        with open(stamp, encoding="utf-8") as file:
+            if file.read() == state:
+                session.log("installs skipped: nothing they depend on changed since the last")
+                return
+        os.remove(stamp)  # the installs below change the virtualenv: until they succeed
+    session.install(*wanted)
+    session.install("-e", ".")
+    runner = getattr(session, "_runner", None)
+    skipped = getattr(getattr(runner, "global_config", None), "no_install", False)
+    if stamp is not None and not skipped:  # (nox -R installs nothing)
+        with open(stamp, "w", encoding="utf-8") as file:
+            file.write(state)
+
+
+def fingerprint(wanted: tuple[str, ...]) -> str:
+    """What the installs depend on: the requirements, this project's pyproject.toml and
+    noxfile.py, and each local folder or file a requirement names (every file's size and
+    modification time, leaving out hidden folders, caches and build output)."""
+    digest = hashlib.sha256()
+    for part in wanted:
+        digest.update(part.encode() + b"\0")
+    for path in ["pyproject.toml", "noxfile.py", *local_paths(wanted)]:
+        for found in sorted(tree(path)):
+            stat = os.stat(found)
+            digest.update(f"{found} {stat.st_size} {stat.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+def local_paths(wanted: tuple[str, ...]) -> list[str]:
+    """The folders of ``name @ file://...`` requirements and the files of ``-r FILE``."""
+    found = []
+    for i, part in enumerate(wanted):
+        url = part.partition(" @ ")[2].strip()
+        if url.startswith("file:"):
+            found.append(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
+        elif i > 0 and wanted[i - 1] == "-r":
+            found.append(part)
+    return found
+
+
+def tree(path: str) -> list[str]:
+    """``path`` itself when it is a file, else the files below it that a build reads."""
+    if not os.path.isdir(path):
+        return [path] if os.path.exists(path) else []
+    skipped = {"__pycache__", "build", "dist", "node_modules"}
+    files = []
+    for root, folders, names in os.walk(path):
+        folders[:] = [
+            f
+            for f in folders
+            if not f.startswith(".") and f not in skipped and not f.endswith(".egg-info")
+        ]
+        files += [os.path.join(root, name) for name in names]
+    return files
 
 
 def requirements(session: nox.Session) -> list[str]:
