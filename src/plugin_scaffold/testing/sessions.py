@@ -46,8 +46,8 @@ def nox_command(
     """``nox -r -t <database>... [--report FILE] [-- <pytest args>]``, with this machine's nox.
 
     ``-r``: each session's virtualenv, once made, is kept for the next run instead of made
-    again; its installs still run, so a changed requirement or entry point is picked up (a
-    third of a run on a small host, most of its time when the host's revisions are cached)."""
+    again; the rendered noxfile then skips its installs while nothing they depend on changed
+    (its ``install``: the requirements, pyproject.toml, the noxfile, local folders)."""
     command = [*runnable_nox(), "-r"]
     tags = list(dict.fromkeys(normalize_kind(d) for d in databases))
     if tags:
