@@ -4,7 +4,12 @@ again (the host's tables in each copy of a template, across the checks of a suit
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,10 +46,14 @@ POSTGRESQL = [
 
 
 @pytest.fixture
-def reflected(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
-    """The tables each reflection read, call by call (an empty cache to begin with)."""
+def reflected(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[list[str]]]:
+    """The tables each reflection read, call by call (an empty cache to begin with, none kept
+    by earlier runs)."""
     monkeypatch.setattr(schema, "_REFLECTED", {})
     monkeypatch.setattr(schema, "_LAST_TABLES", {})
+    monkeypatch.setattr(schema, "_LOADED", set())
+    monkeypatch.setattr(schema, "_UNSAVED", {})
+    monkeypatch.setenv("SCAFFOLD_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("SCAFFOLD_CACHE", raising=False)
     calls: list[list[str]] = []
     aspects = schema._aspects
@@ -131,3 +140,62 @@ def test_a_copy_of_a_database_is_not_reflected_again(
         assert reflected == [["child", "parent"], ["child"]]
         assert "column only_here" in snapshots[1].tables["child"]
         assert snapshots[0].tables["parent"] == snapshots[1].tables["parent"]
+
+
+#: One process's reflection of the database at argv[1]: the tables it read from the server,
+#: and whether its snapshot equals one taken without the cache.
+ONE_RUN = """
+import json, os, sys
+from plugin_scaffold.databases import schema
+from plugin_scaffold.databases.servers import engine_for
+read = []
+aspects = schema._aspects
+schema._aspects = lambda inspector, names: (read.extend(names), aspects(inspector, names))[1]
+with engine_for(sys.argv[1]) as engine, engine.connect() as connection:
+    cached = schema.reflect(connection)
+    cached_read = sorted(read)
+    os.environ["SCAFFOLD_CACHE"] = "off"
+    fresh = schema.reflect(connection)
+    os.environ.pop("SCAFFOLD_CACHE")
+print(json.dumps({"read": cached_read, "same": cached == fresh}))
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_table_reflected_by_one_run_is_not_read_by_the_next(kind: str, tmp_path: Path) -> None:
+    """The descriptions a run reflected are kept when it ends (the cache folder's
+    reflections/): the next process reads only the tables changed since, and its snapshot is
+    the one a fresh reflection makes; SCAFFOLD_CACHE=off keeps none; cache clear removes them."""
+    from conftest import require_server, run_scaffold
+
+    require_server(kind)
+    env = {**os.environ, "SCAFFOLD_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("SCAFFOLD_CACHE", None)
+
+    def one_run(url: str, **more: str) -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, "-c", ONE_RUN, url],
+            env={**env, **more},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return dict(json.loads(done.stdout))
+
+    with temporary_database(kind) as url, engine_for(url) as engine:
+        with engine.begin() as connection:
+            for statement in COMMON[:3]:
+                connection.exec_driver_sql(statement)
+        assert one_run(url, SCAFFOLD_CACHE="off") == {"read": ["child", "parent"], "same": True}
+        assert not (tmp_path / "cache" / "reflections").exists()
+        assert one_run(url) == {"read": ["child", "parent"], "same": True}
+        assert one_run(url) == {"read": [], "same": True}
+        with engine.begin() as connection:
+            connection.exec_driver_sql(COMMON[3])  # an index on child
+        assert one_run(url) == {"read": ["child"], "same": True}
+        assert one_run(url) == {"read": [], "same": True}
+        listed = run_scaffold("cache", "list", cwd=tmp_path, env=env).stdout
+        assert "reflections  " in listed and " table(s)" in listed
+        run_scaffold("cache", "clear", cwd=tmp_path, env=env)
+        assert not list((tmp_path / "cache" / "reflections").glob("*.json"))
+        assert one_run(url) == {"read": ["child", "parent"], "same": True}

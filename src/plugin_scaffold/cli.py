@@ -907,14 +907,15 @@ def _cache_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "action",
         choices=["list", "clear"],
-        help="list the template databases and revision records kept, or remove them all "
+        help="list the template databases, revision records and table reflections kept, or "
+        "remove them all "
         "(--url: the templates' PostgreSQL or MariaDB server; default SCAFFOLD_POSTGRES_URL's "
         "and SCAFFOLD_MYSQL_URL's)",
     )
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from .databases import templates
+    from .databases import reflections, templates
     from .graph import headers
 
     notes: list[str] = []
@@ -929,6 +930,9 @@ def cmd_cache(args: argparse.Namespace) -> int:
     recorded = headers.clear() if clear else headers.records()
     for where, files in recorded:
         _say(f"{'removed ' if clear else ''}revisions  {where}  {files} file(s)")
+    reflected = reflections.clear() if clear else reflections.kept()
+    for server, tables in reflected:
+        _say(f"{'removed ' if clear else ''}reflections  {server}  {tables} table(s)")
     for note in notes:
         print(f"scaffold: {note}", file=sys.stderr, flush=True)
     kept = "removed" if clear else "kept"

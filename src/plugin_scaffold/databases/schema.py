@@ -6,12 +6,15 @@ table, column, index or type, so that a failing check can say what changed.
 
 from __future__ import annotations
 
+import atexit
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy import MetaData, Table
     from sqlalchemy.engine import Connection
 
@@ -84,6 +87,18 @@ def _tables(
         return {name: _table(aspects, name, dialect) for name in names}
     keys = {name: (*server, name, found[name]) for name in names if name in found}
     missing = [name for name in names if _REFLECTED.get(keys.get(name, ())) is None]
+    kept = None
+    if missing:
+        # What earlier runs reflected on such a server, read once per process (and cache
+        # folder); what this one reflects is added when it ends.
+        from . import reflections
+
+        kept = reflections.path_for(server)
+        if kept not in _LOADED:
+            _LOADED.add(kept)
+            for (name, shape), described in reflections.load(kept).items():
+                _REFLECTED.setdefault((*server, name, shape), described)
+            missing = [name for name in names if _REFLECTED.get(keys.get(name, ())) is None]
     aspects = _aspects(inspector, missing)
     made = {name: _table(aspects, name, dialect) for name in missing}
     if len(_REFLECTED) + len(made) > _REFLECTED_LIMIT:
@@ -91,7 +106,29 @@ def _tables(
     for name, described in made.items():
         if name in keys:
             _REFLECTED[keys[name]] = described
+    if kept is not None and made:
+        if not _UNSAVED:
+            atexit.register(save_reflections)
+        _UNSAVED.setdefault((kept, server), {}).update(
+            {(n, found[n]): d for n, d in made.items() if n in found}
+        )
     return {name: made[name] if name in made else _REFLECTED[keys[name]] for name in names}
+
+
+#: The files of kept reflections this process has read (databases/reflections.py).
+_LOADED: set[Path] = set()
+#: What this process reflected, by file and server, kept when it ends (:func:`save_reflections`).
+_UNSAVED: dict[tuple[Path, tuple[Any, ...]], dict[tuple[str, str], Description]] = {}
+
+
+def save_reflections() -> None:
+    """Keep what this process reflected for the next runs (databases/reflections.py); called
+    when the process ends."""
+    from . import reflections
+
+    while _UNSAVED:
+        (path, server), made = _UNSAVED.popitem()
+        reflections.save(path, server, made)
 
 
 #: The tables :func:`reflected_tables` reflected last on each kind of server, and their shapes.
