@@ -3,10 +3,15 @@ accident, and an edited file keeps its bytes, line endings, permissions and syml
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import stat
 import tempfile
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .errors import UsageError
 
@@ -102,3 +107,38 @@ def installed_file(path: Path) -> bool:
     roots = {sysconfig.get_paths()[name] for name in ("purelib", "platlib")}
     roots.update(getattr(site, "getsitepackages", list)())
     return any(resolved.is_relative_to(Path(root).resolve()) for root in roots)
+
+
+_T = TypeVar("_T")
+
+
+def write_kept_json(path: Path, data: Any) -> None:
+    """``data`` as the JSON file ``path`` of a cache folder, whole or not at all: staged beside
+    it under a hidden name, then renamed. A folder that cannot be written is left as it was
+    (the next run does without)."""
+    with contextlib.suppress(OSError, TypeError, ValueError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staged = path.with_name(f".{path.stem}-{uuid.uuid4().hex}.json")
+        try:
+            staged.write_text(json.dumps(data, separators=(",", ":")))
+            os.replace(staged, path)
+        finally:
+            staged.unlink(missing_ok=True)
+
+
+def kept_json(folder: Path, summary: Callable[[dict[str, Any]], _T]) -> list[_T]:
+    """``summary`` of each JSON file ``folder`` keeps; a file a run killed before its rename
+    staged, or one that cannot be read or summed up, is left out."""
+    found: list[_T] = []
+    for path in sorted(folder.glob("*.json")):
+        if path.name.startswith("."):
+            continue
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError, KeyError):
+            found.append(summary(json.loads(path.read_text())))
+    return found
+
+
+def clear_kept_json(folder: Path) -> None:
+    """Remove every JSON file of ``folder``, staged ones included."""
+    for path in folder.glob("*.json"):
+        path.unlink(missing_ok=True)

@@ -17,10 +17,10 @@ import contextlib
 import functools
 import hashlib
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Any
+
+from ..files import clear_kept_json, kept_json, write_kept_json
 
 #: Bumped when what a file holds changes meaning.
 FORMAT = 1
@@ -78,33 +78,18 @@ def save(path: Path, server: tuple[Any, ...], made: dict[tuple[str, str], dict[s
         "server": repr(server),
         "tables": [[name, shape, described] for (name, shape), described in kept.items()],
     }
-    with contextlib.suppress(OSError, TypeError, ValueError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staged = path.with_name(f".{path.stem}-{uuid.uuid4().hex}.json")
-        try:
-            staged.write_text(json.dumps(data, separators=(",", ":")))
-            os.replace(staged, path)
-        finally:
-            staged.unlink(missing_ok=True)
+    write_kept_json(path, data)
 
 
 def kept() -> list[tuple[str, int]]:
     """Each server whose table reflections are kept, and how many tables."""
-    found: list[tuple[str, int]] = []
-    for path in sorted(folder().glob("*.json")):
-        if path.name.startswith("."):
-            continue  # staged by a run killed before it renamed it
-        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError, KeyError):
-            data = json.loads(path.read_text())
-            found.append((str(data["server"]), len(data["tables"])))
-    return sorted(found)
+    return sorted(kept_json(folder(), lambda d: (str(d["server"]), len(d["tables"]))))
 
 
 def clear() -> list[tuple[str, int]]:
     """Remove every kept reflection (and what killed runs staged); what was kept."""
     found = kept()
-    for path in folder().glob("*.json"):
-        path.unlink(missing_ok=True)
+    clear_kept_json(folder())
     return found
 
 

@@ -24,11 +24,12 @@ import hashlib
 import json
 import os
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from ..files import clear_kept_json, kept_json, write_kept_json
 
 #: What a revision file declares, as Alembic reads it from the module.
 DECLARED = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -113,15 +114,7 @@ class Headers:
             seen = self._seen.get(where, set())
             files = {n: entry for n, entry in self._records[where].items() if n in seen}
             data = {"format": FORMAT, "folder": where, "files": files}
-            path = self._path(where)
-            with contextlib.suppress(OSError):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                staged = path.with_name(f".{path.stem}-{uuid.uuid4().hex}.json")
-                try:
-                    staged.write_text(json.dumps(data, separators=(",", ":")))
-                    os.replace(staged, path)
-                finally:
-                    staged.unlink(missing_ok=True)
+            write_kept_json(self._path(where), data)
         self._changed.clear()
         self._seen.clear()
 
@@ -287,19 +280,11 @@ def records_folder() -> Path:
 
 def records() -> list[tuple[str, int]]:
     """Each version folder whose files are recorded, and how many are."""
-    found: list[tuple[str, int]] = []
-    for path in sorted(records_folder().glob("*.json")):
-        if path.name.startswith("."):
-            continue  # staged by a run killed before it renamed it: not a record
-        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError, KeyError):
-            data = json.loads(path.read_text())
-            found.append((str(data["folder"]), len(data["files"])))
-    return sorted(found)
+    return sorted(kept_json(records_folder(), lambda d: (str(d["folder"]), len(d["files"]))))
 
 
 def clear() -> list[tuple[str, int]]:
     """Remove every record (and what killed runs staged); what was recorded."""
     found = records()
-    for path in records_folder().glob("*.json"):
-        path.unlink(missing_ok=True)
+    clear_kept_json(records_folder())
     return found
