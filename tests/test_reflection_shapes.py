@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -195,7 +196,10 @@ def test_a_table_reflected_by_one_run_is_not_read_by_the_next(kind: str, tmp_pat
         assert one_run(url) == {"read": ["child"], "same": True}
         assert one_run(url) == {"read": [], "same": True}
         listed = run_scaffold("cache", "list", cwd=tmp_path, env=env).stdout
-        assert "reflections  " in listed and " table(s)" in listed
+        # As docs/commands.md shows it: the server's kind and version, and how many tables
+        # (both shapes of child, parent's one).
+        line = rf"^reflections  \('{kind}', \(\d+(, \d+)*\)\)  3 table\(s\)$"
+        assert re.search(line, listed, re.M), listed
         run_scaffold("cache", "clear", cwd=tmp_path, env=env)
         assert not list((tmp_path / "cache" / "reflections").glob("*.json"))
         assert one_run(url) == {"read": ["child", "parent"], "same": True}

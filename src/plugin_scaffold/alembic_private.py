@@ -89,17 +89,9 @@ def _revisions(
 
     original = util.load_python_file
 
-    def made(real: str, given: ModuleType | None = None) -> Script | None:
-        """Alembic's ``Script._from_path(script, real)``, the file loaded by ``load_file``
-        (``given``: already loaded)."""
-        folder, name = os.path.split(real)
-
-        def load_python_file(dir_: Any, filename: Any) -> Any:
-            if given is not None:
-                return given
-            return load_file(real, lambda: original(folder, name))
-
-        util.load_python_file = load_python_file
+    def by_alembic(real: str, module: ModuleType) -> Script | None:
+        """Alembic's ``Script._from_path(script, real)``, on the module already loaded."""
+        util.load_python_file = lambda dir_, filename: module
         try:
             return Script._from_path(script, real)
         finally:
@@ -137,7 +129,7 @@ def _revisions(
                 continue
             # No ``revision`` (Alembic 0.1's files: the id from the file's name) or an odd
             # one: Alembic's own rules, on the module already loaded.
-            odd = made(real, module)
+            odd = by_alembic(real, module)
             if odd is not None:
                 yield odd
 

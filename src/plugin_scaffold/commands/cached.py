@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .. import alembic_private
 from ..databases import templates
 from ..databases.servers import temporary_database
+from ..graph import headers
 from . import migrate
 
 if TYPE_CHECKING:
@@ -71,8 +72,7 @@ def _key(ws: Workspace, targets: Sequence[str]) -> list[str]:
 def _file_digest(revision: Script) -> str:
     """The digest of ``revision``'s file: its record's, when the graph was read from one (the
     file unchanged since it was recorded: graph/headers.py), else of the bytes read now."""
-    recorded = getattr(revision.module, "_declared_sha256", None)
-    return recorded if isinstance(recorded, str) else _digest(revision.path)
+    return headers.recorded_digest(revision.module) or _digest(revision.path)
 
 
 def _digest(path: str | Path) -> str:

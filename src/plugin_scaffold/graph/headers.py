@@ -72,6 +72,12 @@ class Declared:
         return getattr(self._declared_module, name)
 
 
+def recorded_digest(module: Any) -> str | None:
+    """The digest of a revision file's bytes kept in its record, when ``module`` is its
+    record's stand-in (:class:`Declared`: the file unchanged since); else None."""
+    return module._declared_sha256 if isinstance(module, Declared) else None
+
+
 class Headers:
     """The records of the version folders one command reads: ``load(path, load)`` is the loader
     :func:`plugin_scaffold.alembic_private.script_directory` takes; :meth:`save` writes what
