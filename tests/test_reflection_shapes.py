@@ -54,6 +54,7 @@ def reflected(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[
     monkeypatch.setattr(schema, "_LAST_TABLES", {})
     monkeypatch.setattr(schema, "_LOADED", set())
     monkeypatch.setattr(schema, "_UNSAVED", {})
+    monkeypatch.setattr(schema, "_TABLES_UNSAVED", {})
     monkeypatch.setenv("SCAFFOLD_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("SCAFFOLD_CACHE", raising=False)
     calls: list[list[str]] = []
@@ -203,3 +204,131 @@ def test_a_table_reflected_by_one_run_is_not_read_by_the_next(kind: str, tmp_pat
         run_scaffold("cache", "clear", cwd=tmp_path, env=env)
         assert not list((tmp_path / "cache" / "reflections").glob("*.json"))
         assert one_run(url) == {"read": ["child", "parent"], "same": True}
+
+
+#: One process's sample-row tables (schema.reflected_tables) of the database at argv[1]: the
+#: tables it reflected from the server, and what it got (columns, keys, foreign keys).
+ONE_FILL = """
+import json, sys
+from sqlalchemy.engine.reflection import Inspector
+from plugin_scaffold.databases import schema
+from plugin_scaffold.databases.servers import engine_for
+read = []
+original = Inspector.reflect_table
+def counted(self, table, *args, **kwargs):
+    read.append(table.name)
+    return original(self, table, *args, **kwargs)
+Inspector.reflect_table = counted
+with engine_for(sys.argv[1]) as engine, engine.connect() as connection:
+    tables = schema.reflected_tables(connection, lambda name: True)
+got = {
+    t.name: [
+        [c.name, str(c.type), c.nullable, c.primary_key,
+         sorted(f.target_fullname for f in c.foreign_keys)]
+        for c in t.columns
+    ] + [sorted(i.name for i in t.indexes)]
+    for t in tables
+}
+print(json.dumps({"read": sorted(read), "order": [t.name for t in tables], "tables": got}))
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_tables_sample_rows_go_into_are_kept_for_the_next_run(
+    kind: str, tmp_path: Path
+) -> None:
+    """The SQLAlchemy tables the checks insert sample rows with are kept when a run ends
+    (reflections/*.tables): the next process reflects only the tables changed since, and gets
+    what a fresh reflection gives; a file that cannot be read is reflected anew; cache list
+    shows them and cache clear removes them."""
+    from conftest import require_server, run_scaffold
+
+    require_server(kind)
+    env = {**os.environ, "SCAFFOLD_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("SCAFFOLD_CACHE", None)
+    kept = tmp_path / "cache" / "reflections"
+
+    def one_run(url: str, **more: str) -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, "-c", ONE_FILL, url],
+            env={**env, **more},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return dict(json.loads(done.stdout))
+
+    with temporary_database(kind) as url, engine_for(url) as engine:
+        with engine.begin() as connection:
+            for statement in COMMON[:3]:
+                connection.exec_driver_sql(statement)
+        fresh = one_run(url, SCAFFOLD_CACHE="off")
+        assert fresh["read"] == ["child", "parent"] and fresh["order"] == ["parent", "child"]
+        assert not kept.exists()
+        assert one_run(url) == fresh
+        assert one_run(url) == {**fresh, "read": []}
+        with engine.begin() as connection:
+            connection.exec_driver_sql(COMMON[3])  # an index on child
+        fresh = one_run(url, SCAFFOLD_CACHE="off")
+        assert "ix_child_name" in str(fresh["tables"]["child"])
+        assert one_run(url) == {**fresh, "read": ["child"]}
+        assert one_run(url) == {**fresh, "read": []}
+        [path] = kept.glob("*.tables")
+        assert path.stat().st_mode & 0o777 == 0o600
+        path.chmod(0o666)  # a pickle others could have written is not loaded
+        assert one_run(url) == fresh
+        [path] = kept.glob("*.tables")
+        path.write_bytes(path.read_bytes()[:100])  # cut short
+        assert one_run(url) == fresh
+        listed = run_scaffold("cache", "list", cwd=tmp_path, env=env).stdout
+        line = rf"^reflections  \('{kind}', \(\d+(, \d+)*\), '\w+'\)  2 table object\(s\)$"
+        assert re.search(line, listed, re.M), listed
+        run_scaffold("cache", "clear", cwd=tmp_path, env=env)
+        assert not list(kept.glob("*.tables")) and not list(kept.glob(".*"))
+        assert one_run(url) == fresh
+
+
+def test_new_tables_join_the_tables_reflected_before(
+    reflected: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table made since the last call is reflected alone and refers to the same objects as
+    before (the plugin's tables after the host's, in the uninstall check)."""
+    from sqlalchemy.engine.reflection import Inspector
+
+    read: list[str] = []
+    original = Inspector.reflect_table
+
+    def counted(self: Any, table: Any, *args: Any, **kwargs: Any) -> Any:
+        read.append(table.name)
+        return original(self, table, *args, **kwargs)
+
+    monkeypatch.setattr(Inspector, "reflect_table", counted)
+    with temporary_database("sqlite") as url, engine_for(url) as engine:
+        with engine.begin() as connection:
+            for statement in COMMON[:3]:
+                connection.exec_driver_sql(statement)
+        with engine.connect() as connection:
+            host = schema.reflected_tables(connection, lambda name: True)
+        assert sorted(read) == ["child", "parent"]
+        read.clear()
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "CREATE TABLE side (id INTEGER PRIMARY KEY, child_id INTEGER REFERENCES child(id))"
+            )
+        with engine.connect() as connection:
+            [side] = schema.reflected_tables(connection, lambda name: name == "side")
+        assert read == ["side"]
+        [fk] = side.c.child_id.foreign_keys
+        assert fk.column.table is host[1] and host[1].name == "child"
+        # A changed table is not reused: it is read again, with the tables whose foreign keys
+        # name it (its shape is part of theirs), and the others are taken as they were.
+        read.clear()
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE INDEX ix_parent_code ON parent (code)")
+        with engine.connect() as connection:
+            again = schema.reflected_tables(connection, lambda name: True)
+        assert sorted(read) == ["child", "parent"]
+        assert [t.name for t in again] == ["parent", "child", "side"]
+        assert {i.name for i in again[0].indexes} == {"ix_parent_code"}
+        [fk] = again[2].c.child_id.foreign_keys
+        assert fk.column.table is again[1] is not host[1]

@@ -932,7 +932,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
         _say(f"{'removed ' if clear else ''}revisions  {where}  {files} file(s)")
     reflected = reflections.clear() if clear else reflections.kept()
     for server, tables in reflected:
-        _say(f"{'removed ' if clear else ''}reflections  {server}  {tables} table(s)")
+        _say(f"{'removed ' if clear else ''}reflections  {server}  {tables}")
     for note in notes:
         print(f"scaffold: {note}", file=sys.stderr, flush=True)
     kept = "removed" if clear else "kept"

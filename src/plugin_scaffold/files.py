@@ -113,14 +113,22 @@ _T = TypeVar("_T")
 
 
 def write_kept_json(path: Path, data: Any) -> None:
-    """``data`` as the JSON file ``path`` of a cache folder, whole or not at all: staged beside
-    it under a hidden name, then renamed. A folder that cannot be written is left as it was
-    (the next run does without)."""
-    with contextlib.suppress(OSError, TypeError, ValueError):
+    """``data`` as the JSON file ``path`` of a cache folder, whole or not at all (see
+    :func:`write_kept`)."""
+    with contextlib.suppress(TypeError, ValueError):
+        write_kept(path, json.dumps(data, separators=(",", ":")).encode())
+
+
+def write_kept(path: Path, data: bytes, mode: int = 0o666) -> None:
+    """``data`` as the file ``path`` of a cache folder, whole or not at all: staged beside it
+    under a hidden name (made with ``mode``, less the umask), then renamed. A folder that
+    cannot be written is left as it was (the next run does without)."""
+    with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        staged = path.with_name(f".{path.stem}-{uuid.uuid4().hex}.json")
+        staged = path.with_name(f".{path.stem}-{uuid.uuid4().hex}{path.suffix}")
         try:
-            staged.write_text(json.dumps(data, separators=(",", ":")))
+            with os.fdopen(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as f:
+                f.write(data)
             os.replace(staged, path)
         finally:
             staged.unlink(missing_ok=True)
@@ -138,7 +146,9 @@ def kept_json(folder: Path, summary: Callable[[dict[str, Any]], _T]) -> list[_T]
     return found
 
 
-def clear_kept_json(folder: Path) -> None:
-    """Remove every JSON file of ``folder``, staged ones included."""
-    for path in folder.glob("*.json"):
-        path.unlink(missing_ok=True)
+def clear_kept_json(folder: Path, *also: str) -> None:
+    """Remove every JSON file of ``folder``, staged ones included (and those ``also``
+    matches)."""
+    for pattern in ("*.json", *also):
+        for path in folder.glob(pattern):
+            path.unlink(missing_ok=True)

@@ -107,7 +107,7 @@ def _tables(
         if name in keys:
             _REFLECTED[keys[name]] = described
     if kept is not None and made:
-        if not _UNSAVED:
+        if not _UNSAVED and not _TABLES_UNSAVED:
             atexit.register(save_reflections)
         _UNSAVED.setdefault((kept, server), {}).update(
             {(n, found[n]): d for n, d in made.items() if n in found}
@@ -129,10 +129,18 @@ def save_reflections() -> None:
     while _UNSAVED:
         (path, server), made = _UNSAVED.popitem()
         reflections.save(path, server, made)
+    while _TABLES_UNSAVED:
+        server, path = _TABLES_UNSAVED.popitem()
+        if server in _LAST_TABLES:
+            reflections.save_tables(path, server, *_LAST_TABLES[server])
 
 
-#: The tables :func:`reflected_tables` reflected last on each kind of server, and their shapes.
+#: The tables :func:`reflected_tables` reflected last on each kind of server (and driver), and
+#: the shapes of every table of that database; the first call on a server starts from what an
+#: earlier process kept (databases/reflections.py).
 _LAST_TABLES: dict[tuple[Any, ...], tuple[dict[str, str], MetaData]] = {}
+#: The servers whose tables this process reflected, and the files to keep them in at its end.
+_TABLES_UNSAVED: dict[tuple[Any, ...], Path] = {}
 
 
 def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> list[Table]:
@@ -141,28 +149,61 @@ def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> lis
 
     A table of the shape (:func:`shapes`) it had in the last call's database is taken from
     that call, not reflected again: the host's tables in every copy of a template. When none
-    of those asked for changed, the last call's tables are returned as they are."""
+    of those asked for changed, the last call's tables are returned as they are; when none of
+    the last call's changed, the new ones are added to them. The first call of a process
+    starts from the tables the last process kept."""
     from sqlalchemy import MetaData, inspect
 
     names = sorted(n for n in inspect(connection).get_table_names() if keep(n))
     server, found = _server_shapes(connection)
+    if found is None:
+        metadata = MetaData()
+        metadata.reflect(connection, only=names)
+        return [t for t in metadata.sorted_tables if keep(t.name)]
+    server = (*server, connection.dialect.driver)
+    if server not in _LAST_TABLES:
+        _load_tables(server)
     metadata = MetaData()
-    if found is not None and server in _LAST_TABLES:
+    if server in _LAST_TABLES:
         last_shapes, last = _LAST_TABLES[server]
-        if all(n in last.tables and last_shapes.get(n) == found.get(n) for n in names):
+
+        def same(name: str) -> bool:
+            return name in found and last_shapes.get(name) == found[name]
+
+        if all(n in last.tables and same(n) for n in names):
             # Every table asked for as it was (and so what its foreign keys name): the same
             # objects, on which SQLAlchemy keeps the statements it compiled for them.
             wanted = set(names)
             return [t for t in last.sorted_tables if t.name in wanted]
-        for name, table in last.tables.items():
-            if name in found and last_shapes.get(name) == found[name]:
-                table.to_metadata(metadata)
+        if all(same(n) for n in last.tables):
+            metadata = last  # the new tables join them
+        else:
+            for name, table in last.tables.items():
+                if same(name):
+                    table.to_metadata(metadata)
     # What is not there yet (SQLAlchemy leaves the tables already in ``metadata`` as they are,
     # and reflects those the foreign keys of new ones refer to).
     metadata.reflect(connection, only=names)
-    if found is not None:
-        _LAST_TABLES[server] = (found, metadata)
+    _LAST_TABLES[server] = (found, metadata)
+    from . import reflections
+
+    if not _UNSAVED and not _TABLES_UNSAVED:
+        atexit.register(save_reflections)
+    _TABLES_UNSAVED[server] = reflections.tables_path_for(server)
     return [t for t in metadata.sorted_tables if keep(t.name)]
+
+
+def _load_tables(server: tuple[Any, ...]) -> None:
+    """The tables an earlier process kept for ``server``, as the last call's (once per process
+    and cache folder)."""
+    from . import reflections
+
+    path = reflections.tables_path_for(server)
+    if path not in _LOADED:
+        _LOADED.add(path)
+        kept = reflections.load_tables(path)
+        if kept is not None:
+            _LAST_TABLES[server] = kept
 
 
 def _server_shapes(connection: Connection) -> tuple[tuple[Any, ...], dict[str, str] | None]:

@@ -658,10 +658,11 @@ def _fill_every_table(
         tables = reflected_tables(connection, lambda name: keep(name) and name != VERSION_TABLE)
     # One transaction; each table's row in a savepoint of its own.
     with engine.begin() as connection:
+        empty = rows_mod.empty_tables(connection, tables)
         for table in tables:
             try:
                 with connection.begin_nested():
-                    rows_mod.insert_into(connection, table, {}, reserved=reserved)
+                    rows_mod.insert_into(connection, table, {}, reserved=reserved, empty=empty)
             except Exception:  # a table no sample fits (checks, triggers) keeps no row
                 pass
     return [t.name for t in tables]

@@ -62,10 +62,33 @@ def insert_into(
     given: Mapping[str, Any],
     *,
     reserved: Collection[Any] = (),
+    empty: Collection[Table] = (),
 ) -> Row:
-    """:func:`insert`, into a table reflected already (with the tables it refers to)."""
+    """:func:`insert`, into a table reflected already (with the tables it refers to).
+
+    ``empty``: tables that held no row before this connection began inserting sample rows
+    (:func:`empty_tables`), whose unique columns take the next sample without asking."""
     avoid = {v for v in reserved if _hashable(v)}
-    return _insert(connection, table, dict(given), 0, avoid)
+    return _insert(connection, table, dict(given), 0, avoid, empty)
+
+
+def empty_tables(connection: Connection, tables: Collection[Table]) -> set[Table]:
+    """Those of ``tables`` that hold no row, asked in one query (per 200 tables)."""
+    import sqlalchemy
+    from sqlalchemy import exists, literal_column, select
+
+    union_all: Any = sqlalchemy.union_all  # (mypy 2.4 fails on its typed signature)
+    listed = list(tables)
+    found: set[Table] = set()
+    for start in range(0, len(listed), 200):
+        chunk = listed[start : start + 200]
+        asked: list[Any] = [
+            select(literal_column(str(i)).label("n")).where(~exists().select_from(table))
+            for i, table in enumerate(chunk)
+        ]
+        query = asked[0] if len(asked) == 1 else union_all(*asked)
+        found.update(chunk[int(n)] for n in connection.execute(query).scalars())
+    return found
 
 
 def _hashable(value: Any) -> bool:
@@ -76,7 +99,14 @@ def _hashable(value: Any) -> bool:
     return True
 
 
-def _insert(connection: Connection, table: Table, given: Row, depth: int, avoid: set[Any]) -> Row:
+def _insert(
+    connection: Connection,
+    table: Table,
+    given: Row,
+    depth: int,
+    avoid: set[Any],
+    empty: Collection[Table] = (),
+) -> Row:
     unknown = sorted(set(given) - set(table.columns.keys()))
     if unknown:
         raise RowError(f"table {table.name} has no column {', '.join(unknown)}")
@@ -86,10 +116,10 @@ def _insert(connection: Connection, table: Table, given: Row, depth: int, avoid:
             continue
         if column.foreign_keys and depth < _MAX_DEPTH:
             reference = next(iter(column.foreign_keys)).column
-            parent = _insert(connection, reference.table, {}, depth + 1, avoid)
+            parent = _insert(connection, reference.table, {}, depth + 1, avoid, empty)
             values[column.name] = parent[reference.name]
         else:
-            values[column.name] = _unused_sample(connection, column, avoid)
+            values[column.name] = _unused_sample(connection, column, avoid, column.table in empty)
     result = connection.execute(table.insert().values(values))
     inserted = dict(values)
     for column, key in zip(
@@ -119,8 +149,13 @@ def _python_type(column: Column[Any]) -> type:
         return object
 
 
-def _unused_sample(connection: Connection, column: Column[Any], avoid: set[Any]) -> Any:
-    """The first sample of the column's type that its table does not hold and ``avoid`` lacks."""
+def _unused_sample(
+    connection: Connection, column: Column[Any], avoid: set[Any], empty: bool = False
+) -> Any:
+    """The first sample of the column's type that its table does not hold and ``avoid`` lacks.
+
+    ``empty``: the table held no row before this run's samples, which took the samples before
+    the next one (none asked)."""
     from sqlalchemy import select
 
     value = sample(column, 1)
@@ -137,6 +172,9 @@ def _unused_sample(connection: Connection, column: Column[Any], avoid: set[Any])
         if value in avoid:
             continue
         if not unique:
+            return value
+        if empty:
+            _NEXT_SAMPLE[column] = n + 1
             return value
         query = select(column.table.c[column.name]).where(column == value).limit(1)
         if connection.execute(query).first() is None:
