@@ -1310,6 +1310,9 @@ def _safe(message: str) -> str:
 
 
 def run() -> None:
+    from .process_end import freeze_at_exit
+
+    freeze_at_exit()
     sys.exit(main())
 
 

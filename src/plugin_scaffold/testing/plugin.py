@@ -99,24 +99,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(database_id(database))
 
 
-def freeze_at_exit() -> None:
-    """When the process ends, after the handlers registered since (the drops, the kept
-    reflections), its objects are frozen (``gc.freeze``): Python's last garbage collections
-    then skip them. After the checks of a host of 156 tables (Rattail), those collections took
-    0.5-0.6 s of the run's end. Objects are still released as their last reference goes; what
-    only a cycle holds is left to the operating system, as at any exit."""
-    import atexit
-    import gc
-
-    global _FREEZING
-    if not _FREEZING:
-        _FREEZING = True
-        atexit.register(gc.freeze)
-
-
-_FREEZING = False
-
-
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -172,6 +154,8 @@ def scaffold_workspace(pytestconfig: pytest.Config) -> Workspace:
 def scaffold_shared() -> Iterator[dict[tuple[str | None, str], SharedDatabases]]:
     """The scratch databases the session's checks share, per plugin and database (a database at
     every head, which the checks that only read one read); dropped when the session ends."""
+    from ..process_end import freeze_at_exit
+
     freeze_at_exit()
     found: dict[tuple[str | None, str], SharedDatabases] = {}
     try:
