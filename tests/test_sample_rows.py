@@ -33,11 +33,15 @@ def test_empty_tables_take_samples_unasked_and_others_are_asked(kind: str) -> No
         with engine.begin() as connection:
             for statement in TABLES:
                 connection.exec_driver_sql(statement)
+        # a name that needs quoting, on every dialect
+        odd = sa.Table("Odd Name", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+        odd.create(engine)
         metadata = sa.MetaData()
         metadata.reflect(engine)
         with engine.connect() as connection:
             empty = rows.empty_tables(connection, list(metadata.tables.values()))
-        assert {t.name for t in empty} == {"tag", "other"}
+        assert {t.name for t in empty} == {"tag", "other", "Odd Name"}
+        odd.drop(engine)
 
         # The query asking whether a sample is taken: SELECT t.c FROM t WHERE t.c = ... LIMIT
         probe = re.compile(r"^SELECT [`\"]?(\w+)[`\"]?\.\S+\s+FROM [`\"]?\1[`\"]?\s+WHERE")

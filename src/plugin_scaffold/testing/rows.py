@@ -73,21 +73,21 @@ def insert_into(
 
 
 def empty_tables(connection: Connection, tables: Collection[Table]) -> set[Table]:
-    """Those of ``tables`` that hold no row, asked in one query (per 200 tables)."""
-    import sqlalchemy
-    from sqlalchemy import exists, literal_column, select
-
-    union_all: Any = sqlalchemy.union_all  # (mypy 2.4 fails on its typed signature)
+    """Those of ``tables`` that hold no row, asked in one query (per 200 tables), written out
+    rather than built with SQLAlchemy: on Rattail's 156 tables, 1 ms to write, 35-100 ms to
+    build and compile."""
+    quote = connection.dialect.identifier_preparer.format_table
+    # MariaDB, MySQL and Oracle want a FROM for a WHERE
+    dual = " FROM DUAL" if connection.dialect.name in ("mysql", "mariadb", "oracle") else ""
     listed = list(tables)
     found: set[Table] = set()
     for start in range(0, len(listed), 200):
         chunk = listed[start : start + 200]
-        asked: list[Any] = [
-            select(literal_column(str(i)).label("n")).where(~exists().select_from(table))
+        query = " UNION ALL ".join(
+            f"SELECT {i} AS n{dual} WHERE NOT EXISTS (SELECT 1 FROM {quote(table)})"
             for i, table in enumerate(chunk)
-        ]
-        query = asked[0] if len(asked) == 1 else union_all(*asked)
-        found.update(chunk[int(n)] for n in connection.execute(query).scalars())
+        )
+        found.update(chunk[int(n)] for n in connection.exec_driver_sql(query).scalars())
     return found
 
 
