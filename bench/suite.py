@@ -122,14 +122,20 @@ def settle() -> None:
     except ImportError:  # before the copies made ahead
         return
     copies.settle()
+    if hasattr(copies, "wait_handed_off"):  # a session's last drops, in a process of their own
+        copies.wait_handed_off()
 
 
-def finish_drops() -> None:
-    """Drop the scratch databases scaffold drops when a process ends (on the run's clock)."""
+def finish_drops(session: bool = False) -> None:
+    """Drop the scratch databases scaffold drops when a process ends (on the run's clock); at
+    a test session's end (``session``), hand them to a process of their own, as the pytest
+    plugin does (its drops then wait for the next :func:`settle`, off the clock)."""
     try:
         from plugin_scaffold.databases import copies
     except ImportError:
         return
+    if session and hasattr(copies, "hand_off_drops"):
+        copies.hand_off_drops()
     copies.finish_drops()
 
 
@@ -327,7 +333,7 @@ class Whole(Runs):
                 for name in SUITE_CHECKS:
                     with contextlib.suppress(NothingToCheck):
                         getattr(checks, name)()
-            finish_drops()  # the session's scratch databases, dropped as its end drops them
+            finish_drops(session=True)  # as a test session's end drops them
             return time.perf_counter() - start
 
     def autogenerate(self, url: str, cached: bool = True) -> float:

@@ -341,3 +341,70 @@ def test_a_server_url_on_template1_keeps_no_session_there(
     finally:
         engine.dispose()
     assert left == 0
+
+
+#: A test session's end, in a process of its own: a scratch copy used, then its drop handed off
+#: (as the pytest plugin's session fixture does); prints the copy's name and the dropper's pid.
+HANDED_OFF = """
+import sys
+from plugin_scaffold.databases import copies, templates
+from plugin_scaffold.databases.servers import make_engine
+
+def build(url):
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE made (id INTEGER)")
+    engine.dispose()
+
+with templates.scratch_copy("postgresql", [sys.argv[1]], build, prefix="scaffold_cptest") as url:
+    name = url.rsplit("/", 1)[1].split("?")[0]
+copies.hand_off_drops()
+print(name, copies._handed_off[0].pid if copies._handed_off else "none", flush=True)
+"""
+
+
+def test_a_sessions_last_drops_are_made_by_a_process_of_their_own(cache: Path) -> None:
+    """The end of a test session hands its last scratch databases to a dropper process: the
+    session's process ends without waiting for the drops (a checkpoint each), and the
+    databases are gone after, whatever the session's process did since."""
+    require_server("postgresql")
+    key = f"handed off {time.time()}"
+    ended = subprocess.run(
+        [sys.executable, "-c", HANDED_OFF, key], capture_output=True, text=True, timeout=120
+    )
+    assert ended.returncode == 0, ended.stderr
+    name, dropper = ended.stdout.split()
+    assert dropper != "none"
+    deadline = time.monotonic() + 60
+    while databases(name):
+        assert time.monotonic() < deadline, f"{name} was not dropped"
+        time.sleep(0.1)
+    # the dropper ends once it has dropped them
+    while Path(f"/proc/{dropper}").exists() and "Z" not in _state(int(dropper)):
+        assert time.monotonic() < deadline, "the dropper did not end"
+        time.sleep(0.1)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+def test_handed_off_drops_in_this_process_are_waited_for(cache: Path) -> None:
+    require_server("postgresql")
+
+    def build(url: str) -> None:
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE made (id INTEGER)")
+        engine.dispose()
+
+    key = f"waited {time.time()}"
+    with templates.scratch_copy("postgresql", [key], build, prefix="scaffold_cptest") as url:
+        name = DatabaseURL.parse(url).url.database or ""
+    assert databases(name) == [name]
+    copies.hand_off_drops()
+    copies.wait_handed_off()
+    assert databases(name) == []

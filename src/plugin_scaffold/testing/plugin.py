@@ -163,6 +163,9 @@ def scaffold_shared() -> Iterator[dict[tuple[str | None, str], SharedDatabases]]
     finally:
         for shared in found.values():
             shared.close()
+        from ..databases.copies import hand_off_drops
+
+        hand_off_drops()  # the last scratch databases, dropped while the process ends
 
 
 @pytest.fixture
