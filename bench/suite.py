@@ -128,8 +128,9 @@ def settle() -> None:
 
 def finish_drops(session: bool = False) -> None:
     """Drop the scratch databases scaffold drops when a process ends (on the run's clock); at
-    a test session's end (``session``), hand them to a process of their own, as the pytest
-    plugin does (its drops then wait for the next :func:`settle`, off the clock)."""
+    the end of a test session or a command (``session``), hand them to a process of their own,
+    as the pytest plugin and the scaffold command do (its drops then wait for the next
+    :func:`settle`, off the clock)."""
     try:
         from plugin_scaffold.databases import copies
     except ImportError:
@@ -346,7 +347,7 @@ class Whole(Runs):
             start = time.perf_counter()
             workspace = Workspace.open(config=None, url=url, cwd=self.project)
             result = check(workspace, plugin_name=self.layout.chosen)
-            finish_drops()
+            finish_drops(session=True)  # as the scaffold command ends
             elapsed = time.perf_counter() - start
         if result.operations:
             raise BenchError(f"autogenerate found changes: {result.operations}")

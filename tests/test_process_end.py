@@ -41,3 +41,21 @@ def test_the_scaffold_command_ends_so() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.splitlines()[-1] == "at the end: True", done.stdout
+
+
+def test_the_scaffold_command_hands_its_last_drops_off_unless_interrupted() -> None:
+    """A command that ran (exit code 0-127) gives its scratch databases to a dropper process
+    (copies.hand_off_drops); one interrupted (128 + signal) has dropped its own already."""
+    script = (
+        "import sys\n"
+        "from plugin_scaffold import cli\n"
+        "from plugin_scaffold.databases import copies\n"
+        "copies.hand_off_drops = lambda: print('handed off', flush=True)\n"
+        "cli.main = lambda: int(sys.argv[1])\n"
+        "cli.run()\n"
+    )
+    for code, said in ((0, "handed off\n"), (1, "handed off\n"), (130, "")):
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(code)], capture_output=True, text=True, timeout=60
+        )
+        assert (done.returncode, done.stdout) == (code, said), done.stderr

@@ -1313,7 +1313,11 @@ def run() -> None:
     from .process_end import freeze_at_exit
 
     freeze_at_exit()
-    sys.exit(main())
+    code = main()
+    copies = sys.modules.get("plugin_scaffold.databases.copies")  # (not imported for --help)
+    if copies is not None and code < 128:  # an interrupted run drops its own before it ends
+        copies.hand_off_drops()  # the scratch databases, dropped while this process ends
+    sys.exit(code)
 
 
 if __name__ == "__main__":
