@@ -233,6 +233,8 @@ def _start_dropper(batch: list[tuple[Engine, str, str]]) -> bool:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # not ended with this process's group (Ctrl-C)
+            # what this process imports scaffold and the drivers from, however it was set up
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
         )
         assert child.stdin is not None
         child.stdin.write(json.dumps(given).encode())
