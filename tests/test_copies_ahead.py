@@ -236,17 +236,18 @@ def test_a_killed_run_leaves_whole_copies_or_none_and_the_next_run_takes_one(
     assert clones == []  # the next run took one
 
 
+def build_made(url: str) -> None:
+    """A template with one table."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE made (id INTEGER)")
+    engine.dispose()
+
+
 def test_a_scratch_database_a_session_still_holds_is_dropped_at_the_end(cache: Path) -> None:
     require_server("postgresql")
-
-    def build(url: str) -> None:
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.exec_driver_sql("CREATE TABLE made (id INTEGER)")
-        engine.dispose()
-
     key = f"held {time.time()}"
-    with templates.scratch_copy("postgresql", [key], build, prefix="scaffold_cptest") as url:
+    with templates.scratch_copy("postgresql", [key], build_made, prefix="scaffold_cptest") as url:
         name = DatabaseURL.parse(url).url.database or ""
         held = make_engine(url).connect()  # a session env.py's own engine kept open
         held.exec_driver_sql("SELECT 1 FROM made").all()
@@ -394,15 +395,8 @@ def _state(pid: int) -> str:
 
 def test_handed_off_drops_in_this_process_are_waited_for(cache: Path) -> None:
     require_server("postgresql")
-
-    def build(url: str) -> None:
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.exec_driver_sql("CREATE TABLE made (id INTEGER)")
-        engine.dispose()
-
     key = f"waited {time.time()}"
-    with templates.scratch_copy("postgresql", [key], build, prefix="scaffold_cptest") as url:
+    with templates.scratch_copy("postgresql", [key], build_made, prefix="scaffold_cptest") as url:
         name = DatabaseURL.parse(url).url.database or ""
     assert databases(name) == [name]
     copies.hand_off_drops()

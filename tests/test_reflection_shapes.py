@@ -144,6 +144,14 @@ def test_a_copy_of_a_database_is_not_reflected_again(
         assert snapshots[0].tables["parent"] == snapshots[1].tables["parent"]
 
 
+def _in_a_process(script: str, url: str, env: dict[str, str]) -> dict[str, Any]:
+    """What ``script`` prints (JSON) about the database at ``url``, run by a new process."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, url], env=env, capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(done.stdout))
+
+
 #: One process's reflection of the database at argv[1]: the tables it read from the server,
 #: and whether its snapshot equals one taken without the cache.
 ONE_RUN = """
@@ -175,14 +183,7 @@ def test_a_table_reflected_by_one_run_is_not_read_by_the_next(kind: str, tmp_pat
     env.pop("SCAFFOLD_CACHE", None)
 
     def one_run(url: str, **more: str) -> dict[str, Any]:
-        done = subprocess.run(
-            [sys.executable, "-c", ONE_RUN, url],
-            env={**env, **more},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return dict(json.loads(done.stdout))
+        return _in_a_process(ONE_RUN, url, {**env, **more})
 
     with temporary_database(kind) as url, engine_for(url) as engine:
         with engine.begin() as connection:
@@ -249,14 +250,7 @@ def test_the_tables_sample_rows_go_into_are_kept_for_the_next_run(
     kept = tmp_path / "cache" / "reflections"
 
     def one_run(url: str, **more: str) -> dict[str, Any]:
-        done = subprocess.run(
-            [sys.executable, "-c", ONE_FILL, url],
-            env={**env, **more},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return dict(json.loads(done.stdout))
+        return _in_a_process(ONE_FILL, url, {**env, **more})
 
     with temporary_database(kind) as url, engine_for(url) as engine:
         with engine.begin() as connection:
