@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -138,6 +139,31 @@ def finish_drops(session: bool = False) -> None:
     if session and hasattr(copies, "hand_off_drops"):
         copies.hand_off_drops()
     copies.finish_drops()
+
+
+def wait_for_drops(database: str, pid: int, timeout: float = 30.0) -> None:
+    """Wait until the server holds no scratch database of process ``pid`` (dropped, once it
+    has ended, by a process of its own)."""
+    if database == "sqlite":
+        return
+    from plugin_scaffold.databases.servers import host_tag, make_engine, server_url
+
+    query = (
+        "SELECT datname FROM pg_database"
+        if database == "postgresql"
+        else "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
+    )
+    engine = make_engine(server_url(database))
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                names = connection.exec_driver_sql(query).scalars().all()
+            if not any(str(n).endswith(f"_{host_tag()}_{pid}") for n in names):
+                return
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -337,6 +363,29 @@ class Whole(Runs):
             finish_drops(session=True)  # as a test session's end drops them
             return time.perf_counter() - start
 
+    def command(self, url: str) -> float:
+        """One ``scaffold --url URL revision -m x --autogenerate`` in the plugin's project (it
+        finds no change and writes nothing); then, off the clock, its scratch database gone."""
+        env = {**self.layout.env(bytecode=True), "SCAFFOLD_CACHE_DIR": str(self.cache)}
+        env.pop("SCAFFOLD_CACHE", None)
+        command = [sys.executable, "-m", "plugin_scaffold", "--url", url, "revision", "-m", "x"]
+        settle()
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            [*command, "--autogenerate"],
+            cwd=self.project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        out, err = child.communicate()
+        elapsed = time.perf_counter() - start
+        if child.returncode != 0 or "no revision written" not in out:
+            raise BenchError(f"scaffold revision --autogenerate: {out}{err}")
+        wait_for_drops(self.database, child.pid)
+        return elapsed
+
     def autogenerate(self, url: str, cached: bool = True) -> float:
         """``check`` (autogenerate, nothing written) of the plugin against ``url``."""
         from plugin_scaffold.commands.revision import check
@@ -399,6 +448,29 @@ def measure_autogenerate(whole: Whole, repeat: int, log: Callable[[str], None]) 
         if state_tables(empty_url):
             raise BenchError("autogenerate with the database behind changed that database")
     return [at, behind, behind_off]
+
+
+def measure_command(whole: Whole, repeat: int, log: Callable[[str], None]) -> list[Timing]:
+    """``scaffold revision --autogenerate`` as a user runs it, a process each time, with the
+    database at heads and behind it: what the in-process rows leave out (start-up, reading the
+    graph, env.py, the scratch database's drop handed off) is the same for both."""
+    at = Timing("scaffold revision --autogenerate, database at heads")
+    behind = Timing("scaffold revision --autogenerate, database behind")
+    with whole.fresh() as heads_url, whole.fresh() as empty_url:
+        whole.raw(heads_url)
+        for url in (heads_url, empty_url):  # warm-ups: bytecode, revision records, templates
+            whole.command(url)
+        for i in range(repeat):
+            runs = [(heads_url, at), (empty_url, behind)]
+            for url, timing in runs if i % 2 == 0 else reversed(runs):
+                timing.times.append(whole.command(url))
+            log(
+                f"  run {i + 1}/{repeat}: command at heads {at.times[-1]:.3f}s, behind "
+                f"{behind.times[-1]:.3f}s"
+            )
+        if state_tables(empty_url):
+            raise BenchError("autogenerate with the database behind changed that database")
+    return [at, behind]
 
 
 def whole_table(timings: Sequence[Timing], targets: dict[int, float]) -> str:
@@ -570,6 +642,7 @@ def report_whole(
             suite = measure_whole(whole, repeat, log)
             same = whole.same_work()
             autogenerate = measure_autogenerate(whole, repeat, log)
+            command = measure_command(whole, repeat, log)
         finally:
             with whole.cache_on(True), contextlib.suppress(ImportError):
                 from plugin_scaffold.databases import templates  # type: ignore[attr-defined]
@@ -581,6 +654,8 @@ def report_whole(
         + whole_table(suite, {2: WHOLE_TARGET})
         + "\n\n"
         + whole_table(autogenerate, {1: AUTOGENERATE_TARGET})
+        + "\n\n"
+        + whole_table(command, {1: AUTOGENERATE_TARGET})
     )
 
 
