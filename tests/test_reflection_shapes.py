@@ -326,3 +326,19 @@ def test_new_tables_join_the_tables_reflected_before(
         assert {i.name for i in again[0].indexes} == {"ix_parent_code"}
         [fk] = again[2].c.child_id.foreign_keys
         assert fk.column.table is again[1] is not host[1]
+
+
+def test_a_cache_folder_is_made_where_its_parent_is_and_never_made_again_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """What a run keeps when it ends makes the cache folder inside a folder that exists, and
+    nothing where that folder is gone (a temporary folder removed while the run went on)."""
+    with temporary_database("sqlite") as url, engine_for(url) as engine:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(COMMON[0])
+        for cache in (tmp_path / "new-cache", tmp_path / "gone" / "cache"):
+            env = {**os.environ, "SCAFFOLD_CACHE_DIR": str(cache)}
+            env.pop("SCAFFOLD_CACHE", None)
+            assert _in_a_process(ONE_RUN, url, env) == {"read": ["parent"], "same": True}
+    assert list((tmp_path / "new-cache" / "reflections").glob("*.json"))
+    assert not (tmp_path / "gone").exists()

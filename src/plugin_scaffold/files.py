@@ -120,11 +120,15 @@ def write_kept_json(path: Path, data: Any) -> None:
 
 
 def write_kept(path: Path, data: bytes, mode: int = 0o666) -> None:
-    """``data`` as the file ``path`` of a cache folder, whole or not at all: staged beside it
-    under a hidden name (made with ``mode``, less the umask), then renamed. A folder that
-    cannot be written is left as it was (the next run does without)."""
+    """``data`` as the file ``path`` of a cache folder (``<cache>/<kind>/<file>``), whole or
+    not at all: staged beside it under a hidden name (made with ``mode``, less the umask), then
+    renamed. A folder that cannot be written is left as it was (the next run does without).
+
+    The cache folder and its ``<kind>`` folder are made, never what holds them: a cache folder
+    removed while a run went on (a temporary one) is not made again when the run ends."""
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        for folder in (path.parent.parent, path.parent):
+            folder.mkdir(exist_ok=True)
         staged = path.with_name(f".{path.stem}-{uuid.uuid4().hex}{path.suffix}")
         try:
             with os.fdopen(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as f:
