@@ -146,20 +146,14 @@ def wait_for_drops(database: str, pid: int, timeout: float = 30.0) -> None:
     has ended, by a process of its own)."""
     if database == "sqlite":
         return
-    from plugin_scaffold.databases.servers import host_tag, make_engine, server_url
+    from plugin_scaffold.databases.servers import database_names, host_tag, make_engine, server_url
 
-    query = (
-        "SELECT datname FROM pg_database"
-        if database == "postgresql"
-        else "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
-    )
     engine = make_engine(server_url(database))
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            with engine.connect() as connection:
-                names = connection.exec_driver_sql(query).scalars().all()
-            if not any(str(n).endswith(f"_{host_tag()}_{pid}") for n in names):
+            names = database_names(engine, database)
+            if not any(n.endswith(f"_{host_tag()}_{pid}") for n in names):
                 return
             time.sleep(0.05)
     finally:
@@ -309,6 +303,8 @@ WHOLE = {"core": 300, "revisions": 3}
 WHOLE_QUICK_CORE = 20
 WHOLE_TARGET = 1.5
 AUTOGENERATE_TARGET = 1.2
+#: What the command rows run, after ``--url URL``.
+AUTOGENERATE_ARGS = ("revision", "-m", "x", "--autogenerate")
 #: The MigrationSuite's checks, as its test methods call them (tests that take no rows skip).
 SUITE_CHECKS = (
     "graph_hygiene",
@@ -368,11 +364,10 @@ class Whole(Runs):
         finds no change and writes nothing); then, off the clock, its scratch database gone."""
         env = {**self.layout.env(bytecode=True), "SCAFFOLD_CACHE_DIR": str(self.cache)}
         env.pop("SCAFFOLD_CACHE", None)
-        command = [sys.executable, "-m", "plugin_scaffold", "--url", url, "revision", "-m", "x"]
         settle()
         start = time.perf_counter()
         child = subprocess.Popen(
-            [*command, "--autogenerate"],
+            [sys.executable, "-m", "plugin_scaffold", "--url", url, *AUTOGENERATE_ARGS],
             cwd=self.project,
             env=env,
             stdout=subprocess.PIPE,

@@ -13,9 +13,10 @@ drops them with their templates; at most :data:`AHEAD` are kept per template.
 
 Scratch copies are dropped in batches (:func:`drop_soon`), the last when the process exits,
 which also waits for the copies still being made (a killed run leaves its scratch databases to
-the next run's sweep, as before). At the end of a test session, the last batch is handed to a
-process of its own (:func:`hand_off_drops`), which drops it while the session's process ends:
-each ``DROP DATABASE`` waits for a checkpoint (0.1-0.5 s a session here).
+the next run's sweep, as before). At the end of a test session or of a command that was not
+interrupted, the last batch is handed to a process of its own (:func:`hand_off_drops`), which
+drops it while this one ends: each ``DROP DATABASE`` waits for a checkpoint (0.1-0.5 s a
+session here).
 """
 
 from __future__ import annotations
@@ -211,12 +212,12 @@ _handed_off: list[subprocess.Popen[bytes]] = []
 
 def hand_off_drops() -> None:
     """Give the scratch databases waiting to be dropped to a process of their own, which drops
-    them while this one goes on or ends (the end of a test session). Where one cannot be
+    them while this one goes on or ends (a test session's, a command's end). Where one cannot be
     started (not POSIX, no interpreter), they are dropped now; if it is killed, the next
     run's sweep drops what it left."""
     with _lock:
-        batch = [item for item in _pending if item[1] != "sqlite"]
-        _pending[:] = [item for item in _pending if item[1] == "sqlite"]
+        batch = list(_pending)
+        _pending.clear()
     if batch and not _start_dropper(batch):
         _drop_all(batch)
 

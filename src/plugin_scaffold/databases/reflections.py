@@ -50,10 +50,15 @@ def folder() -> Path:
 
 def path_for(server: tuple[Any, ...]) -> Path:
     """The file of ``server``'s reflections in the cache folder named now."""
+    return _named((server, _code()), ".json")
+
+
+def _named(parts: tuple[Any, ...], suffix: str) -> Path:
+    """A file of this folder named by ``parts``, the format and SQLAlchemy's version."""
     import sqlalchemy
 
-    text = repr((FORMAT, server, sqlalchemy.__version__, _code()))
-    return folder() / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.json"
+    text = repr((FORMAT, *parts, sqlalchemy.__version__))
+    return folder() / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}{suffix}"
 
 
 @functools.cache
@@ -94,11 +99,9 @@ def save(path: Path, server: tuple[Any, ...], made: dict[tuple[str, str], dict[s
 
 
 def tables_path_for(server: tuple[Any, ...]) -> Path:
-    """The file of the ``Table`` objects kept for ``server`` (kind, version and driver)."""
-    import sqlalchemy
-
-    text = repr((FORMAT, "tables", server, sqlalchemy.__version__, sys.version_info[:2]))
-    return folder() / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.tables"
+    """The file of the ``Table`` objects kept for ``server`` (kind, version and driver): a
+    pickle, by Python's version too."""
+    return _named((server, sys.version_info[:2]), ".tables")
 
 
 def load_tables(path: Path) -> tuple[dict[str, str], MetaData] | None:

@@ -107,8 +107,7 @@ def _tables(
         if name in keys:
             _REFLECTED[keys[name]] = described
     if kept is not None and made:
-        if not _UNSAVED and not _TABLES_UNSAVED:
-            atexit.register(save_reflections)
+        _save_at_exit()
         _UNSAVED.setdefault((kept, server), {}).update(
             {(n, found[n]): d for n, d in made.items() if n in found}
         )
@@ -119,6 +118,17 @@ def _tables(
 _LOADED: set[Path] = set()
 #: What this process reflected, by file and server, kept when it ends (:func:`save_reflections`).
 _UNSAVED: dict[tuple[Path, tuple[Any, ...]], dict[tuple[str, str], Description]] = {}
+
+
+def _save_at_exit() -> None:
+    """Have :func:`save_reflections` run when the process ends (registered once)."""
+    global _SAVING
+    if not _SAVING:
+        _SAVING = True
+        atexit.register(save_reflections)
+
+
+_SAVING = False
 
 
 def save_reflections() -> None:
@@ -187,8 +197,7 @@ def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> lis
     _LAST_TABLES[server] = (found, metadata)
     from . import reflections
 
-    if not _UNSAVED and not _TABLES_UNSAVED:
-        atexit.register(save_reflections)
+    _save_at_exit()
     _TABLES_UNSAVED[server] = reflections.tables_path_for(server)
     return [t for t in metadata.sorted_tables if keep(t.name)]
 

@@ -295,16 +295,21 @@ def sweep_folders(parent: Path) -> list[Path]:
     return swept
 
 
-def _sweep_databases(admin: Engine, kind: str) -> list[str]:
-    """Drop the scratch databases on this server whose owner (on this machine) has ended."""
+def database_names(admin: Engine, kind: str) -> list[str]:
+    """Every database on ``admin``'s server (PostgreSQL) or schema (MariaDB, MySQL)."""
     query = (
         "SELECT datname FROM pg_database"
         if kind == "postgresql"
         else "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
     )
+    with admin.connect() as conn:
+        return [str(row[0]) for row in conn.exec_driver_sql(query)]
+
+
+def _sweep_databases(admin: Engine, kind: str) -> list[str]:
+    """Drop the scratch databases on this server whose owner (on this machine) has ended."""
     try:
-        with admin.connect() as conn:
-            names = [row[0] for row in conn.exec_driver_sql(query)]
+        names = database_names(admin, kind)
     except Exception:
         return []  # sweeping is a courtesy: never the reason a run fails
     swept = []
