@@ -299,9 +299,12 @@ def revision(
     rev_id: str | None,
     write: bool = True,
     host: bool = False,
+    at_heads: bool = False,
 ) -> RevisionResult:
     """Write the next revision of a plugin's branch (``write=False``: only compute the diff);
-    with ``host``, the host's next revision, holding only tables that no plugin owns."""
+    with ``host``, the host's next revision, holding only tables that no plugin owns.
+    ``at_heads``: the workspace's database is known to be at every head (a check's scratch
+    database), so autogenerate compares with it without asking first where it is."""
     if rev_id is not None:
         check_rev_id(rev_id)
     scope = Scope(None if host else ws.plugin(plugin_name))
@@ -309,7 +312,9 @@ def revision(
     with staging_folder(folder, write=write) as staging:
         staged = ws.with_versions(staging)
         with plugin_file(staged, scope.plugin):
-            return _revision(staged, scope, folder, staging, message, autogenerate, rev_id, write)
+            return _revision(
+                staged, scope, folder, staging, message, autogenerate, rev_id, write, at_heads
+            )
 
 
 def plugin_file(ws: Workspace, plugin: Plugin | None) -> AbstractContextManager[None]:
@@ -394,13 +399,14 @@ def _revision(
     autogenerate: bool,
     rev_id: str | None,
     write: bool,
+    at_heads: bool = False,
 ) -> RevisionResult:
     check_new_rev_id(ws, rev_id)
     placement = _placement(ws, scope, folder)
     if not autogenerate:
         result = _generate(ws, staging, message, rev_id, placement, None, None)
     else:
-        result = _autogenerate(ws, scope, staging, message, rev_id, placement, write)
+        result = _autogenerate(ws, scope, staging, message, rev_id, placement, write, at_heads)
     if result.path is not None:
         result.path = publish(result.path, staging, folder)
     return result
@@ -479,6 +485,7 @@ def _autogenerate(
     rev_id: str | None,
     placement: dict[str, Any],
     write: bool,
+    known_at_heads: bool = False,
 ) -> RevisionResult:
     left_out: list[str] = []
     operations: list[str] = []
@@ -517,7 +524,8 @@ def _autogenerate(
     url = ws.url
     # With no URL, env.py's own database (named in its own config or settings) may be at
     # heads; else a scratch database of its kind, on its server, is brought there.
-    at_heads, own = _at_heads(ws, url, load_models)
+    # (A database known to be at heads is not asked: were it not, autogenerate would refuse.)
+    at_heads, own = (True, None) if known_at_heads else _at_heads(ws, url, load_models)
     # Only computing a plugin's differences: the other tables are not read at all.
     only = scope.owns if scope.plugin is not None and not write else None
     if at_heads:
@@ -707,8 +715,15 @@ def not_python(script: Any, exc: SyntaxError) -> ConfigError:
     )
 
 
-def check(ws: Workspace, *, plugin_name: str | None) -> RevisionResult:
-    """The differences between a plugin's models and its migrations (empty: they match)."""
+def check(ws: Workspace, *, plugin_name: str | None, at_heads: bool = False) -> RevisionResult:
+    """The differences between a plugin's models and its migrations (empty: they match);
+    ``at_heads``: see :func:`revision`."""
     return revision(
-        ws, plugin_name=plugin_name, message="check", autogenerate=True, rev_id=None, write=False
+        ws,
+        plugin_name=plugin_name,
+        message="check",
+        autogenerate=True,
+        rev_id=None,
+        write=False,
+        at_heads=at_heads,
     )

@@ -211,16 +211,16 @@ class MigrationChecks:
             yield url
 
     @contextlib.contextmanager
-    def at_heads(self) -> Iterator[str]:
+    def at_heads(self, doing: str = "upgrading to heads") -> Iterator[str]:
         """A scratch database at every head, for a check that only reads it: the one
         :attr:`shared` holds, else one at the other heads upgraded to heads (then kept there
-        for the next check that only reads one)."""
+        for the next check that only reads one; ``doing`` said if that upgrade fails)."""
         if self.shared is not None and self.shared.at_heads is not None:
             yield self.shared.at_heads
             return
         with contextlib.ExitStack() as held:
             url = held.enter_context(self.prepared())
-            self._run(f"upgrading to heads on {self.where(url)}", migrate.upgrade, self.bound(url))
+            self._run(f"{doing} on {self.where(url)}", migrate.upgrade, self.bound(url))
             if self.shared is not None:
                 self.shared.keep(held, url)
             yield url
@@ -309,17 +309,19 @@ class MigrationChecks:
         """``<plugin>@head`` on an empty database brings what the plugin needs, then the plugin."""
         target = f"{self.name}@head"
         first = cached.first_from_empty(self.workspace, target, self.name)
-        if first is not None and set(first) == set(self.other_rows):
-            first = self.other_rows  # the same template as the other checks'
         doing = f"upgrading an empty database to {target} alone"
-        with self.scratch_database() if first is None else self.database_at(first, doing) as url:
-            ws = self.bound(url)
-            self._run(
-                f"upgrading an empty database to {target} alone on {self.where(url)}",
-                migrate.upgrade,
-                ws,
-                target,
-            )
+        if first is not None and set(first) == set(self.other_rows):
+            # Every other head first, then the plugin's revisions in one run: what the upgrade
+            # from empty ran when it took the template's order, so the database at every head
+            # it left (or one made so) is where this run ends. Run again there, it migrates
+            # nothing, but still refuses a target Alembic cannot resolve.
+            database = self.at_heads(doing)
+        elif first is None:
+            database = self.scratch_database()
+        else:
+            database = self.database_at(first, doing)
+        with database as url:
+            self._run(f"{doing} on {self.where(url)}", migrate.upgrade, self.bound(url), target)
             with engine_for(url) as engine, engine.connect() as connection:
                 from sqlalchemy import inspect
 
@@ -351,7 +353,7 @@ class MigrationChecks:
         with self.at_heads() as url:
             ws = self.bound(url)
             try:
-                result = check(ws, plugin_name=self.name)
+                result = check(ws, plugin_name=self.name, at_heads=True)
             except ScaffoldError as exc:
                 raise CheckFailed(f"comparing models with migrations: {exc}") from exc
             if result.operations:
