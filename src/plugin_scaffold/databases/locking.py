@@ -172,11 +172,22 @@ def _scalar(connection: Connection, sql: str, **params: Any) -> Any:
 class _Postgres:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        # What pg_stat_activity shows to a run that waits for this one.
-        _scalar(connection, "SELECT set_config('application_name', :name, false)", name=who_am_i())
+        self.named = False
 
     def try_lock(self, wait: float) -> bool:
-        return bool(_scalar(self.connection, f"SELECT pg_try_advisory_lock({_PG_KEY})"))
+        if self.named:
+            return bool(_scalar(self.connection, f"SELECT pg_try_advisory_lock({_PG_KEY})"))
+        # With the first try, what pg_stat_activity shows to a run that waits for this one:
+        # one statement (each is a transaction of its own here), every column evaluated.
+        self.named = True
+        return bool(
+            _scalar(
+                self.connection,
+                f"SELECT pg_try_advisory_lock({_PG_KEY}), "
+                "set_config('application_name', :name, false)",
+                name=who_am_i(),
+            )
+        )
 
     def holder(self) -> str:
         """The holding session, its client (and whether that process is gone), and what the

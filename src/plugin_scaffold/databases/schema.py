@@ -153,6 +153,20 @@ _LAST_TABLES: dict[tuple[Any, ...], tuple[dict[str, str], MetaData]] = {}
 _TABLES_UNSAVED: dict[tuple[Any, ...], Path] = {}
 
 
+def in_order(metadata: MetaData) -> list[Table]:
+    """``metadata``'s tables, each after those its foreign keys refer to where they can be so
+    ordered. Tables that refer to each other (Rattail's ``product`` and ``product_price``) are
+    a host's own design, not a fault of the plugin under test: SQLAlchemy's warning about them
+    would land in the plugin's test report, so it is not shown."""
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Cannot correctly sort tables", SAWarning)
+        return list(metadata.sorted_tables)
+
+
 def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> list[Table]:
     """The tables whose names ``keep`` accepts, as SQLAlchemy ``Table`` objects (to insert and
     select rows), each after the tables its foreign keys refer to.
@@ -169,7 +183,7 @@ def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> lis
     if found is None:
         metadata = MetaData()
         metadata.reflect(connection, only=names)
-        return [t for t in metadata.sorted_tables if keep(t.name)]
+        return [t for t in in_order(metadata) if keep(t.name)]
     server = (*server, connection.dialect.driver)
     if server not in _LAST_TABLES:
         _load_tables(server)
@@ -184,7 +198,7 @@ def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> lis
             # Every table asked for as it was (and so what its foreign keys name): the same
             # objects, on which SQLAlchemy keeps the statements it compiled for them.
             wanted = set(names)
-            return [t for t in last.sorted_tables if t.name in wanted]
+            return [t for t in in_order(last) if t.name in wanted]
         if all(same(n) for n in last.tables):
             metadata = last  # the new tables join them
         else:
@@ -199,7 +213,7 @@ def reflected_tables(connection: Connection, keep: Callable[[str], bool]) -> lis
 
     _save_at_exit()
     _TABLES_UNSAVED[server] = reflections.tables_path_for(server)
-    return [t for t in metadata.sorted_tables if keep(t.name)]
+    return [t for t in in_order(metadata) if keep(t.name)]
 
 
 def _load_tables(server: tuple[Any, ...]) -> None:

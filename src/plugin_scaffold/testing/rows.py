@@ -133,12 +133,14 @@ def _insert(
 def _needs_value(column: Column[Any]) -> bool:
     if column.nullable or column.server_default is not None or column.computed is not None:
         return False
-    # An integer primary key of its own is numbered by the database.
+    # An integer primary key of its own is numbered by the database, unless reflection says
+    # it is not (PostgreSQL without SERIAL or IDENTITY, MariaDB without AUTO_INCREMENT).
     return not (
         column.primary_key
         and not column.foreign_keys
         and _python_type(column) is int
         and len(column.table.primary_key.columns) == 1
+        and column.autoincrement is not False
     )
 
 
