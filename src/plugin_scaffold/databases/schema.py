@@ -475,10 +475,42 @@ def contents(connection: Connection, tables: Iterable[str]) -> dict[str, list[di
     """
     from sqlalchemy import literal_column, select, table
 
+    names = sorted(tables)
+    if connection.dialect.name == "postgresql" and names:
+        return _pg_contents(connection, names)
     found: dict[str, list[dict[str, Any]]] = {}
-    for name in sorted(tables):
+    for name in names:
         query: Any = select(literal_column("*")).select_from(table(name))
         found[name] = [dict(row._mapping) for row in connection.execute(query)]
+    return found
+
+
+#: PostgreSQL: the tables whose rows one statement reads (each as a JSON array).
+_PG_CONTENTS_BATCH = 200
+
+
+def _pg_contents(connection: Connection, names: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """:func:`contents` on PostgreSQL: each table's rows as one JSON array, every table of a
+    batch in one statement (a SELECT per table was most of the uninstall check on a host of
+    150 tables: 600 statements). Rows read so compare exactly (numbers as decimals); values
+    come as JSON gives them (dates as text), the same way each time."""
+    import decimal
+    import json
+
+    import sqlalchemy as sa
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(names), _PG_CONTENTS_BATCH):
+        batch = names[start : start + _PG_CONTENTS_BATCH]
+        parts: list[Any] = []
+        for n, name in enumerate(batch):
+            rows = sa.table(name).alias("r")
+            every = sa.func.coalesce(sa.func.json_agg(sa.literal_column("r.*")), sa.text("'[]'"))
+            array = sa.select(sa.cast(every, sa.Text)).select_from(rows).scalar_subquery()
+            parts.append(sa.select(sa.literal_column(str(n)), array))
+        query: Any = parts[0].union_all(*parts[1:]) if len(parts) > 1 else parts[0]
+        for n, text in connection.execute(query):
+            found[batch[n]] = json.loads(text, parse_float=decimal.Decimal)
     return found
 
 
