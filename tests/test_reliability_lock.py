@@ -228,6 +228,28 @@ def test_a_wait_that_times_out_names_the_holder_and_changes_nothing(
     assert not tables(fresh_url) - {"alembic_version"}
 
 
+def test_runs_on_a_scratch_database_of_this_process_take_no_lock(
+    tmp_path: Path, fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scratch database (the checks', autogenerate's) is reached by no other run: its runs
+    do not wait for the migration lock, which someone holding it shows; the same database
+    named as any other still waits for it."""
+    from plugin_scaffold.commands import migrate
+    from plugin_scaffold.commands.workspace import Workspace
+    from plugin_scaffold.errors import MigrationError
+
+    ini = make_host(tmp_path / "host", env_style="connection")
+    monkeypatch.setenv("SCAFFOLD_LOCK_TIMEOUT", "1")
+    named = Workspace.open(config=str(ini), url=fresh_url, cwd=tmp_path)
+    with lock_held_elsewhere(fresh_url) as holder:
+        with pytest.raises(MigrationError, match="gave up after 1s waiting") as waited:
+            migrate.upgrade(named)
+        assert holder in str(waited.value)
+        assert "alembic_version" not in tables(fresh_url)
+        migrate.upgrade(named.on_scratch(fresh_url))  # at once
+        assert versions(fresh_url) == {revision_id(2)}
+
+
 def test_lock_timeout_that_is_not_a_number_is_bad_input(tmp_path: Path) -> None:
     ini = make_host(tmp_path / "host", env_style="connection")
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"

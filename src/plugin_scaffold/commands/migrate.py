@@ -118,7 +118,7 @@ def upgrade_scratch(
     :meth:`Workspace.run`'s ``before_configure``."""
     url = DatabaseURL.parse(made)
     try:
-        upgrade(ws, target, url=url, before_configure=before)
+        upgrade(ws.on_scratch(url), target, before_configure=before)
     except ScaffoldError as exc:
         raise type(exc)(f"{exc}; {why.format(kind=url.kind)}") from None
 

@@ -74,6 +74,9 @@ class Workspace:
     #: The databases env.py made engines on in the last run with no URL named (see
     #: :attr:`Redirect.chosen`), kept when the run failed: where its server is.
     env_chose: list[str] = field(default_factory=list, repr=False, compare=False)
+    #: :attr:`url` is a scratch database of this process, which no other run reaches: runs on
+    #: it hold no migration lock (see :meth:`on_scratch`).
+    scratch: bool = False
 
     @classmethod
     def open(
@@ -148,6 +151,25 @@ class Workspace:
         )
         staged.__dict__.update({k: v for k, v in self.__dict__.items() if k in _READ_ONCE})
         return staged
+
+    def on_scratch(self, url: str | DatabaseURL) -> Workspace:
+        """This workspace on ``url``, a scratch database this process made and no other run
+        reaches: scaffold chose it (env.py asking for another database is redirected to it
+        without a warning), and its runs take no migration lock (three statements a run on a
+        server, for a database nobody else can migrate). What was read of the revision files is
+        shared: they do not depend on the database (read first: that settles which plugins
+        take part)."""
+        script, graph = self.script, self.graph
+        bound = dataclasses.replace(
+            self,
+            url=DatabaseURL.of(url),
+            url_named_by="scaffold",
+            extra_locations=list(self.extra_locations),
+            scratch=True,
+        )
+        bound.__dict__["script"] = script
+        bound.__dict__["graph"] = graph
+        return bound
 
     # --- core objects -------------------------------------------------------------------------
 
@@ -296,9 +318,10 @@ class Workspace:
             named_by=self.url_named_by if url == self.url else "scaffold",
             warn=self.warn,
         )
-        # Runs that move the version table (upgrade, downgrade, stamp) hold the migration lock.
+        # Runs that move the version table (upgrade, downgrade, stamp) hold the migration lock,
+        # but on a scratch database of this process.
         if lock is None:
-            lock = "destination_rev" in kwargs
+            lock = "destination_rev" in kwargs and not (self.scratch and url == self.url)
         held = handed_in(
             config,
             opened,

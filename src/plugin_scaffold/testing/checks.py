@@ -226,24 +226,8 @@ class MigrationChecks:
             yield url
 
     def bound(self, url: str) -> Workspace:
-        """The workspace, on the database at ``url`` (every other setting kept)."""
-        import dataclasses
-
-        ws = self.workspace
-        # The revision files do not depend on the database: share what was read from them
-        # (read first: reading them settles which plugins take part).
-        script, graph = ws.script, ws.graph
-        # The scratch database is scaffold's choice, not the host config's: env.py asking for
-        # another database is redirected to it without a warning.
-        bound = dataclasses.replace(
-            ws,
-            url=DatabaseURL.parse(url),
-            url_named_by="scaffold",
-            extra_locations=list(ws.extra_locations),
-        )
-        bound.__dict__["script"] = script
-        bound.__dict__["graph"] = graph
-        return bound
+        """The workspace, on the scratch database at ``url`` (every other setting kept)."""
+        return self.workspace.on_scratch(url)
 
     def where(self, url: str) -> str:
         return f"{kind_of(url)} ({redact(url)})"
