@@ -123,3 +123,63 @@ def test_host_tables_that_refer_to_each_other_are_filled_without_a_warning(kind:
         with engine.connect() as connection:
             keys = connection.execute(sa.text("SELECT id FROM plain ORDER BY id")).scalars()
             assert list(keys) == [1, 2]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "mysql"])
+def test_a_table_no_sample_fits_keeps_none_and_the_others_are_filled(kind: str) -> None:
+    """On PostgreSQL a failed INSERT fails its transaction: rows go in without a savepoint
+    each while none fails; once one does, that fill and every later one of those tables use
+    savepoints. Elsewhere a failed INSERT undoes itself alone: no savepoint is needed."""
+    from conftest import require_server
+
+    require_server(kind)
+    with temporary_database(kind) as url, engine_for(url) as engine:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "CREATE TABLE parent (code VARCHAR(10) NOT NULL PRIMARY KEY)"
+            )
+            connection.exec_driver_sql(
+                "CREATE TABLE child (code VARCHAR(10) NOT NULL PRIMARY KEY, "
+                "parent_code VARCHAR(10) NOT NULL REFERENCES parent (code))"
+            )
+        statements: list[str] = []
+
+        def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(statement.split()[0].upper())
+
+        def filled(keep: Any) -> dict[str, int]:
+            statements.clear()
+            sa.event.listen(engine, "before_cursor_execute", seen)
+            try:
+                _fill_every_table(engine, keep)
+            finally:
+                sa.event.remove(engine, "before_cursor_execute", seen)
+            with engine.connect() as connection:
+                return {
+                    name: connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar()
+                    for name in ("parent", "child", "picky")
+                    if name in sa.inspect(connection).get_table_names()
+                }
+
+        def savepoints() -> int:
+            return statements.count("SAVEPOINT")
+
+        # No table refuses its row: no savepoint at all (the child's parent comes first).
+        assert filled(lambda name: True) == {"parent": 2, "child": 1}
+        assert savepoints() == 0
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "CREATE TABLE picky (code VARCHAR(10) NOT NULL PRIMARY KEY, CHECK (code = 'never'))"
+            )
+        # picky takes no row, the others do: on PostgreSQL, after a first try rolled back.
+        assert filled(lambda name: True) == {"parent": 4, "child": 2, "picky": 0}
+        tries = statements.count("INSERT")
+        if kind == "postgresql":
+            assert savepoints() == 3  # the second try: one per table
+            assert tries > 4  # the first try's inserts, then each table's
+        else:
+            assert savepoints() == 0 and tries == 4  # parent, child's parent, child, picky
+        # The next fill of these tables goes straight to savepoints on PostgreSQL.
+        assert filled(lambda name: True) == {"parent": 6, "child": 3, "picky": 0}
+        assert statements.count("INSERT") == 4
+        assert savepoints() == (3 if kind == "postgresql" else 0)

@@ -642,13 +642,5 @@ def _fill_every_table(
     """Insert one sample row into each table ``keep`` accepts (where one can be made)."""
     with engine.connect() as connection:
         tables = reflected_tables(connection, lambda name: keep(name) and name != VERSION_TABLE)
-    # One transaction; each table's row in a savepoint of its own.
-    with engine.begin() as connection:
-        empty = rows_mod.empty_tables(connection, tables)
-        for table in tables:
-            try:
-                with connection.begin_nested():
-                    rows_mod.insert_into(connection, table, {}, reserved=reserved, empty=empty)
-            except Exception:  # a table no sample fits (checks, triggers) keeps no row
-                pass
+    rows_mod.fill(engine, tables, reserved)
     return [t.name for t in tables]

@@ -72,6 +72,54 @@ def insert_into(
     return _insert(connection, table, dict(given), 0, avoid, empty)
 
 
+#: Dialects on which a failed INSERT undoes that statement alone, its transaction going on.
+_STATEMENT_ROLLBACK = ("sqlite", "mysql", "mariadb")
+#: The sets of tables a fill without savepoints failed on in this process: filled table by
+#: table in savepoints since.
+_NEEDS_SAVEPOINTS: set[frozenset[str]] = set()
+
+
+def fill(engine: Any, tables: list[Table], reserved: Collection[Any] = ()) -> None:
+    """One sample row in each of ``tables`` (each after those it refers to), in one
+    transaction; a table no sample row fits (a CHECK, a trigger) keeps none.
+
+    On PostgreSQL a failed statement fails its transaction, so each row would need a savepoint
+    of its own: two statements more per table (300 on Rattail's 150). Every row is first
+    inserted without; only if one fails is it all rolled back and done again with savepoints,
+    as every later fill of those tables in this process is. Elsewhere a failed INSERT undoes
+    itself alone."""
+    key = frozenset(t.name for t in tables)
+    alone = engine.dialect.name in _STATEMENT_ROLLBACK
+    if not alone and key not in _NEEDS_SAVEPOINTS:
+        try:
+            _fill(engine, tables, reserved, savepoints=False, skip_failures=False)
+            return
+        except Exception:  # rolled back: again, each row in a savepoint
+            _NEEDS_SAVEPOINTS.add(key)
+    _fill(engine, tables, reserved, savepoints=not alone, skip_failures=True)
+
+
+def _fill(
+    engine: Any,
+    tables: list[Table],
+    reserved: Collection[Any],
+    *,
+    savepoints: bool,
+    skip_failures: bool,
+) -> None:
+    import contextlib
+
+    with engine.begin() as connection:
+        empty = empty_tables(connection, tables)
+        for table in tables:
+            try:
+                with connection.begin_nested() if savepoints else contextlib.nullcontext():
+                    insert_into(connection, table, {}, reserved=reserved, empty=empty)
+            except Exception:
+                if not skip_failures:
+                    raise
+
+
 def empty_tables(connection: Connection, tables: Collection[Table]) -> set[Table]:
     """Those of ``tables`` that hold no row, asked in one query (per 200 tables), written out
     rather than built with SQLAlchemy: on Rattail's 156 tables, 1 ms to write, 35-100 ms to
