@@ -3,7 +3,10 @@ column never takes a value its table holds, and a table empty to begin with is n
 
 from __future__ import annotations
 
+import contextlib
 import re
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,15 +27,34 @@ TABLES = [
 ]
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "mysql"])
-def test_empty_tables_take_samples_unasked_and_others_are_asked(kind: str) -> None:
+@contextlib.contextmanager
+def database_with(kind: str, *statements: str) -> Iterator[sa.engine.Engine]:
+    """A new database of ``kind`` (skipped without its server) holding what ``statements``
+    make."""
     from conftest import require_server
 
     require_server(kind)
     with temporary_database(kind) as url, engine_for(url) as engine:
         with engine.begin() as connection:
-            for statement in TABLES:
+            for statement in statements:
                 connection.exec_driver_sql(statement)
+        yield engine
+
+
+def counts(engine: sa.engine.Engine, *names: str) -> dict[str, int]:
+    """How many rows each table of ``names`` that exists holds."""
+    with engine.connect() as connection:
+        present = set(sa.inspect(connection).get_table_names())
+        return {
+            name: connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar_one()
+            for name in names
+            if name in present
+        }
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "mysql"])
+def test_empty_tables_take_samples_unasked_and_others_are_asked(kind: str) -> None:
+    with database_with(kind, *TABLES) as engine:
         # a name that needs quoting, on every dialect
         odd = sa.Table("Odd Name", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
         odd.create(engine)
@@ -79,47 +101,33 @@ def test_host_tables_that_refer_to_each_other_are_filled_without_a_warning(kind:
     and warns. That is the host's design: the plugin's test report does not show it. Their
     integer keys are not numbered by the database (no SERIAL, no AUTO_INCREMENT): the sample
     rows give them values."""
-    from conftest import require_server
-
-    require_server(kind)
-    with temporary_database(kind) as url, engine_for(url) as engine:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(
-                "CREATE TABLE product (id INTEGER NOT NULL PRIMARY KEY, price_id INTEGER)"
-            )
-            connection.exec_driver_sql(
-                "CREATE TABLE product_price (id INTEGER NOT NULL PRIMARY KEY, "
-                "product_id INTEGER REFERENCES product (id))"
-            )
-            connection.exec_driver_sql("CREATE TABLE plain (id INTEGER NOT NULL PRIMARY KEY)")
-            if kind == "sqlite":  # SQLite adds no constraint to a table: made with the cycle
-                connection.exec_driver_sql("DROP TABLE product")
-                connection.exec_driver_sql(
-                    "CREATE TABLE product (id INTEGER NOT NULL PRIMARY KEY, "
-                    "price_id INTEGER REFERENCES product_price (id))"
-                )
-            else:
-                connection.exec_driver_sql(
-                    "ALTER TABLE product ADD FOREIGN KEY (price_id) REFERENCES product_price (id)"
-                )
+    tables = [
+        "CREATE TABLE product_price (id INTEGER NOT NULL PRIMARY KEY, "
+        "product_id INTEGER REFERENCES product (id))",
+        "CREATE TABLE plain (id INTEGER NOT NULL PRIMARY KEY)",
+    ]
+    if kind == "sqlite":  # SQLite adds no constraint to a table: made with the cycle
+        tables.append(
+            "CREATE TABLE product (id INTEGER NOT NULL PRIMARY KEY, "
+            "price_id INTEGER REFERENCES product_price (id))"
+        )
+    else:
+        tables[:0] = ["CREATE TABLE product (id INTEGER NOT NULL PRIMARY KEY, price_id INTEGER)"]
+        tables.append(
+            "ALTER TABLE product ADD FOREIGN KEY (price_id) REFERENCES product_price (id)"
+        )
+    with database_with(kind, *tables) as engine:
         with pytest.warns(sa.exc.SAWarning, match="Cannot correctly sort tables"):
             cyclic = sa.MetaData()
             cyclic.reflect(engine)
             cyclic.sorted_tables  # noqa: B018  (what SQLAlchemy says of them)
-        import warnings
-
         for _ in range(2):  # reflected, then the kept tables
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 filled = _fill_every_table(engine, lambda name: True)
             assert sorted(filled) == ["plain", "product", "product_price"]
-        with engine.connect() as connection:
-            counts = {
-                name: connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar()
-                for name in filled
-            }
         # every table took its sample row (the nullable references left empty), twice
-        assert counts == {"plain": 2, "product": 2, "product_price": 2}, counts
+        assert counts(engine, *filled) == {"plain": 2, "product": 2, "product_price": 2}
         with engine.connect() as connection:
             keys = connection.execute(sa.text("SELECT id FROM plain ORDER BY id")).scalars()
             assert list(keys) == [1, 2]
@@ -130,18 +138,12 @@ def test_a_table_no_sample_fits_keeps_none_and_the_others_are_filled(kind: str) 
     """On PostgreSQL a failed INSERT fails its transaction: rows go in without a savepoint
     each while none fails; once one does, that fill and every later one of those tables use
     savepoints. Elsewhere a failed INSERT undoes itself alone: no savepoint is needed."""
-    from conftest import require_server
-
-    require_server(kind)
-    with temporary_database(kind) as url, engine_for(url) as engine:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(
-                "CREATE TABLE parent (code VARCHAR(10) NOT NULL PRIMARY KEY)"
-            )
-            connection.exec_driver_sql(
-                "CREATE TABLE child (code VARCHAR(10) NOT NULL PRIMARY KEY, "
-                "parent_code VARCHAR(10) NOT NULL REFERENCES parent (code))"
-            )
+    with database_with(
+        kind,
+        "CREATE TABLE parent (code VARCHAR(10) NOT NULL PRIMARY KEY)",
+        "CREATE TABLE child (code VARCHAR(10) NOT NULL PRIMARY KEY, "
+        "parent_code VARCHAR(10) NOT NULL REFERENCES parent (code))",
+    ) as engine:
         statements: list[str] = []
 
         def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -154,12 +156,7 @@ def test_a_table_no_sample_fits_keeps_none_and_the_others_are_filled(kind: str) 
                 _fill_every_table(engine, keep)
             finally:
                 sa.event.remove(engine, "before_cursor_execute", seen)
-            with engine.connect() as connection:
-                return {
-                    name: connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar()
-                    for name in ("parent", "child", "picky")
-                    if name in sa.inspect(connection).get_table_names()
-                }
+            return counts(engine, "parent", "child", "picky")
 
         def savepoints() -> int:
             return statements.count("SAVEPOINT")
