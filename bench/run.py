@@ -417,6 +417,18 @@ def table(cases: Sequence[Case]) -> str:
     return "\n".join(lines)
 
 
+def floor(cases: Sequence[Case]) -> str:
+    """What ``--from-models`` cannot go below, measured in the same run: raw ``alembic --help``
+    (Python starting and importing Alembic, nothing read), against the same replay."""
+    start = next(c for c in cases if c.name == "--help")
+    models = next(c for c in cases if c.name.startswith("upgrade --from-models"))
+    share = start.raw_median / models.raw_median
+    return (
+        f"--from-models floor: alembic --help alone takes {start.raw_median:.3f}s, "
+        f"{share:.2f}x of the replay (target {models.target:.2f}x)"
+    )
+
+
 # --- where it runs ----------------------------------------------------------------------------
 
 
@@ -597,6 +609,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log(f"  {case.name}: checked: {case.check(case, env)}")
                 measure(case, args.repeat, env, log)
             print(table(measured), flush=True)
+            print(floor(measured), flush=True)
             # Issue 3's figure on the same graph: the test suite's upgrade phase (bench/suite.py).
             import suite
 

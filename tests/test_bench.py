@@ -105,6 +105,21 @@ def test_quick_bench_measures_the_six_cases_with_consistent_numbers() -> None:
         if abs(ratio - target) > 0.005:  # printed rounded: at the target, either verdict fits
             assert row["result"] == ("ok" if ratio <= target else "over"), row.string
 
+    # What --from-models cannot go below, from the same run's medians.
+    (floor,) = [line for line in lines if line.startswith("--from-models floor: ")]
+    medians = {m["name"]: (float(m["raw"]), float(m["ours"])) for m in rows}
+    help_raw = medians["--help"][0]
+    replay = medians["upgrade --from-models vs replay (45 revisions)"][0]
+    found = re.fullmatch(
+        r"--from-models floor: alembic --help alone takes (\d+\.\d{3})s, (\d+\.\d{2})x of "
+        r"the replay \(target 0\.10x\)",
+        floor,
+    )
+    assert found is not None, floor
+    assert math.isclose(float(found[1]), help_raw, abs_tol=0.0011), floor
+    low, high = ratio_bounds(help_raw, replay)
+    assert low <= float(found[2]) <= high, floor
+
     # bench/suite.py's table on the same graph follows, its runs checked the same way.
     assert "left the same database: alembic_version holds the graph's heads (5 rows)" in out, out
 
