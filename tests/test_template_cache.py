@@ -373,6 +373,37 @@ def test_cache_list_and_clear_show_and_remove_files_and_server_templates(
     assert "invalid choice: 'drop'" in bad.stderr and len(bad.stderr.splitlines()) == 1
 
 
+def test_cache_list_says_which_servers_it_could_not_look_at_and_why(
+    tmp_path: Path, cache: Path
+) -> None:
+    """Without --url, list and clear look at the default servers: one that does not answer, or
+    whose driver this environment lacks, is one line each on stderr (exit 0), said as what it
+    means here rather than as an install to make."""
+    env = {
+        templates.FOLDER_VARIABLE: str(cache),
+        "SCAFFOLD_POSTGRES_URL": "postgresql+psycopg://postgres@127.0.0.1:1/postgres",
+        "SCAFFOLD_MYSQL_URL": "mysql+cymysql://root@127.0.0.1:3306/",
+    }
+    for action in ("list", "clear"):
+        done = run_scaffold("cache", action, cwd=tmp_path, env=env)
+        lines = done.stderr.splitlines()
+        assert len(lines) == 2, done.stderr
+        assert lines[0].startswith(
+            "scaffold: templates not looked for: postgresql server at "
+            "postgresql+psycopg://postgres@127.0.0.1:1/postgres does not answer ("
+        ), lines[0]
+        assert lines[1] == (
+            "scaffold: templates on mysql+cymysql://root@127.0.0.1:3306/ not looked for: its "
+            "driver 'cymysql' is not installed in this environment"
+        )
+        assert "0 template(s)" in done.stdout
+    # A server named with --url that does not answer: exit 1.
+    named = run_scaffold(
+        "cache", "list", "--url", env["SCAFFOLD_POSTGRES_URL"], cwd=tmp_path, env=env, check=1
+    )
+    assert "does not answer" in named.stderr and "SCAFFOLD_POSTGRES_URL" not in named.stderr
+
+
 def _normalized(text: str) -> str:
     """A check's message without the names of its scratch databases, nor the times of its
     sample rows."""

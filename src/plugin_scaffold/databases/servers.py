@@ -44,7 +44,11 @@ class ServerUnavailable(Exception):
 
 class DriverMissing(ServerUnavailable):
     """The driver of a server's URL is not installed: the environment's fault, not the
-    server's (a test fails on it, in CI or not)."""
+    server's (a test fails on it, in CI or not). ``module``: the one missing."""
+
+    def __init__(self, message: str, module: str = "") -> None:
+        super().__init__(message)
+        self.module = module
 
 
 def normalize_kind(name: str) -> str:
@@ -156,7 +160,8 @@ def check_server(url: str | URL | DatabaseURL, *, from_variable: bool = True) ->
             conn.execute(text("SELECT 1"))
         engine.dispose()
     except ModuleNotFoundError as exc:
-        raise DriverMissing(missing_driver(exc.name or kind, url)) from None
+        module = exc.name or kind
+        raise DriverMissing(missing_driver(module, url), module) from None
     except Exception as exc:  # any driver error means "does not answer"
         variable = SERVER_URL_VARIABLES.get(kind) if from_variable else None
         where = f"set {variable} to point at one" if variable else "check the URL given"

@@ -40,6 +40,7 @@ from ..errors import ConfigError, MigrationError
 from . import copies
 from .locking import file_lock, lock_timeout
 from .servers import (
+    DriverMissing,
     _drop_database,
     _sweep_databases,
     admin_engine,
@@ -629,9 +630,17 @@ def entries(urls: Sequence[str] = (), notes: list[str] | None = None) -> list[En
     for server in _servers(urls):
         try:
             check_server(server, from_variable=not urls)
+        except DriverMissing as exc:
+            # Said as what it means here: not an install to make unless that server is used.
+            if notes is not None:
+                notes.append(
+                    f"templates on {server.redacted} not looked for: its driver "
+                    f"{exc.module!r} is not installed in this environment"
+                )
+            continue
         except Exception as exc:
             if notes is not None:
-                notes.append(str(exc))
+                notes.append(f"templates not looked for: {exc}")
             continue
         admin = make_engine(server, isolation_level="AUTOCOMMIT")
         try:
