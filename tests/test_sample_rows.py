@@ -180,3 +180,28 @@ def test_a_table_no_sample_fits_keeps_none_and_the_others_are_filled(kind: str) 
         assert filled(lambda name: True) == {"parent": 6, "child": 3, "picky": 0}
         assert statements.count("INSERT") == 4
         assert savepoints() == (3 if kind == "postgresql" else 0)
+
+
+def test_an_inline_unique_column_on_sqlite_takes_a_new_sample_each_row() -> None:
+    """SQLAlchemy does not reflect ``username VARCHAR(50) NOT NULL UNIQUE`` written inline on
+    SQLite as unique (its pattern misses a type with a length): the unique index SQLite made for
+    it says so. A parent of two tables then gets three rows, each with a username of its own,
+    and both children their row."""
+    with database_with(
+        "sqlite",
+        "CREATE TABLE person (id INTEGER NOT NULL PRIMARY KEY, "
+        "username VARCHAR(50) NOT NULL UNIQUE)",
+        "CREATE TABLE post (id INTEGER NOT NULL PRIMARY KEY, "
+        "person_id INTEGER NOT NULL REFERENCES person (id))",
+        "CREATE TABLE comment (id INTEGER NOT NULL PRIMARY KEY, "
+        "person_id INTEGER NOT NULL REFERENCES person (id))",
+    ) as engine:
+        _fill_every_table(engine, lambda name: True)
+        assert counts(engine, "person", "post", "comment") == {
+            "person": 3,
+            "post": 1,
+            "comment": 1,
+        }
+        with engine.connect() as connection:
+            names = connection.execute(sa.text("SELECT username FROM person")).scalars()
+            assert sorted(names) == ["sample1", "sample2", "sample3"]
