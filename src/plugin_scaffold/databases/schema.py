@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import atexit
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 VERSION_TABLE = "alembic_version"
+_T = TypeVar("_T")
 
 #: One reflected object, as comparable data: ``{aspect: value}``.
 Description = dict[str, Any]
@@ -485,31 +486,33 @@ def contents(connection: Connection, tables: Iterable[str]) -> dict[str, list[di
     return found
 
 
-#: PostgreSQL: the tables whose rows one statement reads (each as a JSON array).
-_PG_CONTENTS_BATCH = 200
+#: The tables one written-out statement asks about (host rows, empty tables).
+TABLES_A_STATEMENT = 200
+
+
+def batches(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """``items`` in runs of :data:`TABLES_A_STATEMENT`."""
+    for start in range(0, len(items), TABLES_A_STATEMENT):
+        yield items[start : start + TABLES_A_STATEMENT]
 
 
 def _pg_contents(connection: Connection, names: list[str]) -> dict[str, list[dict[str, Any]]]:
     """:func:`contents` on PostgreSQL: each table's rows as one JSON array, every table of a
-    batch in one statement (a SELECT per table was most of the uninstall check on a host of
-    150 tables: 600 statements). Rows read so compare exactly (numbers as decimals); values
-    come as JSON gives them (dates as text), the same way each time."""
+    batch in one statement written out (a SELECT per table was most of the uninstall check on
+    a host of 150 tables, and building the statement with SQLAlchemy 40-80 ms of each read).
+    Rows read so compare exactly (numbers as decimals); values come as JSON gives them (dates
+    as text), the same way each time."""
     import decimal
     import json
 
-    import sqlalchemy as sa
-
+    quote = connection.dialect.identifier_preparer.quote
     found: dict[str, list[dict[str, Any]]] = {}
-    for start in range(0, len(names), _PG_CONTENTS_BATCH):
-        batch = names[start : start + _PG_CONTENTS_BATCH]
-        parts: list[Any] = []
-        for n, name in enumerate(batch):
-            rows = sa.table(name).alias("r")
-            every = sa.func.coalesce(sa.func.json_agg(sa.literal_column("r.*")), sa.text("'[]'"))
-            array = sa.select(sa.cast(every, sa.Text)).select_from(rows).scalar_subquery()
-            parts.append(sa.select(sa.literal_column(str(n)), array))
-        query: Any = parts[0].union_all(*parts[1:]) if len(parts) > 1 else parts[0]
-        for n, text in connection.execute(query):
+    for batch in batches(names):
+        query = " UNION ALL ".join(
+            f"SELECT {n}, (SELECT coalesce(json_agg(r.*), '[]')::text FROM {quote(name)} r)"
+            for n, name in enumerate(batch)
+        )
+        for n, text in connection.exec_driver_sql(query):
             found[batch[n]] = json.loads(text, parse_float=decimal.Decimal)
     return found
 

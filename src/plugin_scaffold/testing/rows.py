@@ -18,6 +18,8 @@ import weakref
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..databases.schema import batches
+
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
     from sqlalchemy.engine import Connection
@@ -127,10 +129,8 @@ def empty_tables(connection: Connection, tables: Collection[Table]) -> set[Table
     quote = connection.dialect.identifier_preparer.format_table
     # MariaDB, MySQL and Oracle want a FROM for a WHERE
     dual = " FROM DUAL" if connection.dialect.name in ("mysql", "mariadb", "oracle") else ""
-    listed = list(tables)
     found: set[Table] = set()
-    for start in range(0, len(listed), 200):
-        chunk = listed[start : start + 200]
+    for chunk in batches(list(tables)):
         query = " UNION ALL ".join(
             f"SELECT {i} AS n{dual} WHERE NOT EXISTS (SELECT 1 FROM {quote(table)})"
             for i, table in enumerate(chunk)
