@@ -172,14 +172,10 @@ def _scalar(connection: Connection, sql: str, **params: Any) -> Any:
 class _Postgres:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.named = False
 
     def try_lock(self, wait: float) -> bool:
-        if self.named:
-            return bool(_scalar(self.connection, f"SELECT pg_try_advisory_lock({_PG_KEY})"))
-        # With the first try, what pg_stat_activity shows to a run that waits for this one:
-        # one statement (each is a transaction of its own here), every column evaluated.
-        self.named = True
+        # With each try, what pg_stat_activity shows to a run that waits for this one: one
+        # statement (each is a transaction of its own here), every column evaluated.
         return bool(
             _scalar(
                 self.connection,

@@ -11,6 +11,7 @@ that a check gives the same rows run alone, first or last.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 import uuid
@@ -109,8 +110,6 @@ def _fill(
     savepoints: bool,
     skip_failures: bool,
 ) -> None:
-    import contextlib
-
     with engine.begin() as connection:
         empty = empty_tables(connection, tables)
         for table in tables:
@@ -213,9 +212,7 @@ def _unused_sample(
         return value  # one value is all there is (or a JSON document): no unique key on it
     # Only a column under a unique key can hold a value the table has already: the others
     # take the first sample the author's rows do not (no query).
-    unique = column.name in _unique_columns(column.table) or (
-        connection.dialect.name == "sqlite" and column.name in _sqlite_unique(connection, column)
-    )
+    unique = column.name in _unique_columns(connection, column.table)
     # Sample rows of one table (a parent of many) take the next samples, not the first ones
     # again: one query each, not one per row inserted before.
     start = _NEXT_SAMPLE.get(column, 1) if unique else 1
@@ -239,40 +236,37 @@ def _unused_sample(
 _NEXT_SAMPLE: weakref.WeakKeyDictionary[Column[Any], int] = weakref.WeakKeyDictionary()
 
 
-def _unique_columns(table: Table) -> set[str]:
-    """The columns of ``table`` under a primary key, a unique constraint or a unique index."""
+#: The columns of each reflected table under a unique key (:func:`_unique_columns`).
+_UNIQUE: weakref.WeakKeyDictionary[Table, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _unique_columns(connection: Connection, table: Table) -> set[str]:
+    """The columns of ``table`` under a primary key, a unique constraint or a unique index,
+    found once per table. On SQLite, also those of every unique index SQLite lists: SQLAlchemy
+    does not reflect a ``UNIQUE`` written after a type with a length (``username VARCHAR(50)
+    NOT NULL UNIQUE``), and every sample row would take the same value, all but the first
+    failing."""
     from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
 
-    names = {
+    found = _UNIQUE.get(table)
+    if found is not None:
+        return found
+    found = {
         column.name
         for constraint in table.constraints
         if isinstance(constraint, PrimaryKeyConstraint | UniqueConstraint)
         for column in constraint.columns
     }
-    names |= {column.name for index in table.indexes if index.unique for column in index.columns}
-    return names | {column.name for column in table.columns if column.unique}
-
-
-#: SQLite: the columns under a unique index of each reflected table (:func:`_sqlite_unique`).
-_SQLITE_UNIQUE: weakref.WeakKeyDictionary[Table, set[str]] = weakref.WeakKeyDictionary()
-
-
-def _sqlite_unique(connection: Connection, column: Column[Any]) -> set[str]:
-    """SQLite: the columns of the unique indexes of ``column``'s table, as SQLite lists them.
-    SQLAlchemy does not reflect a ``UNIQUE`` written after a type with a length
-    (``username VARCHAR(50) NOT NULL UNIQUE``): every sample row would take the same value,
-    and all but the first would fail. Asked once per table."""
-    table = column.table
-    found = _SQLITE_UNIQUE.get(table)
-    if found is None:
+    found |= {column.name for index in table.indexes if index.unique for column in index.columns}
+    found |= {column.name for column in table.columns if column.unique}
+    if connection.dialect.name == "sqlite":
         quote = connection.dialect.identifier_preparer.quote
         schema = f"{quote(table.schema)}." if table.schema else ""
-        found = set()
         for index in connection.exec_driver_sql(f"PRAGMA {schema}index_list({quote(table.name)})"):
             if index[2]:  # seq, name, unique, ...
                 info = connection.exec_driver_sql(f"PRAGMA {schema}index_info({quote(index[1])})")
                 found |= {str(row[2]) for row in info if row[2] is not None}
-        _SQLITE_UNIQUE[table] = found
+    _UNIQUE[table] = found
     return found
 
 
