@@ -402,6 +402,16 @@ def test_cache_list_says_which_servers_it_could_not_look_at_and_why(
         "cache", "list", "--url", env["SCAFFOLD_POSTGRES_URL"], cwd=tmp_path, env=env, check=1
     )
     assert "does not answer" in named.stderr and "SCAFFOLD_POSTGRES_URL" not in named.stderr
+    # A server named whose driver is missing: what to install to reach it.
+    driverless = run_scaffold(
+        "cache", "list", "--url", env["SCAFFOLD_MYSQL_URL"], cwd=tmp_path, env=env, check=1
+    )
+    (line,) = driverless.stderr.splitlines()
+    assert line.startswith(
+        "scaffold: templates not looked for: database driver 'cymysql' for "
+        "mysql+cymysql://root@127.0.0.1:3306/ is not installed"
+    ), line
+    assert "pip install" in line, line
 
 
 def _normalized(text: str) -> str:

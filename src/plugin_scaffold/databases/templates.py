@@ -630,16 +630,16 @@ def entries(urls: Sequence[str] = (), notes: list[str] | None = None) -> list[En
     for server in _servers(urls):
         try:
             check_server(server, from_variable=not urls)
-        except DriverMissing as exc:
-            # Said as what it means here: not an install to make unless that server is used.
-            if notes is not None:
+        except Exception as exc:
+            if notes is None:
+                continue
+            if isinstance(exc, DriverMissing) and not urls:
+                # A default server: not an install to make unless that server is used.
                 notes.append(
                     f"templates on {server.redacted} not looked for: its driver "
                     f"{exc.module!r} is not installed in this environment"
                 )
-            continue
-        except Exception as exc:
-            if notes is not None:
+            else:
                 notes.append(f"templates not looked for: {exc}")
             continue
         admin = make_engine(server, isolation_level="AUTOCOMMIT")
